@@ -1,0 +1,4 @@
+//! One file per subcommand: glue between the CLI and the library modules.
+
+pub mod bench;
+pub mod run;

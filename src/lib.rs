@@ -1,0 +1,39 @@
+//! faceoff: measure which backend stack serves a workload best on this machine.
+//!
+//! The binary is a thin shell around [`run`]; tests call it in-process.
+
+pub mod cli;
+pub mod commands;
+pub mod load;
+pub mod sys;
+
+use std::process::ExitCode;
+
+/// Exit code for any error that ends a command.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Runs one parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        cli::Command::Bench(args) => commands::bench::run(*args),
+        cli::Command::Run(args) => commands::run::run(args),
+    }
+}
+
+/// Errors that know how the user can fix them.
+pub trait Hint {
+    /// One line of advice, if there is one.
+    fn hint(&self) -> Option<String>;
+}
+
+/// Collects the hints of every error in the chain.
+pub fn hints(err: &anyhow::Error) -> Vec<String> {
+    err.chain()
+        .filter_map(|cause| {
+            if let Some(e) = cause.downcast_ref::<load::Error>() {
+                return e.hint();
+            }
+            None
+        })
+        .collect()
+}
