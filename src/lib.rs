@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod contestant;
+pub mod contract;
 pub mod load;
 pub mod sys;
 
@@ -17,6 +19,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Bench(args) => commands::bench::run(*args),
         cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
     }
 }
 
@@ -31,6 +34,9 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
     err.chain()
         .filter_map(|cause| {
             if let Some(e) = cause.downcast_ref::<load::Error>() {
+                return e.hint();
+            }
+            if let Some(e) = cause.downcast_ref::<contestant::Error>() {
                 return e.hint();
             }
             None
