@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests: the built binary, throwaway contestant folders and
+//! process-group inspection.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The built `faceoff` binary, run from the project root.
+pub fn faceoff() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceoff"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// A folder under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A tiny HTTP server for throwaway contestants: `/healthz` answers `ok`, `/env` answers the
+/// environment faceoff gave it as JSON.
+pub const TINY_SERVER_JS: &str = r#"
+const http = require('node:http');
+http.createServer((req, res) => {
+  if (req.url === '/env') {
+    const { PORT, HOST, WORKERS, DB_PATH, EXTRA } = process.env;
+    return res.end(JSON.stringify({ PORT, HOST, WORKERS, DB_PATH, EXTRA }));
+  }
+  res.end('ok');
+}).listen(Number(process.env.PORT), process.env.HOST);
+"#;
+
+/// A contestant folder in a temporary directory, with its own cache folder beside it.
+pub struct TempContestant {
+    /// Holds the folders alive.
+    pub root: tempfile::TempDir,
+}
+
+impl TempContestant {
+    /// A contestant named `name` whose manifest has `start` as its start command and `extra`
+    /// appended (TOML sections), with `server.js` = [`TINY_SERVER_JS`].
+    pub fn new(name: &str, start: &str, extra: &str) -> TempContestant {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = format!(
+            "name = \"{name}\"\ndisplay_name = \"{name}\"\nstack = \"Node.js\"\n\
+             language = \"JavaScript\"\nframework = \"node:http\"\nframework_version = \"0\"\n\
+             requires = [\"node\"]\n\n[start]\ncommand = '''{start}'''\n{extra}\n"
+        );
+        std::fs::write(dir.join("contestant.toml"), manifest).unwrap();
+        std::fs::write(dir.join("server.js"), TINY_SERVER_JS).unwrap();
+        TempContestant { root }
+    }
+
+    /// The contestant folder.
+    pub fn dir(&self) -> PathBuf {
+        let mut entries = std::fs::read_dir(self.root.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("contestant.toml").is_file());
+        entries.next().expect("a contestant folder")
+    }
+
+    /// A cache folder for this test alone.
+    pub fn cache(&self) -> PathBuf {
+        self.root.path().join("cache")
+    }
+
+    /// Writes a file into the contestant folder.
+    pub fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir().join(file), text).unwrap();
+    }
+
+    /// Loads it.
+    pub fn load(&self) -> faceoff::contestant::Contestant {
+        faceoff::contestant::Contestant::load(&self.dir()).unwrap()
+    }
+}
+
+/// Whether any live process is left in group `pgid`.
+pub fn group_alive(pgid: i32) -> bool {
+    !faceoff::contestant::process::group_pids(pgid).is_empty()
+}
