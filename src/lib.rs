@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod load;
 pub mod sys;
+pub mod warnings;
 
 use std::process::ExitCode;
 

@@ -1,3 +1,7 @@
 //! The one integration-test binary; each module tests one area against real processes.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bench;
 mod cli;
