@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod load;
+pub mod store;
 pub mod sys;
 pub mod warnings;
 
