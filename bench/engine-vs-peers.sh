@@ -48,6 +48,8 @@ URL="http://127.0.0.1:$PORT/"
 # Runs a command pinned to LOAD_CPU; prints "cpu_seconds max_rss_kib" of it to fd 3.
 timed() {
   /usr/bin/time -f "%U %S %M" -o /tmp/faceoff-bench-time.$$ taskset -c "$LOAD_CPU" "$@"
+  # A newline first: some tools end their output without one.
+  echo
   awk '{printf "%.4f %d\n", $1 + $2, $3}' /tmp/faceoff-bench-time.$$
 }
 
