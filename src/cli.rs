@@ -35,6 +35,12 @@ pub enum Command {
     Bench(Box<BenchArgs>),
     /// Measure every contestant on a suite of workloads (the main job).
     Run(RunArgs),
+    /// Check that contestants implement the API contract (docs/contestants.md).
+    ///
+    /// Installs each contestant (cached), creates a fresh dataset, starts it pinned to the
+    /// server CPUs, runs every check, stops it, and prints a table of contestant x check.
+    /// Exits non-zero if any check fails.
+    Verify(VerifyArgs),
 }
 
 /// Arguments of `faceoff bench`.
@@ -110,6 +116,28 @@ pub struct BenchArgs {
 /// Arguments of `faceoff run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {}
+
+/// Arguments of `faceoff verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A contestant folder (repeatable) [default: every folder under contestants/ that has a
+    /// contestant.toml, sorted].
+    #[arg(long = "contestant", value_name = "DIR")]
+    pub contestants: Vec<PathBuf>,
+
+    /// Pin contestants to these CPUs, e.g. 1 or 2-3 [default: the upper half of the CPUs
+    /// faceoff may use, i.e. the last one of two].
+    #[arg(long, value_name = "LIST", value_parser = parse_cpu_list)]
+    pub server_cpus: Option<CpuList>,
+
+    /// Run only these checks (comma-separated or repeated) [default: all].
+    #[arg(long = "check", value_name = "NAME", value_delimiter = ',')]
+    pub checks: Option<Vec<String>>,
+
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// A set of CPU numbers, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod contestant;
+pub mod contract;
 pub mod load;
 pub mod store;
 pub mod sys;
@@ -19,6 +21,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Bench(args) => commands::bench::run(*args),
         cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
     }
 }
 
@@ -33,6 +36,9 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
     err.chain()
         .filter_map(|cause| {
             if let Some(e) = cause.downcast_ref::<load::Error>() {
+                return e.hint();
+            }
+            if let Some(e) = cause.downcast_ref::<contestant::Error>() {
                 return e.hint();
             }
             None

@@ -1,0 +1,271 @@
+//! The install cache: a contestant folder is copied (without dependency and build folders) to
+//! `<cache>/contestants/<name>-<key>/`, where `<key>` hashes the manifest and its `cache_key`
+//! files, and its install command runs there once. A marker file records success, so a second
+//! install runs nothing. A lock file per key keeps concurrent installs from corrupting each
+//! other (we install in place rather than renaming a temporary folder because Python virtual
+//! environments and some build outputs hold absolute paths).
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::{log_tail, Contestant, Error, LOG_TAIL_LINES};
+
+/// Folder names never copied into the install folder.
+pub const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    ".venv",
+    "target",
+    "__pycache__",
+    ".git",
+    ".faceoff-cache",
+];
+
+/// Name of the marker file written into an install folder when its install succeeded.
+pub const MARKER_FILE: &str = ".faceoff-installed";
+
+/// Longest an install command may run before faceoff stops it.
+pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// A contestant ready to start.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    /// Absolute path of the install folder; start and versions commands run here.
+    pub dir: PathBuf,
+    /// The cache key (16 hex digits).
+    pub key: String,
+    /// Whether the install command ran now (false: the cache already had it).
+    pub ran_install: bool,
+    /// The install log, if an install command has ever run for this key.
+    pub log: Option<PathBuf>,
+}
+
+/// Hash of the manifest and the `cache_key` files: 16 hex digits.
+pub fn cache_key(contestant: &Contestant) -> Result<String, Error> {
+    let read = |path: &Path| {
+        fs::read(path).map_err(|source| Error::Io {
+            what: "read cache-key file",
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let mut hash = Sha256::new();
+    hash.update(b"faceoff-install-v1\0");
+    let manifest = read(&contestant.manifest_path)?;
+    hash.update((manifest.len() as u64).to_le_bytes());
+    hash.update(&manifest);
+    if let Some(install) = &contestant.manifest.install {
+        for file in &install.cache_key {
+            let bytes = read(&contestant.dir.join(file))?;
+            hash.update(file.as_bytes());
+            hash.update(b"\0");
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(&bytes);
+        }
+    }
+    let digest = hash.finalize();
+    Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Installs `contestant` under `cache` (see the module docs) and returns where it is.
+pub fn install(contestant: &Contestant, cache: &Path) -> Result<Installed, Error> {
+    let name = contestant.name();
+    let key = cache_key(contestant)?;
+    let root = std::path::absolute(cache.join("contestants")).map_err(|source| Error::Io {
+        what: "resolve the cache folder",
+        path: cache.to_path_buf(),
+        source,
+    })?;
+    fs::create_dir_all(&root).map_err(|source| Error::Io {
+        what: "create the cache folder",
+        path: root.clone(),
+        source,
+    })?;
+    let dir = root.join(format!("{name}-{key}"));
+    let log = root.join(format!("{name}-{key}.install.log"));
+    let _lock = FileLock::acquire(&root.join(format!("{name}-{key}.lock")), name)?;
+
+    let marker = dir.join(MARKER_FILE);
+    if marker.is_file() {
+        // Sources that do not key the cache (e.g. server.js) may have changed: bring them up
+        // to date without reinstalling.
+        copy_tree(&contestant.dir, &dir)?;
+        return Ok(Installed {
+            log: log.is_file().then_some(log),
+            dir,
+            key,
+            ran_install: false,
+        });
+    }
+    if dir.exists() {
+        // A previous install failed or was interrupted: start clean.
+        fs::remove_dir_all(&dir).map_err(|source| Error::Io {
+            what: "remove the unfinished install folder",
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    copy_tree(&contestant.dir, &dir)?;
+    let mut ran_install = false;
+    if let Some(section) = &contestant.manifest.install {
+        run_install(contestant, &section.command, &dir, &log)?;
+        ran_install = true;
+    }
+    fs::write(&marker, format!("{key}\n")).map_err(|source| Error::Io {
+        what: "write the install marker",
+        path: marker.clone(),
+        source,
+    })?;
+    Ok(Installed {
+        log: ran_install.then_some(log),
+        dir,
+        key,
+        ran_install,
+    })
+}
+
+fn run_install(
+    contestant: &Contestant,
+    command: &str,
+    dir: &Path,
+    log: &Path,
+) -> Result<(), Error> {
+    let name = contestant.name();
+    let io = |what, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { what, path, source }
+    };
+    let mut log_file = fs::File::create(log).map_err(io("create the install log", log))?;
+    let _ = writeln!(log_file, "$ cd {} && sh -c '{command}'", dir.display());
+    let log_err = log_file
+        .try_clone()
+        .map_err(io("open the install log", log))?;
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .envs(&contestant.manifest.env)
+        // A build must land in the install folder, not wherever the caller's cargo points.
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(log_err)
+        .process_group(0);
+    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
+        name: name.to_string(),
+        command: command.to_string(),
+        source,
+    })?;
+    let spinner = super::process::spinner(format!("installing {name} ({command})"));
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if started.elapsed() > INSTALL_TIMEOUT => {
+                super::process::kill_group(child.id() as i32, libc::SIGKILL);
+                let _ = child.wait();
+                break Err(format!("stopped after {INSTALL_TIMEOUT:?}"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => break Err(format!("could not wait for it: {e}")),
+        }
+    };
+    spinner.finish_and_clear();
+    match status {
+        Ok(s) if s.success() => {
+            if let Ok(mut f) = fs::OpenOptions::new().append(true).open(log) {
+                let _ = writeln!(f, "# installed in {:.1?}", started.elapsed());
+            }
+            Ok(())
+        }
+        other => Err(Error::InstallFailed {
+            name: name.to_string(),
+            status: match other {
+                Ok(s) => super::process::describe_status(s),
+                Err(e) => e,
+            },
+            log: log.to_path_buf(),
+            tail: log_tail(log, LOG_TAIL_LINES),
+        }),
+    }
+}
+
+/// Copies `src` into `dst` recursively, skipping [`SKIPPED_DIRS`]; files whose bytes are
+/// already the same are left untouched.
+pub fn copy_tree(src: &Path, dst: &Path) -> Result<(), Error> {
+    let io = |what, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { what, path, source }
+    };
+    fs::create_dir_all(dst).map_err(io("create folder", dst))?;
+    for entry in fs::read_dir(src).map_err(io("read folder", src))? {
+        let entry = entry.map_err(io("read folder", src))?;
+        let from = entry.path();
+        let to = dst.join(entry.file_name());
+        let kind = entry.file_type().map_err(io("inspect", &from))?;
+        if kind.is_dir() {
+            if SKIPPED_DIRS.iter().any(|s| entry.file_name() == *s) {
+                continue;
+            }
+            copy_tree(&from, &to)?;
+        } else if kind.is_symlink() {
+            let target = fs::read_link(&from).map_err(io("read link", &from))?;
+            if fs::read_link(&to).ok().as_ref() != Some(&target) {
+                let _ = fs::remove_file(&to);
+                std::os::unix::fs::symlink(&target, &to).map_err(io("create link", &to))?;
+            }
+        } else if kind.is_file() && !same_bytes(&from, &to) {
+            fs::copy(&from, &to).map_err(io("copy file to", &to))?;
+        }
+    }
+    Ok(())
+}
+
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => fs::read(a).ok() == fs::read(b).ok(),
+        _ => false,
+    }
+}
+
+/// An exclusive `flock` on a file, released when dropped (the descriptor closes).
+struct FileLock {
+    _file: fs::File,
+}
+
+impl FileLock {
+    fn acquire(path: &Path, name: &str) -> Result<FileLock, Error> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|source| Error::Io {
+                what: "open the install lock",
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let fd = file.as_raw_fd();
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let spinner = super::process::spinner(format!("waiting for another install of {name}"));
+            // SAFETY: as above; this call blocks until the other holder closes its descriptor.
+            let rc = unsafe { libc::flock(fd, libc::LOCK_EX) };
+            spinner.finish_and_clear();
+            if rc != 0 {
+                return Err(Error::Io {
+                    what: "lock",
+                    path: path.to_path_buf(),
+                    source: std::io::Error::last_os_error(),
+                });
+            }
+        }
+        Ok(FileLock { _file: file })
+    }
+}

@@ -1,0 +1,156 @@
+//! The API contract (docs/contestants.md): creating the dataset, and the checks `verify` runs
+//! against a started contestant. Each check is named; a failed check is data (a reason), not
+//! an error.
+
+pub mod checks;
+pub mod dataset;
+pub mod http;
+pub mod reference;
+pub mod users;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub use dataset::Dataset;
+
+/// Errors that stop `verify` before any check runs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed on the dataset file.
+    #[error("dataset '{}': {source}", path.display())]
+    Dataset {
+        /// The dataset file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// A file operation failed.
+    #[error("could not {what} '{}': {source}", path.display())]
+    Io {
+        /// What faceoff was doing.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What a check gets to work with.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// The HTTP client bound to the contestant.
+    pub client: http::Client,
+    /// The dataset as faceoff created it.
+    pub dataset: &'a Dataset,
+}
+
+impl Ctx<'_> {
+    /// The contestant's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.client.addr()
+    }
+}
+
+/// A check: `Ok` or the reason it failed.
+pub type CheckFn = fn(&Ctx<'_>) -> Result<(), String>;
+
+/// Every check, in the order they run. `headers` and `date-changes` look at the responses of
+/// all the others, so they come last.
+pub const CHECKS: &[(&str, CheckFn)] = &[
+    ("healthz", checks::healthz),
+    ("plaintext", checks::plaintext),
+    ("json", checks::json),
+    ("db", checks::db),
+    ("db-random", checks::db_random),
+    ("queries", checks::queries),
+    ("updates", checks::updates),
+    ("fortunes", checks::fortunes),
+    ("io", checks::io),
+    ("io-concurrent", checks::io_concurrent),
+    ("io-invalid", checks::io_invalid),
+    ("compute", checks::compute),
+    ("users-create", users::create),
+    ("users-invalid", users::invalid),
+    ("users-size-limit", users::size_limit),
+    ("users-media-type", users::media_type),
+    ("not-found", checks::not_found),
+    ("ws-echo", ws::echo),
+    ("ws-room", ws::room),
+    ("headers", checks::headers),
+    ("date-changes", checks::date_changes),
+];
+
+/// The names of every check, in order.
+pub fn check_names() -> Vec<&'static str> {
+    CHECKS.iter().map(|(name, _)| *name).collect()
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CheckResult {
+    /// The check's name (see [`CHECKS`]).
+    pub name: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Runs every check against the contestant at `addr`. `exited` is asked after each check; when
+/// it returns a description (the contestant is gone), the remaining checks fail with it.
+pub fn verify(
+    addr: SocketAddr,
+    dataset: &Dataset,
+    exited: &mut dyn FnMut() -> Option<String>,
+) -> Vec<CheckResult> {
+    verify_only(addr, dataset, &check_names(), exited)
+}
+
+/// Like [`verify`], running only the checks named in `only` (in the standard order).
+pub fn verify_only(
+    addr: SocketAddr,
+    dataset: &Dataset,
+    only: &[&str],
+    exited: &mut dyn FnMut() -> Option<String>,
+) -> Vec<CheckResult> {
+    let ctx = Ctx {
+        client: http::Client::new(addr),
+        dataset,
+    };
+    let mut results = Vec::new();
+    let mut gone: Option<String> = None;
+    for &(name, check) in CHECKS.iter().filter(|(n, _)| only.contains(n)) {
+        if let Some(why) = &gone {
+            results.push(CheckResult {
+                name,
+                passed: false,
+                reason: Some(format!("not run: the contestant {why}")),
+                duration_ms: 0,
+            });
+            continue;
+        }
+        let started = Instant::now();
+        let outcome = check(&ctx);
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let died = exited().map(|status| format!("exited ({status})"));
+        let reason = match (outcome, &died) {
+            (Ok(()), None) => None,
+            (Ok(()), Some(why)) => Some(format!("the contestant {why} during this check")),
+            (Err(e), None) => Some(e),
+            (Err(e), Some(why)) => Some(format!("{e} (the contestant {why})")),
+        };
+        gone = died;
+        results.push(CheckResult {
+            name,
+            passed: reason.is_none(),
+            reason,
+            duration_ms,
+        });
+    }
+    results
+}
