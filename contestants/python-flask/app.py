@@ -1,0 +1,248 @@
+"""faceoff reference contestant: Flask on gunicorn (gthread workers), flask-sock for WebSockets."""
+
+import json
+import math
+import os
+import random
+import re
+import sqlite3
+import threading
+import time
+import uuid
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+DB_PATH = os.environ["DB_PATH"]
+BUSY_TIMEOUT_S = 5.0
+MAX_BODY_BYTES = 1024 * 1024
+INTEGER = re.compile(r"[+-]?[0-9]+")
+
+app = Flask(__name__)
+sock = Sock(app)
+
+
+# --- database ----------------------------------------------------------------------------------
+
+
+def get_db() -> sqlite3.Connection:
+    """The request's connection, opened on first use and closed when the request ends."""
+    if "db" not in g:
+        # `timeout` is SQLite's busy_timeout: wait for other workers' writes instead of failing.
+        # Transactions begin IMMEDIATE so a writer takes the write lock up front.
+        g.db = sqlite3.connect(DB_PATH, timeout=BUSY_TIMEOUT_S, isolation_level="IMMEDIATE")
+    return g.db
+
+
+@app.teardown_appcontext
+def close_db(_exc) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def random_id() -> int:
+    return random.randint(1, 10000)
+
+
+def fetch_world(db: sqlite3.Connection, world_id: int) -> dict:
+    row = db.execute("SELECT id, randomNumber FROM world WHERE id = ?", (world_id,)).fetchone()
+    return {"id": row[0], "randomNumber": row[1]}
+
+
+# --- query parameters --------------------------------------------------------------------------
+
+
+def parse_int(raw: str | None) -> int | None:
+    if raw is None or not INTEGER.fullmatch(raw):
+        return None
+    return int(raw)
+
+
+def clamp_count(raw: str | None, upper: int) -> int:
+    n = parse_int(raw)
+    if n is None:
+        return 1
+    return min(max(n, 1), upper)
+
+
+def error(status: int, message: str):
+    return jsonify(error=message), status
+
+
+# --- plain endpoints ---------------------------------------------------------------------------
+
+
+def text(body: str) -> Response:
+    return Response(body, mimetype="text/plain")
+
+
+@app.get("/healthz")
+def healthz():
+    return text("ok")
+
+
+@app.get("/plaintext")
+def plaintext():
+    return text("Hello, World!")
+
+
+@app.get("/json")
+def json_endpoint():
+    return jsonify(message="Hello, World!")
+
+
+# --- database endpoints ------------------------------------------------------------------------
+
+
+@app.get("/db")
+def single_query():
+    return jsonify(fetch_world(get_db(), random_id()))
+
+
+@app.get("/queries")
+def multiple_queries():
+    db = get_db()
+    count = clamp_count(request.args.get("n"), 500)
+    return jsonify([fetch_world(db, random_id()) for _ in range(count)])
+
+
+@app.get("/updates")
+def updates():
+    db = get_db()
+    count = clamp_count(request.args.get("n"), 500)
+    worlds = [fetch_world(db, random_id()) for _ in range(count)]
+    for world in worlds:
+        world["randomNumber"] = random_id()
+    with db:  # one transaction, committed (or rolled back) on exit
+        for world in worlds:
+            db.execute(
+                "UPDATE world SET randomNumber = ? WHERE id = ?",
+                (world["randomNumber"], world["id"]),
+            )
+    return jsonify(worlds)
+
+
+@app.get("/fortunes")
+def fortunes():
+    rows = get_db().execute("SELECT id, message FROM fortune").fetchall()
+    items = [{"id": row[0], "message": row[1]} for row in rows]
+    items.append({"id": 0, "message": "Additional fortune added at request time."})
+    items.sort(key=lambda item: item["message"])
+    return render_template("fortunes.html", fortunes=items)
+
+
+# --- io and compute ----------------------------------------------------------------------------
+
+
+@app.get("/io")
+def io():
+    delay = parse_int(request.args.get("ms"))
+    if delay is None or not 0 <= delay <= 10000:
+        return error(400, "ms must be an integer in 0..=10000")
+    time.sleep(delay / 1000)  # blocks only this worker thread
+    return jsonify(slept_ms=delay)
+
+
+@app.get("/compute")
+def compute():
+    count = clamp_count(request.args.get("n"), 1_000_000)
+    xs = [((i * 7919) % 10007) / 10007 for i in range(count)]
+    total = math.fsum(xs)
+    mean = total / count
+    variance = math.fsum((x - mean) ** 2 for x in xs) / count
+    return jsonify(n=count, sum=total, mean=mean, std=math.sqrt(variance), min=min(xs), max=max(xs))
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def validate_user(data) -> str | None:
+    """The first problem with a POST /users payload, or None if it is valid."""
+    if not isinstance(data, dict):
+        return "body must be a JSON object"
+    name, email, age = data.get("name"), data.get("email"), data.get("age")
+    if not isinstance(name, str) or not 1 <= len(name) <= 64:
+        return "name must be a string of 1 to 64 characters"
+    if (
+        not isinstance(email, str)
+        or len(email) > 254
+        or email.count("@") != 1
+        or email.startswith("@")
+        or email.endswith("@")
+    ):
+        return "email must be a string of at most 254 characters with one '@' inside it"
+    if not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= 150:
+        return "age must be an integer from 0 to 150"
+    return None
+
+
+@app.post("/users")
+def create_user():
+    if request.mimetype != "application/json":
+        return error(415, "Content-Type must be application/json")
+    # The limit is enforced here rather than through MAX_CONTENT_LENGTH, which cuts a chunked
+    # body off at the limit instead of refusing it.
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return error(413, "body larger than 1 MiB")
+    body = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return error(413, "body larger than 1 MiB")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return error(400, "malformed JSON")
+    problem = validate_user(data)
+    if problem:
+        return error(400, problem)
+    user = {"id": str(uuid.uuid4()), "name": data["name"], "email": data["email"], "age": data["age"]}
+    return jsonify(user), 201
+
+
+# --- websockets --------------------------------------------------------------------------------
+
+
+@sock.route("/ws")
+def ws_echo(ws):
+    while True:
+        ws.send(ws.receive())
+
+
+class Room:
+    """Every connection of this process on /ws/room; each handled by its own worker thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._members: dict = {}  # connection -> lock serializing sends on it
+
+    def join(self, ws) -> None:
+        with self._lock:
+            self._members[ws] = threading.Lock()
+
+    def leave(self, ws) -> None:
+        with self._lock:
+            self._members.pop(ws, None)
+
+    def broadcast(self, message) -> None:
+        with self._lock:
+            members = list(self._members.items())
+        for member, send_lock in members:
+            try:
+                with send_lock:
+                    member.send(message)
+            except (ConnectionClosed, OSError):
+                self.leave(member)
+
+
+room = Room()
+
+
+@sock.route("/ws/room")
+def ws_room(ws):
+    room.join(ws)
+    try:
+        while True:
+            room.broadcast(ws.receive())
+    finally:
+        room.leave(ws)
