@@ -1,0 +1,119 @@
+//! The SQLite connection pool: a deadpool of rusqlite connections, with every database call run
+//! on tokio's blocking pool so the async worker threads never wait on SQLite.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
+use rusqlite::{Connection, OpenFlags};
+use tokio::task::JoinError;
+
+/// How long a connection waits for another writer's lock before giving up with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A cloneable handle on the pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: managed::Pool<SqliteManager>,
+}
+
+impl Db {
+    /// Builds a pool of at most `size` connections to `path`; connections open lazily.
+    pub fn open(path: &Path, size: usize) -> Self {
+        let manager = SqliteManager {
+            path: path.to_owned(),
+        };
+        let pool = managed::Pool::builder(manager)
+            .max_size(size)
+            .build()
+            .expect("a pool without timeouts needs no runtime, so building it cannot fail");
+        Self { pool }
+    }
+
+    /// Fails when the file is missing or has no `world` table, so a bad `DB_PATH` stops the
+    /// server at start-up instead of on the first request.
+    pub async fn check(&self) -> Result<(), DbError> {
+        self.run(|conn| conn.query_row("SELECT count(*) FROM world", [], |_| Ok(())))
+            .await
+    }
+
+    /// Runs `job` with a pooled connection on the blocking pool. Waiting for a free connection is
+    /// async, so at most `size` blocking threads ever work on SQLite at once.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut conn: Object<SqliteManager> = self.pool.get().await?;
+        Ok(tokio::task::spawn_blocking(move || job(&mut conn)).await??)
+    }
+}
+
+/// Creates connections for the pool.
+struct SqliteManager {
+    path: PathBuf,
+}
+
+impl managed::Manager for SqliteManager {
+    type Type = Connection;
+    type Error = rusqlite::Error;
+
+    async fn create(&self) -> Result<Connection, rusqlite::Error> {
+        // Opening is a few syscalls; the schema is read on the first query, on the blocking pool.
+        // No CREATE flag: a wrong DB_PATH must fail, not make an empty database.
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(conn)
+    }
+
+    async fn recycle(&self, _: &mut Connection, _: &Metrics) -> RecycleResult<rusqlite::Error> {
+        // A connection to a local file does not go stale, and a failed statement leaves it
+        // usable (we never hold a transaction open across calls), so there is nothing to check.
+        Ok(())
+    }
+}
+
+/// A database call that failed.
+#[derive(Debug)]
+pub enum DbError {
+    /// No connection could be opened.
+    Pool(PoolError<rusqlite::Error>),
+    /// SQLite answered with an error.
+    Sqlite(rusqlite::Error),
+    /// The blocking task panicked or was cancelled at shutdown.
+    Task(JoinError),
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pool(e) => write!(f, "no database connection: {e}"),
+            Self::Sqlite(e) => write!(f, "database error: {e}"),
+            Self::Task(e) => write!(f, "database task failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<PoolError<rusqlite::Error>> for DbError {
+    fn from(e: PoolError<rusqlite::Error>) -> Self {
+        Self::Pool(e)
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+impl From<JoinError> for DbError {
+    fn from(e: JoinError) -> Self {
+        Self::Task(e)
+    }
+}
