@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod load;
+pub mod stats;
 pub mod sys;
 
 use std::process::ExitCode;
