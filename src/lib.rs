@@ -7,6 +7,7 @@ pub mod commands;
 pub mod contestant;
 pub mod contract;
 pub mod load;
+pub mod stats;
 pub mod store;
 pub mod sys;
 pub mod warnings;
