@@ -184,13 +184,13 @@ fn verify_one(
 fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std::io::Result<()> {
     let check_width = only.iter().map(|n| n.len()).max().unwrap_or(5).max(5);
     let widths: Vec<usize> = outcomes.iter().map(|o| o.name.len().max(4)).collect();
-    write!(out, "{:check_width$}", "check")?;
+    let mut line = format!("{:check_width$}", "check");
     for (o, w) in outcomes.iter().zip(&widths) {
-        write!(out, "  {:w$}", o.name)?;
+        line.push_str(&format!("  {:w$}", o.name));
     }
-    writeln!(out)?;
+    writeln!(out, "{}", line.trim_end())?;
     for name in only {
-        write!(out, "{name:check_width$}")?;
+        let mut line = format!("{name:check_width$}");
         for (o, w) in outcomes.iter().zip(&widths) {
             let cell = match o.checks.iter().find(|r| r.name == *name) {
                 Some(r) if r.passed => "pass",
@@ -198,9 +198,9 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
                 None if o.status == "skipped" => "skip",
                 None => "-",
             };
-            write!(out, "  {cell:w$}")?;
+            line.push_str(&format!("  {cell:w$}"));
         }
-        writeln!(out)?;
+        writeln!(out, "{}", line.trim_end())?;
     }
     let mut first = true;
     for o in outcomes {

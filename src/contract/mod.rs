@@ -137,7 +137,16 @@ pub fn verify_only(
         let started = Instant::now();
         let outcome = check(&ctx);
         let duration_ms = started.elapsed().as_millis() as u64;
-        let died = exited().map(|status| format!("exited ({status})"));
+        let mut died = exited();
+        if outcome.is_err() {
+            // A failure may be the contestant dying: give its exit a moment to show.
+            let until = Instant::now() + std::time::Duration::from_millis(300);
+            while died.is_none() && Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                died = exited();
+            }
+        }
+        let died = died.map(|status| format!("exited ({status})"));
         let reason = match (outcome, &died) {
             (Ok(()), None) => None,
             (Ok(()), Some(why)) => Some(format!("the contestant {why} during this check")),

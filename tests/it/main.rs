@@ -5,3 +5,5 @@ mod common;
 
 mod bench;
 mod cli;
+mod contestant;
+mod verify;

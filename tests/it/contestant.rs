@@ -1,0 +1,305 @@
+//! Contestants as real processes: manifest errors, the install cache, starting, health waits
+//! and stopping whole process groups.
+
+use std::time::{Duration, Instant};
+
+use faceoff::contestant::{self, process, Error, Sampler, StartOptions};
+
+use crate::common::{group_alive, TempContestant};
+
+fn options(t: &TempContestant) -> StartOptions {
+    let mut opts = StartOptions::new(t.cache().join("db.sqlite"), t.cache().join("server.log"));
+    opts.grace = Duration::from_millis(500);
+    opts
+}
+
+#[test]
+fn unknown_key_names_file_and_line() {
+    let t = TempContestant::new("keys", "exec node server.js", "colour = \"blue\"");
+    let err = contestant::Contestant::load(&t.dir()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::BadManifest { line: Some(11), .. }),
+        "{text}"
+    );
+    assert!(text.contains("contestant.toml:11:"), "{text}");
+    assert!(text.contains("colour"), "{text}");
+}
+
+#[test]
+fn bad_value_names_file_and_line() {
+    let t = TempContestant::new(
+        "timeouts",
+        "exec node server.js",
+        "health_timeout = \"soon\"",
+    );
+    let text = contestant::Contestant::load(&t.dir())
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("contestant.toml:11:"), "{text}");
+    assert!(text.contains("soon"), "{text}");
+}
+
+#[test]
+fn missing_folder_and_manifest_are_named() {
+    let t = TempContestant::new("nothing", "true", "");
+    let gone = t.root.path().join("no-such-folder");
+    let err = contestant::Contestant::load(&gone).unwrap_err().to_string();
+    assert!(
+        err.contains("no-such-folder") && err.contains("does not exist"),
+        "{err}"
+    );
+    let err = contestant::Contestant::load(t.root.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has no contestant.toml"), "{err}");
+}
+
+#[test]
+fn second_install_runs_nothing() {
+    let t = TempContestant::new(
+        "cached",
+        "exec node server.js",
+        "[install]\ncommand = \"echo ran >> \\\"$COUNTER\\\"\"\ncache_key = [\"deps.txt\"]\n",
+    );
+    let counter = t.root.path().join("counter");
+    t.write("deps.txt", "v1");
+    std::fs::create_dir_all(t.dir().join("node_modules/x")).unwrap();
+    let mut c = t.load();
+    c.manifest
+        .env
+        .insert("COUNTER".into(), counter.display().to_string());
+    let runs = || {
+        std::fs::read_to_string(&counter)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+
+    let first = contestant::install(&c, &t.cache()).unwrap();
+    assert!(first.ran_install);
+    assert_eq!(first.key.len(), 16);
+    assert!(first.dir.join("server.js").is_file());
+    assert!(
+        !first.dir.join("node_modules").exists(),
+        "dependency folders are not copied"
+    );
+    let second = contestant::install(&c, &t.cache()).unwrap();
+    assert!(!second.ran_install);
+    assert_eq!((second.dir, runs()), (first.dir.clone(), 1));
+
+    // A source file that does not key the cache is brought up to date without a reinstall.
+    t.write("server.js", "// changed");
+    contestant::install(&c, &t.cache()).unwrap();
+    assert_eq!(runs(), 1);
+    let copied = std::fs::read_to_string(first.dir.join("server.js")).unwrap();
+    assert_eq!(copied, "// changed");
+
+    // A cache-key file change means a new install folder.
+    t.write("deps.txt", "v2");
+    let third = contestant::install(&c, &t.cache()).unwrap();
+    assert!(third.ran_install);
+    assert_ne!(third.key, first.key);
+    assert_eq!(runs(), 2);
+}
+
+#[test]
+fn concurrent_installs_of_one_key_install_once() {
+    let t = TempContestant::new(
+        "racing",
+        "exec node server.js",
+        "[install]\ncommand = \"sleep 0.3; echo ran >> \\\"$COUNTER\\\"\"\n",
+    );
+    let counter = t.root.path().join("counter");
+    let mut c = t.load();
+    c.manifest
+        .env
+        .insert("COUNTER".into(), counter.display().to_string());
+    let cache = t.cache();
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| contestant::install(&c, &cache)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ran = results
+        .iter()
+        .filter(|r| r.as_ref().unwrap().ran_install)
+        .count();
+    assert_eq!(ran, 1);
+    assert_eq!(
+        std::fs::read_to_string(&counter).unwrap().lines().count(),
+        1
+    );
+}
+
+#[test]
+fn failed_install_shows_log_tail_and_path() {
+    let t = TempContestant::new(
+        "broken",
+        "exec node server.js",
+        "[install]\ncommand = \"echo fetching; echo 'E404 no such package' >&2; exit 3\"\n",
+    );
+    let c = t.load();
+    let err = contestant::install(&c, &t.cache()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("installing contestant 'broken' failed (exit code 3)"),
+        "{text}"
+    );
+    assert!(text.contains("E404 no such package"), "{text}");
+    assert!(text.contains(".install.log"), "{text}");
+    // Nothing is marked installed: the next attempt runs the command again.
+    assert!(contestant::install(&c, &t.cache()).is_err());
+}
+
+#[test]
+fn starts_pinned_with_its_environment() {
+    let t = TempContestant::new("envy", "exec node server.js", "[env]\nEXTRA = \"yes\"\n");
+    let c = t.load();
+    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let cpu = *faceoff::sys::allowed_cpus().last().unwrap();
+    let mut opts = options(&t);
+    opts.server_cpus = vec![cpu];
+    opts.workers = 3;
+    let guard = contestant::start(&c, &installed, &opts).unwrap();
+    let addr = guard.addr();
+    let client = faceoff::contract::http::Client::new(addr);
+    let env = client.get("/env").unwrap().json().unwrap();
+    assert_eq!(env["PORT"], addr.port().to_string());
+    assert_eq!(env["HOST"], "127.0.0.1");
+    assert_eq!(env["WORKERS"], "3");
+    assert_eq!(env["EXTRA"], "yes");
+    assert!(std::path::Path::new(env["DB_PATH"].as_str().unwrap()).is_absolute());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", guard.pgid())).unwrap();
+    let allowed = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(allowed, cpu.to_string());
+    let pgid = guard.pgid();
+    drop(guard);
+    assert!(!group_alive(pgid));
+}
+
+#[test]
+fn guard_stops_the_whole_group_including_grandchildren() {
+    // One grandchild that obeys SIGTERM, one that ignores it and needs SIGKILL.
+    let start = "sleep 300 & (trap '' TERM; sleep 300; true) & exec node server.js";
+    let t = TempContestant::new("family", start, "");
+    let c = t.load();
+    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let guard = contestant::start(&c, &installed, &options(&t)).unwrap();
+    let pgid = guard.pgid();
+    assert!(
+        process::group_pids(pgid).len() >= 3,
+        "node and two sleeps run"
+    );
+    let killed = guard.stop();
+    assert!(killed, "the TERM-ignoring grandchild needs SIGKILL");
+    assert!(!group_alive(pgid), "left: {:?}", process::group_pids(pgid));
+}
+
+#[test]
+fn never_healthy_times_out_with_log_path() {
+    let start = "echo $$ > pgid; echo 'listening soon'; exec sleep 300";
+    let t = TempContestant::new("sleepy", start, "health_timeout = \"1s\"");
+    let c = t.load();
+    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let started = Instant::now();
+    let err = contestant::start(&c, &installed, &options(&t)).unwrap_err();
+    let took = started.elapsed();
+    let text = err.to_string();
+    assert!(matches!(err, Error::NeverHealthy { .. }), "{text}");
+    assert!(text.contains("within 1s"), "{text}");
+    assert!(text.contains("server.log"), "{text}");
+    assert!(text.contains("listening soon"), "{text}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let pgid: i32 = std::fs::read_to_string(installed.dir.join("pgid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!group_alive(pgid));
+}
+
+#[test]
+fn exiting_at_once_fails_fast_with_log_tail() {
+    let start = "echo 'Error: Cannot find module express' >&2; exit 7";
+    let t = TempContestant::new("crashy", start, "");
+    let c = t.load();
+    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let started = Instant::now();
+    let err = contestant::start(&c, &installed, &options(&t)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Exited { .. }), "{text}");
+    assert!(text.contains("exit code 7"), "{text}");
+    assert!(text.contains("Cannot find module express"), "{text}");
+    assert!(text.contains("server.log"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn taken_port_is_retried_with_another() {
+    let start = "if [ ! -f tried ]; then touch tried; \
+                 echo 'Error: listen EADDRINUSE: address already in use' >&2; exit 1; fi; \
+                 exec node server.js";
+    let t = TempContestant::new("unlucky", start, "");
+    let c = t.load();
+    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let opts = options(&t);
+    let guard = contestant::start(&c, &installed, &opts).unwrap();
+    assert!(process::probe_healthz(guard.addr(), Duration::from_secs(2)));
+    drop(guard);
+    let log = std::fs::read_to_string(&opts.log_path).unwrap();
+    assert!(log.contains("was taken; trying another"), "{log}");
+}
+
+#[test]
+fn versions_and_requirements() {
+    let t = TempContestant::new(
+        "versioned",
+        "exec node server.js",
+        "[versions]\ncommand = \"echo node=$(node --version); echo noise; echo app = 1.2\"\n",
+    );
+    let mut c = t.load();
+    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let versions = contestant::versions(&c, &installed).unwrap();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions[0].0, "node");
+    assert!(versions[0].1.starts_with('v'));
+    assert_eq!(versions[1], ("app".to_string(), "1.2".to_string()));
+    assert!(contestant::missing_requirements(&c).is_empty());
+    c.manifest.requires.push("faceoff-no-such-runtime".into());
+    assert_eq!(
+        contestant::missing_requirements(&c),
+        vec!["faceoff-no-such-runtime".to_string()]
+    );
+}
+
+#[test]
+fn sampler_sees_cpu_and_memory_of_the_group() {
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("(while :; do :; done) & exec sleep 30")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pgid = child.id() as i32;
+    let sampler = Sampler::start(pgid, Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(800));
+    let usage = sampler.stop();
+    process::kill_group(pgid, libc::SIGKILL);
+    let _ = child.wait();
+    assert!(usage.samples >= 5, "{usage:?}");
+    assert!(usage.cpu_s > 0.2 && usage.cpu_s < 1.5, "{usage:?}");
+    assert!(
+        usage.rss_peak_bytes > 0 && usage.pss_peak_bytes > 0,
+        "{usage:?}"
+    );
+    assert!(usage.pss_mean_bytes <= usage.pss_peak_bytes, "{usage:?}");
+    assert!(usage.processes_peak >= 2, "{usage:?}");
+}
