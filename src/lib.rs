@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod load;
 pub mod stats;
+pub mod suite;
 pub mod sys;
 
 use std::process::ExitCode;
