@@ -9,6 +9,7 @@ pub mod contract;
 pub mod load;
 pub mod stats;
 pub mod store;
+pub mod suite;
 pub mod sys;
 pub mod warnings;
 
