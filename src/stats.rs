@@ -263,7 +263,7 @@ pub fn should_stop(
     }
     let ci = median_ci(samples, STOP_CONFIDENCE);
     let rel = ci.map_or(f64::NAN, |ci| ci.rel_half_width());
-    let short = ci.map_or(true, |ci| ci.short_of_confidence);
+    let short = ci.is_none_or(|ci| ci.short_of_confidence);
     if !short && rel <= target_rel_half_width {
         Decision::Converged {
             rel_half_width: rel,

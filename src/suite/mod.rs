@@ -43,6 +43,9 @@ pub struct Plan {
     pub builtin: bool,
     /// SHA-256 of the file's bytes, lowercase hex: which exact suite a result was measured with.
     pub source_sha256: String,
+    /// The file's text, stored with every run so it can be reproduced or resumed.
+    #[serde(skip)]
+    pub source_text: String,
     /// The workloads, in file order.
     pub workloads: Vec<Workload>,
 }

@@ -170,6 +170,7 @@ fn build_plan(raw: RawSuite, ctx: &mut Ctx, builtin: bool) -> Plan {
         source_path: ctx.path.to_owned(),
         builtin,
         source_sha256: sha256_hex(ctx.text.as_bytes()),
+        source_text: ctx.text.to_owned(),
         workloads,
     }
 }
