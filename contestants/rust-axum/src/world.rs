@@ -32,7 +32,7 @@ pub struct World {
 pub async fn single_query(State(state): State<AppState>) -> Result<Json<World>, ApiError> {
     let world = state
         .db
-        .run(|conn| select_world(&mut conn.prepare_cached(SELECT_WORLD)?, random_id()))
+        .read(|conn| select_world(&mut conn.prepare_cached(SELECT_WORLD)?, random_id()))
         .await?;
     Ok(Json(world))
 }
@@ -45,7 +45,7 @@ pub async fn queries(
     let n = row_count(&params);
     let worlds = state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let mut select = conn.prepare_cached(SELECT_WORLD)?;
             (0..n)
                 .map(|_| select_world(&mut select, random_id()))
@@ -61,7 +61,7 @@ pub async fn updates(
     params: Result<Query<CountParam>, QueryRejection>,
 ) -> Result<Json<Vec<World>>, ApiError> {
     let n = row_count(&params);
-    let worlds = state.db.run(move |conn| update_worlds(conn, n)).await?;
+    let worlds = state.db.write(move |conn| update_worlds(conn, n)).await?;
     Ok(Json(worlds))
 }
 
