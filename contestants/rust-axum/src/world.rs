@@ -65,18 +65,24 @@ pub async fn updates(
     Ok(Json(worlds))
 }
 
+/// One UPDATE per row, all in one transaction: one commit per request, as every contestant.
 fn update_worlds(conn: &Connection, n: u32) -> rusqlite::Result<Vec<World>> {
-    let mut select = conn.prepare_cached(SELECT_WORLD)?;
-    let mut update = conn.prepare_cached(UPDATE_WORLD)?;
-    distinct_ids(n)
-        .into_iter()
-        .map(|id| {
-            let mut world = select_world(&mut select, id)?;
-            world.random_number = fastrand::i32(1..=WORLD_ROWS);
-            update.execute((world.random_number, world.id))?;
-            Ok(world)
-        })
-        .collect()
+    let tx = conn.unchecked_transaction()?;
+    let worlds = {
+        let mut select = tx.prepare_cached(SELECT_WORLD)?;
+        let mut update = tx.prepare_cached(UPDATE_WORLD)?;
+        distinct_ids(n)
+            .into_iter()
+            .map(|id| {
+                let mut world = select_world(&mut select, id)?;
+                world.random_number = fastrand::i32(1..=WORLD_ROWS);
+                update.execute((world.random_number, world.id))?;
+                Ok(world)
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    tx.commit()?;
+    Ok(worlds)
 }
 
 fn select_world(select: &mut CachedStatement<'_>, id: i32) -> rusqlite::Result<World> {
