@@ -34,7 +34,19 @@ pub enum Command {
     /// percentiles (no coordinated omission).
     Bench(Box<BenchArgs>),
     /// Measure every contestant on a suite of workloads (the main job).
-    Run(RunArgs),
+    ///
+    /// Installs each contestant (cached), checks it against the API contract, starts them all
+    /// pinned to the server CPUs, then per workload warms each up and runs rounds of one trial
+    /// per contestant in turn until every median's 95% confidence interval is narrow enough.
+    /// Every trial is saved to SQLite when it ends; Ctrl-C keeps what finished (continue with
+    /// --resume).
+    Run(Box<RunArgs>),
+    /// List the stored runs.
+    History(HistoryArgs),
+    /// Print a stored run's ranked tables again.
+    Show(ShowArgs),
+    /// Show the throughput changes between two runs that are outside the noise.
+    Diff(DiffArgs),
     /// Check that contestants implement the API contract (docs/contestants.md).
     ///
     /// Installs each contestant (cached), creates a fresh dataset, starts it pinned to the
@@ -115,7 +127,68 @@ pub struct BenchArgs {
 
 /// Arguments of `faceoff run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {}
+pub struct RunArgs {
+    /// Suite to run: `standard`, `quick`, or the path of a suite file (TOML).
+    #[arg(long, default_value = "standard", value_name = "NAME|PATH")]
+    pub suite: String,
+
+    /// Measure your own app: a folder with a contestant.toml (repeatable). When given, only
+    /// these run, plus reference contestants named with --only.
+    #[arg(long = "contestant", value_name = "DIR")]
+    pub contestants: Vec<PathBuf>,
+
+    /// Run only these reference contestants (repeatable), e.g. --only node-http.
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+
+    /// Leave out these reference contestants (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub skip: Vec<String>,
+
+    /// Run only these workloads of the suite (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub workload: Vec<String>,
+
+    /// CPUs for the contestants [default: the upper half of the allowed CPUs; CPU 1 of 2].
+    #[arg(long, value_name = "LIST", value_parser = parse_cpu_list)]
+    pub server_cpus: Option<CpuList>,
+
+    /// CPUs for the load engine [default: the lower half; CPU 0 of 2].
+    #[arg(long, value_name = "LIST", value_parser = parse_cpu_list)]
+    pub load_cpus: Option<CpuList>,
+
+    /// Processes (WORKERS) each contestant runs [default: one per server CPU].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<u32>,
+
+    /// Warm-up per contestant and workload (overrides the suite).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub warmup: Option<Duration>,
+
+    /// Length of one trial (overrides the suite).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub trial: Option<Duration>,
+
+    /// Fewest rounds of trials (overrides the suite).
+    #[arg(long, value_name = "N")]
+    pub min_rounds: Option<u32>,
+
+    /// Most rounds of trials (overrides the suite).
+    #[arg(long, value_name = "N")]
+    pub max_rounds: Option<u32>,
+
+    /// Stop when the 95% CI of every median throughput is within this fraction, e.g. 0.03.
+    #[arg(long, value_name = "FRACTION")]
+    pub target_ci: Option<f64>,
+
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Continue an interrupted run (the newest one, or RUN) instead of starting a new one.
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
+    pub resume: Option<String>,
+}
 
 /// Arguments of `faceoff verify`.
 #[derive(Debug, Args)]
@@ -137,6 +210,39 @@ pub struct VerifyArgs {
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `faceoff history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// Arguments of `faceoff show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Run id [default: the newest run].
+    pub run: Option<i64>,
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// Arguments of `faceoff diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run.
+    pub run_a: i64,
+    /// The later run.
+    pub run_b: i64,
+    /// Relative change treated as noise unless its confidence interval clears it.
+    #[arg(long, default_value_t = 0.03, value_name = "FRACTION")]
+    pub noise: f64,
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 /// A set of CPU numbers, in the order given.

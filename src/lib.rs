@@ -7,7 +7,13 @@ pub mod commands;
 pub mod contestant;
 pub mod contract;
 pub mod load;
+pub mod runner;
+pub mod settings;
+pub mod stats;
+pub mod store;
+pub mod suite;
 pub mod sys;
+pub mod warnings;
 
 use std::process::ExitCode;
 
@@ -18,7 +24,10 @@ pub const EXIT_FAILURE: u8 = 1;
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Bench(args) => commands::bench::run(*args),
-        cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::Run(args) => commands::run::run(*args),
+        cli::Command::History(args) => commands::show::history(args),
+        cli::Command::Show(args) => commands::show::show(args),
+        cli::Command::Diff(args) => commands::show::diff(args),
         cli::Command::Verify(args) => commands::verify::run(args),
     }
 }
@@ -37,6 +46,9 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
                 return e.hint();
             }
             if let Some(e) = cause.downcast_ref::<contestant::Error>() {
+                return e.hint();
+            }
+            if let Some(e) = cause.downcast_ref::<suite::Error>() {
                 return e.hint();
             }
             None

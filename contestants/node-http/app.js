@@ -221,7 +221,7 @@ function createServer({ db, room }) {
     }
   });
 
-  attachWebSockets(server, { room, pathOf: (url) => splitUrl(url).pathname });
+  attachWebSockets(server, { room });
   return server;
 }
 

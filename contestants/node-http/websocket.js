@@ -10,7 +10,7 @@ function addDateHeader(headers) {
  * Serves `/ws` (echo) and, when `room` is true, `/ws/room` (broadcast to every member,
  * the sender included) on the upgrade requests of `server`.
  */
-function attachWebSockets(server, { room, pathOf }) {
+function attachWebSockets(server, { room }) {
   const echo = new WebSocketServer({ noServer: true, clientTracking: false });
   echo.on('headers', addDateHeader);
   echo.on('connection', (socket) => {
@@ -35,7 +35,7 @@ function attachWebSockets(server, { room, pathOf }) {
   }
 
   server.on('upgrade', (req, socket, head) => {
-    const wss = endpoints.get(pathOf(req.url));
+    const wss = endpoints.get(req.url.split('?', 1)[0]);
     if (wss === undefined) {
       socket.on('error', () => {});
       socket.end(

@@ -1,10 +1,471 @@
 //! `faceoff bench URL`: the load engine on its own, pointed at one local server.
 
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
 
 use crate::cli::BenchArgs;
+use crate::load::summary::Summary;
+use crate::load::{self, http1, LoadPlan, Pacing, Request, Stop};
+use crate::warnings::engine_warnings;
+
+/// Exit code when the user interrupted the load (the results so far are still printed).
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs the benchmark described by `args` and prints its summary.
-pub fn run(_args: BenchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let target = Target::parse(&args.url, args.allow_remote)?;
+    let plan = plan(&args, &target)?;
+
+    let interrupt = Arc::new(AtomicBool::new(false));
+    // A first Ctrl-C ends the load and prints what was measured; a second one exits at once.
+    signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGINT,
+        130,
+        interrupt.clone(),
+    )
+    .context("could not install the Ctrl-C handler")?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone())
+        .context("could not install the Ctrl-C handler")?;
+
+    let progress = Progress::new(&plan, !args.json && std::io::stdout().is_terminal());
+    let recording = load::run(&plan, interrupt, |snap| progress.update(snap))?;
+    progress.finish();
+
+    let summary = Summary::of(&recording);
+    let warnings = engine_warnings(&summary);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        write_human(&mut out, &args, &target, &plan, &summary)?;
+        if args.percentiles {
+            write_distribution(&mut out, &recording.recorder.latency_us)?;
+        }
+    }
+    out.flush()?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    if recording.interrupted {
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A parsed, resolved, permitted target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The socket address load goes to.
+    pub addr: SocketAddr,
+    /// The `Host` header value.
+    pub host: String,
+    /// Path and query sent in the request line.
+    pub path_and_query: String,
+}
+
+impl Target {
+    /// Parses `url`, resolves its host, and refuses non-loopback targets unless allowed.
+    pub fn parse(url: &str, allow_remote: bool) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url).with_context(|| {
+            format!("'{url}' is not a valid URL; write it like http://127.0.0.1:8080/path")
+        })?;
+        if parsed.scheme() != "http" {
+            bail!(
+                "'{url}': only http:// URLs are supported (scheme '{}'); faceoff measures plain HTTP/1.1 servers",
+                parsed.scheme()
+            );
+        }
+        let host = parsed.host_str().with_context(|| {
+            format!("'{url}' has no host; write it like http://127.0.0.1:8080/path")
+        })?;
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let candidates: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => (bare, port)
+                .to_socket_addrs()
+                .with_context(|| format!("could not resolve host '{host}' of '{url}'"))?
+                .collect(),
+        };
+        let addr = if allow_remote {
+            *candidates
+                .first()
+                .with_context(|| format!("host '{host}' of '{url}' resolved to no address"))?
+        } else {
+            let loopback: Vec<_> = candidates.iter().filter(|a| a.ip().is_loopback()).collect();
+            if loopback.is_empty() || loopback.len() != candidates.len() {
+                bail!(
+                    "refusing to send load to '{host}': faceoff only targets loopback addresses \
+                     (127.0.0.0/8, ::1, localhost) unless --allow-remote is given, and only for machines you own"
+                );
+            }
+            // Prefer IPv4 loopback: servers under test usually listen on 127.0.0.1.
+            **loopback
+                .iter()
+                .find(|a| a.is_ipv4())
+                .unwrap_or(&loopback[0])
+        };
+        let mut path_and_query = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            path_and_query.push('?');
+            path_and_query.push_str(q);
+        }
+        let host_header = match parsed.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        Ok(Self {
+            addr,
+            host: host_header,
+            path_and_query,
+        })
+    }
+}
+
+/// Builds the engine's plan from the command line.
+fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
+    let mut headers = Vec::with_capacity(args.headers.len());
+    for h in &args.headers {
+        let (name, value) = h.split_once(':').with_context(|| {
+            format!("header '{h}' has no ':'; write it like -H 'Accept: text/plain'")
+        })?;
+        let name = name.trim();
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            bail!("header '{h}' has an invalid name; write it like -H 'Accept: text/plain'");
+        }
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let body = match (&args.body, &args.body_file) {
+        (Some(b), _) => b.clone().into_bytes(),
+        (None, Some(path)) => std::fs::read(path)
+            .with_context(|| format!("could not read --body-file '{}'", path.display()))?,
+        (None, None) => Vec::new(),
+    };
+    let method = args.method.to_ascii_uppercase();
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        bail!(
+            "'{}' is not an HTTP method; use e.g. GET or POST",
+            args.method
+        );
+    }
+    let bytes = http1::serialize_request(
+        &method,
+        &target.path_and_query,
+        &target.host,
+        &headers,
+        &body,
+    );
+    let stop = match (args.requests, args.duration) {
+        (Some(n), _) => Stop::Requests(n),
+        (None, Some(d)) => Stop::After(d),
+        (None, None) => Stop::After(Duration::from_secs(10)),
+    };
+    let pacing = match args.rate {
+        Some(rate_per_s) => Pacing::ConstantRate { rate_per_s },
+        None => Pacing::ClosedLoop,
+    };
+    let cpus = args.cpus.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+    if let Some(bad) = cpus
+        .iter()
+        .find(|c| !crate::sys::allowed_cpus().contains(c))
+    {
+        bail!(
+            "CPU {bad} in --cpus is not available to faceoff; it may use {:?}",
+            crate::sys::allowed_cpus()
+        );
+    }
+    let threads = args.threads.unwrap_or(if cpus.is_empty() {
+        crate::sys::allowed_cpus().len()
+    } else {
+        cpus.len()
+    });
+    let plan = LoadPlan {
+        addr: target.addr,
+        requests: vec![Request {
+            bytes,
+            head: method == "HEAD",
+            weight: 1,
+        }],
+        connections: args.connections,
+        pacing,
+        stop,
+        timeout: args.timeout,
+        threads,
+        cpus,
+    };
+    plan.validate()?;
+    Ok(plan)
+}
+
+/// The live progress line (stderr, only when stdout is a terminal).
+struct Progress {
+    bar: indicatif::ProgressBar,
+    by_count: bool,
+}
+
+impl Progress {
+    fn new(plan: &LoadPlan, visible: bool) -> Self {
+        let (len, by_count) = match plan.stop {
+            Stop::After(d) => (d.as_millis() as u64, false),
+            Stop::Requests(n) => (n, true),
+        };
+        let bar = if visible {
+            indicatif::ProgressBar::with_draw_target(
+                Some(len),
+                indicatif::ProgressDrawTarget::stderr(),
+            )
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {elapsed:>4} {msg}")
+                .expect("static template"),
+        );
+        Self { bar, by_count }
+    }
+
+    fn update(&self, snap: load::Snapshot) {
+        let secs = snap.elapsed.as_secs_f64().max(1e-3);
+        self.bar.set_position(if self.by_count {
+            snap.finished
+        } else {
+            snap.elapsed.as_millis() as u64
+        });
+        self.bar.set_message(format!(
+            "{} requests, {:.0} req/s",
+            group(snap.finished),
+            snap.finished as f64 / secs
+        ));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn write_human(
+    out: &mut impl Write,
+    args: &BenchArgs,
+    target: &Target,
+    plan: &LoadPlan,
+    s: &Summary,
+) -> std::io::Result<()> {
+    let pinned = if plan.cpus.is_empty() {
+        "not pinned".to_string()
+    } else {
+        format!(
+            "on CPU {}",
+            plan.cpus
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    let shape = match plan.pacing {
+        Pacing::ClosedLoop => "closed loop".to_string(),
+        Pacing::ConstantRate { rate_per_s } => format!("constant rate {rate_per_s} req/s"),
+    };
+    writeln!(out, "faceoff bench {}  ({})", args.url, target.addr)?;
+    writeln!(
+        out,
+        "  {} connections, {} threads {pinned}, {shape}{}",
+        s.connections,
+        s.threads,
+        if s.interrupted { ", interrupted" } else { "" }
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  requests     {} in {:.2}s, {:.1} req/s",
+        group(s.requests),
+        s.duration_s,
+        s.rps
+    )?;
+    let row = |p: &load::summary::Percentiles| {
+        format!(
+            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            us(p.p50),
+            us(p.p90),
+            us(p.p99),
+            us(p.p999),
+            us(p.max)
+        )
+    };
+    if s.target_rate_per_s.is_some() {
+        writeln!(
+            out,
+            "  latency      {}   (from intended send times)",
+            row(&s.latency_us)
+        )?;
+        writeln!(
+            out,
+            "  uncorrected  {}   (from actual send times)",
+            row(&s.latency_uncorrected_us)
+        )?;
+        writeln!(out, "  late sends   {}", group(s.late_sends))?;
+    } else {
+        writeln!(out, "  latency      {}", row(&s.latency_us))?;
+    }
+    let status: Vec<String> = s
+        .status
+        .iter()
+        .map(|(c, n)| format!("{c}: {}", group(*n)))
+        .collect();
+    writeln!(
+        out,
+        "  status       {}",
+        if status.is_empty() {
+            "none".into()
+        } else {
+            status.join(", ")
+        }
+    )?;
+    let errors: Vec<String> = s
+        .errors
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, n)| format!("{k} {}", group(*n)))
+        .collect();
+    writeln!(
+        out,
+        "  errors       {}",
+        if errors.is_empty() {
+            "none".into()
+        } else {
+            errors.join(", ")
+        }
+    )?;
+    writeln!(
+        out,
+        "  transfer     read {}, written {}, {} connects",
+        bytes(s.bytes_read),
+        bytes(s.bytes_written),
+        group(s.connects)
+    )?;
+    let busiest = s.engine_thread_busy.iter().copied().fold(0.0, f64::max);
+    writeln!(
+        out,
+        "  engine CPU   {:.2}s, {:.2} µs per request, busiest thread {:.0}%",
+        s.engine_cpu_s,
+        s.engine_cpu_us_per_request,
+        busiest * 100.0
+    )?;
+    Ok(())
+}
+
+/// Prints the full HDR distribution, in the layout HdrHistogram tools read.
+fn write_distribution(
+    out: &mut impl Write,
+    h: &hdrhistogram::Histogram<u64>,
+) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {:>12} {:>14} {:>12} {:>14}",
+        "Value(ms)", "Percentile", "TotalCount", "1/(1-Percentile)"
+    )?;
+    for v in h.iter_quantiles(5) {
+        let q = v.quantile_iterated_to();
+        let inv = if q < 1.0 {
+            format!("{:.2}", 1.0 / (1.0 - q))
+        } else {
+            "inf".into()
+        };
+        writeln!(
+            out,
+            "  {:>12.3} {:>14.12} {:>12} {:>14}",
+            v.value_iterated_to() as f64 / 1000.0,
+            q,
+            v.count_since_last_iteration(),
+            inv
+        )?;
+    }
+    writeln!(
+        out,
+        "  #[Mean = {:.3} ms, StdDeviation = {:.3} ms]",
+        h.mean() / 1000.0,
+        h.stdev() / 1000.0
+    )?;
+    writeln!(
+        out,
+        "  #[Max = {:.3} ms, Total count = {}]",
+        h.max() as f64 / 1000.0,
+        h.len()
+    )?;
+    Ok(())
+}
+
+/// Formats microseconds with a unit that keeps three significant figures.
+pub fn us(v: u64) -> String {
+    match v {
+        0..=999 => format!("{v}µs"),
+        1_000..=999_999 => format!("{:.2}ms", v as f64 / 1e3),
+        _ => format!("{:.2}s", v as f64 / 1e6),
+    }
+}
+
+/// Formats a count with thousands separators.
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(us(950), "950µs");
+        assert_eq!(us(20_500), "20.50ms");
+        assert_eq!(us(1_500_000), "1.50s");
+        assert_eq!(group(1234567), "1,234,567");
+        assert_eq!(group(12), "12");
+    }
+
+    #[test]
+    fn loopback_only_by_default() {
+        assert!(Target::parse("http://127.0.0.1:1/x", false).is_ok());
+        assert!(Target::parse("http://127.3.2.1:1/", false).is_ok());
+        assert!(Target::parse("http://[::1]:1/", false).is_ok());
+        assert!(Target::parse("http://localhost:1/", false).is_ok());
+        let err = Target::parse("http://10.1.2.3:80/", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--allow-remote"), "{err}");
+        assert!(Target::parse("http://10.1.2.3:80/", true).is_ok());
+        assert!(Target::parse("https://127.0.0.1/", false).is_err());
+        assert!(Target::parse("127.0.0.1:80", false).is_err());
+    }
+
+    #[test]
+    fn target_keeps_path_query_and_host() {
+        let t = Target::parse("http://localhost:8080/queries?n=20", false).unwrap();
+        assert_eq!(t.path_and_query, "/queries?n=20");
+        assert_eq!(t.host, "localhost:8080");
+        assert!(t.addr.ip().is_loopback());
+    }
 }

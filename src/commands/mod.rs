@@ -2,4 +2,5 @@
 
 pub mod bench;
 pub mod run;
+pub mod show;
 pub mod verify;

@@ -1,13 +1,297 @@
-//! `faceoff run`: the main job.
+//! `faceoff run`: the main job. Glue between the command line, the suite, the contestants, the
+//! runner, the store and the reports.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
 
 use crate::cli::RunArgs;
+use crate::contestant::{self, Contestant};
+use crate::runner::environment::{default_cpu_split, Environment};
+use crate::runner::{self, RunConfig, Ui};
+use crate::settings;
+use crate::store::{NewRun, RunStatus, Store};
+use crate::suite::{self, Plan};
 
-/// Runs the suite on every contestant.
-pub fn run(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "'faceoff run' is not built yet; measure one local server with \
-         'faceoff bench http://127.0.0.1:PORT/path' meanwhile"
+/// Folder of the reference contestants.
+pub const CONTESTANTS_DIR: &str = "contestants";
+/// Exit code when the run was interrupted (finished trials are kept).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Settings stored with a run, enough to resume it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct StoredSettings {
+    contestant_dirs: Vec<PathBuf>,
+    server_cpus: Vec<usize>,
+    load_cpus: Vec<usize>,
+    workers: u32,
+    full_contract: bool,
+    workloads: Vec<String>,
+}
+
+/// Runs the suite on the chosen contestants.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let db = settings::db_path(args.db.as_ref());
+    let store = Store::open(&db)?;
+    let interrupt = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGINT,
+        130,
+        interrupt.clone(),
     )
+    .context("could not install the Ctrl-C handler")?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone())
+        .context("could not install the Ctrl-C handler")?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, interrupt.clone())
+        .context("could not install the SIGTERM handler")?;
+
+    let (run_id, plan, stored) = match &args.resume {
+        Some(which) => resume(&store, which, &args)?,
+        None => start(&store, &args)?,
+    };
+    let contestants = stored
+        .contestant_dirs
+        .iter()
+        .map(|d| Contestant::load(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = RunConfig {
+        server_cpus: stored.server_cpus.clone(),
+        load_cpus: stored.load_cpus.clone(),
+        workers: stored.workers,
+        cache: contestant::cache_dir(),
+        results_dir: settings::results_dir(),
+        full_contract: stored.full_contract,
+    };
+    let ui = TermUi::new();
+    ui.notice(&format!(
+        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; results in {}",
+        plan.name,
+        plan.workloads.len(),
+        contestants.len(),
+        config.server_cpus,
+        config.load_cpus,
+        db.display()
+    ));
+    let end = match runner::run(&store, run_id, &plan, contestants, &config, interrupt, &ui) {
+        Ok(end) => end,
+        Err(e) => {
+            let _ = store.finish_run(run_id, RunStatus::Failed);
+            ui.finish();
+            return Err(e);
+        }
+    };
+    ui.finish();
+    super::show::print_run(&store, end.run_id)?;
+    if end.status == RunStatus::Interrupted {
+        eprintln!(
+            "interrupted: the finished trials of run {run_id} are saved; continue with `faceoff run --resume {run_id}`"
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Starts a new run: validates everything before any slow work.
+fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, StoredSettings)> {
+    let (mut plan, full_contract) = load_suite(&args.suite)?;
+    settings::apply_overrides(&mut plan, args)?;
+    let contestant_dirs = choose_contestants(args)?;
+    let allowed = crate::sys::allowed_cpus();
+    let (default_server, default_load) = default_cpu_split(&allowed);
+    let server_cpus = args
+        .server_cpus
+        .as_ref()
+        .map_or(default_server, |c| c.0.clone());
+    let load_cpus = args
+        .load_cpus
+        .as_ref()
+        .map_or(default_load, |c| c.0.clone());
+    for cpu in server_cpus.iter().chain(&load_cpus) {
+        if !allowed.contains(cpu) {
+            bail!("CPU {cpu} is not available to faceoff; it may use {allowed:?} (see --server-cpus, --load-cpus)");
+        }
+    }
+    let workers = args.workers.unwrap_or(server_cpus.len() as u32).max(1);
+    let stored = StoredSettings {
+        contestant_dirs,
+        server_cpus: server_cpus.clone(),
+        load_cpus: load_cpus.clone(),
+        workers,
+        full_contract,
+        workloads: plan.workloads.iter().map(|w| w.name.clone()).collect(),
+    };
+    let environment = Environment::capture(&server_cpus, &load_cpus);
+    let mut settings_json = serde_json::to_value(&stored)?;
+    settings_json["workloads_detail"] = serde_json::to_value(&plan.workloads)?;
+    let run_id = store.begin_run(&NewRun {
+        suite_name: plan.name.clone(),
+        suite_path: plan.source_path.display().to_string(),
+        suite_sha256: plan.source_sha256.clone(),
+        suite_toml: plan.source_text.clone(),
+        environment: serde_json::to_value(&environment)?,
+        settings: settings_json,
+    })?;
+    Ok((run_id, plan, stored))
+}
+
+/// Picks up an earlier run where it stopped.
+fn resume(
+    store: &Store,
+    which: &str,
+    args: &RunArgs,
+) -> anyhow::Result<(i64, Plan, StoredSettings)> {
+    let run_id = if which == "latest" {
+        store
+            .latest_run()?
+            .context("there is no run to resume; start one with `faceoff run`")?
+    } else {
+        which
+            .parse()
+            .with_context(|| format!("'{which}' is not a run id; `faceoff history` lists them"))?
+    };
+    let detail = store.run(run_id)?;
+    if detail.run.status == RunStatus::Complete {
+        bail!("run {run_id} is already complete; `faceoff show {run_id}` prints it");
+    }
+    let stored: StoredSettings = serde_json::from_value(detail.settings.clone())
+        .with_context(|| format!("run {run_id} was stored without resumable settings"))?;
+    let mut plan = suite::parse_plan(&detail.suite_toml, Path::new(&detail.run.suite_path))?;
+    settings::apply_overrides(&mut plan, args)?;
+    plan.workloads
+        .retain(|w| stored.workloads.contains(&w.name));
+    store.reopen_run(run_id)?;
+    Ok((run_id, plan, stored))
+}
+
+/// A built-in suite by name, or a suite file; the flag says whether it is a reference suite
+/// (whose contestants must pass the whole API contract).
+fn load_suite(which: &str) -> anyhow::Result<(Plan, bool)> {
+    let plan = suite::resolve(which)?;
+    let builtin = plan.builtin;
+    Ok((plan, builtin))
+}
+
+/// The contestant folders of this run, from --contestant, --only and --skip.
+fn choose_contestants(args: &RunArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let root = Path::new(CONTESTANTS_DIR);
+    let references: Vec<PathBuf> = if root.is_dir() {
+        contestant::discover(root)?
+    } else {
+        Vec::new()
+    };
+    let reference_names: Vec<String> = references
+        .iter()
+        .map(|d| {
+            d.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    for name in args.only.iter().chain(&args.skip) {
+        if !reference_names.contains(name) {
+            bail!(
+                "there is no reference contestant '{name}'; they are {}",
+                if reference_names.is_empty() {
+                    "none (no contestants/ folder here)".to_string()
+                } else {
+                    reference_names.join(", ")
+                }
+            );
+        }
+    }
+    let mut dirs: Vec<PathBuf> = references
+        .into_iter()
+        .zip(&reference_names)
+        .filter(|(_, name)| {
+            let chosen = if args.only.is_empty() {
+                args.contestants.is_empty()
+            } else {
+                args.only.contains(name)
+            };
+            chosen && !args.skip.contains(name)
+        })
+        .map(|(d, _)| d)
+        .collect();
+    for dir in &args.contestants {
+        if !dir.join("contestant.toml").is_file() {
+            bail!(
+                "'{}' has no contestant.toml; a contestant is a folder with a manifest (see docs/contestants.md)",
+                dir.display()
+            );
+        }
+        dirs.push(dir.clone());
+    }
+    if dirs.is_empty() {
+        bail!("no contestants chosen; run from the project folder (it has contestants/) or name one with --contestant DIR");
+    }
+    // Read every manifest now so a typo fails before any slow install.
+    for dir in &dirs {
+        Contestant::load(dir)?;
+    }
+    Ok(dirs)
+}
+
+/// Progress on the terminal (stderr): a phase line and a bar for the current trial.
+struct TermUi {
+    multi: indicatif::MultiProgress,
+    phase: indicatif::ProgressBar,
+    trial: indicatif::ProgressBar,
+    visible: bool,
+}
+
+impl TermUi {
+    fn new() -> Self {
+        let visible = std::io::stderr().is_terminal();
+        let multi = if visible {
+            indicatif::MultiProgress::new()
+        } else {
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+        };
+        let phase = multi.add(indicatif::ProgressBar::new_spinner());
+        phase.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>5} {msg}")
+                .expect("static template"),
+        );
+        phase.enable_steady_tick(std::time::Duration::from_millis(200));
+        let trial = multi.add(indicatif::ProgressBar::new(1000));
+        trial.set_style(
+            indicatif::ProgressStyle::with_template("  {bar:30} {msg}").expect("static template"),
+        );
+        Self {
+            multi,
+            phase,
+            trial,
+            visible,
+        }
+    }
+
+    fn finish(&self) {
+        self.trial.finish_and_clear();
+        self.phase.finish_and_clear();
+    }
+}
+
+impl Ui for TermUi {
+    fn notice(&self, line: &str) {
+        if self.visible {
+            let _ = self.multi.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn phase(&self, text: &str) {
+        self.phase.set_message(text.to_string());
+    }
+
+    fn trial(&self, contestant: &str, workload: &str, round: u32, done: f64) {
+        self.trial
+            .set_position((done.clamp(0.0, 1.0) * 1000.0) as u64);
+        self.trial
+            .set_message(format!("{workload} · {contestant} · round {round}"));
+    }
 }

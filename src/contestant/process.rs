@@ -56,13 +56,24 @@ pub fn stop_live_groups(grace: Duration) {
 
 /// On SIGINT, SIGTERM or SIGHUP, stops every contestant and install faceoff started, then
 /// exits with status 130. Contestants run in their own process groups, so a terminal's Ctrl-C
-/// does not reach them; without this they would outlive faceoff. Safe to call more than once
-/// (only the first handler is kept).
+/// does not reach them; without this they would outlive faceoff. Only the first call installs
+/// the handler.
 pub fn stop_groups_on_interrupt() {
-    let _ = ctrlc::try_set_handler(|| {
-        eprintln!("interrupted: stopping contestants");
-        stop_live_groups(Duration::from_secs(2));
-        std::process::exit(130);
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("faceoff-interrupt".into())
+            .spawn(move || {
+                if signals.forever().next().is_some() {
+                    eprintln!("interrupted: stopping contestants");
+                    stop_live_groups(Duration::from_secs(2));
+                    std::process::exit(130);
+                }
+            });
     });
 }
 

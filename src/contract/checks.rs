@@ -405,7 +405,7 @@ pub fn headers(ctx: &Ctx<'_>) -> Result<(), String> {
         return Err("no response to look at".into());
     }
     for s in &seen {
-        if !s.date.as_deref().is_some_and(|d| !d.trim().is_empty()) {
+        if s.date.as_deref().is_none_or(|d| d.trim().is_empty()) {
             return Err(format!("{}: no Date header", s.request));
         }
         if !s.framed {

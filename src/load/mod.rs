@@ -1,6 +1,112 @@
 //! The load engine: per-core workers driving HTTP/1.1 connections at a socket address.
 //! It knows addresses and bytes, nothing about contestants.
 
+mod conn;
+pub mod engine;
+pub mod http1;
+pub mod pace;
+pub mod recorder;
+pub mod summary;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use engine::{run, Snapshot};
+pub use pace::Pacing;
+pub use recorder::{ErrorKind, Recorder};
+
+/// One request of a mix, serialized once.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The exact bytes written for every use of this request.
+    pub bytes: Vec<u8>,
+    /// The method is HEAD (answers carry no body).
+    pub head: bool,
+    /// Relative share of this request in the mix (at least 1).
+    pub weight: u32,
+}
+
+/// When a load ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Send for this long.
+    After(Duration),
+    /// Send exactly this many requests.
+    Requests(u64),
+}
+
+/// Everything the engine needs to drive one load.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// The target socket.
+    pub addr: SocketAddr,
+    /// The request mix.
+    pub requests: Vec<Request>,
+    /// Connections kept open over all workers.
+    pub connections: usize,
+    /// Closed loop or constant rate.
+    pub pacing: Pacing,
+    /// When to stop.
+    pub stop: Stop,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Worker threads (clamped to the number of connections).
+    pub threads: usize,
+    /// CPUs to pin workers to, worker `i` on `cpus[i % len]`; empty for no pinning.
+    pub cpus: Vec<usize>,
+}
+
+impl LoadPlan {
+    /// Checks the plan's numbers before any thread starts.
+    pub fn validate(&self) -> Result<(), Error> {
+        let invalid = |what: &str| Err(Error::Invalid(what.to_string()));
+        if self.requests.is_empty() {
+            return invalid("the request mix is empty");
+        }
+        if self.connections == 0 {
+            return invalid("--connections must be at least 1");
+        }
+        if self.threads == 0 {
+            return invalid("--threads must be at least 1");
+        }
+        match self.stop {
+            Stop::After(d) if d.is_zero() => return invalid("--duration must be more than zero"),
+            Stop::Requests(0) => return invalid("--requests must be at least 1"),
+            _ => {}
+        }
+        if let Pacing::ConstantRate { rate_per_s } = self.pacing {
+            if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
+                return invalid("--rate must be a positive number of requests per second");
+            }
+        }
+        if self.timeout.is_zero() {
+            return invalid("--timeout must be more than zero");
+        }
+        Ok(())
+    }
+}
+
+/// What one load recorded, merged over workers.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// Merged counts and histograms.
+    pub recorder: Recorder,
+    /// From the start until the last request finished (or the end of the duration).
+    pub duration: Duration,
+    /// CPU time (user + system) the whole faceoff process used during the load.
+    pub engine_cpu: Duration,
+    /// Per worker, the fraction of the wall time it spent on a CPU (1.0 = saturated).
+    pub worker_busy: Vec<f64>,
+    /// Connections used.
+    pub connections: usize,
+    /// Worker threads used.
+    pub threads: usize,
+    /// The pacing used.
+    pub pacing: Pacing,
+    /// The load was stopped early by an interrupt.
+    pub interrupted: bool,
+}
+
 /// Errors that stop a load before it starts.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -8,10 +114,30 @@ pub enum Error {
     #[error("could not connect to {addr}: {source}")]
     Unreachable {
         /// The target.
-        addr: std::net::SocketAddr,
+        addr: SocketAddr,
         /// Why.
         source: std::io::Error,
     },
+    /// A number in the plan is out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// A worker thread could not be started.
+    #[error("could not start a load thread: {0}")]
+    Thread(std::io::Error),
+    /// A worker's runtime could not be built.
+    #[error("could not build a load runtime: {0}")]
+    Runtime(std::io::Error),
+    /// A worker could not be pinned.
+    #[error("could not pin a load thread to CPU {cpu}: {source}")]
+    Pin {
+        /// The CPU asked for.
+        cpu: usize,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A worker thread panicked (a bug in faceoff).
+    #[error("a load thread panicked")]
+    WorkerPanicked,
 }
 
 impl crate::Hint for Error {
@@ -20,6 +146,10 @@ impl crate::Hint for Error {
             Error::Unreachable { .. } => {
                 Some("is the server running and listening on that port?".into())
             }
+            Error::Pin { .. } => {
+                Some("list CPUs this process may use (see `taskset -p $$`)".into())
+            }
+            _ => None,
         }
     }
 }

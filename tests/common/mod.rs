@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+mod server;
+
+pub use server::*;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -13,7 +13,8 @@ pub struct Config {
     pub workers: usize,
     /// The SQLite dataset (`DB_PATH`), opened read-write.
     pub db_path: PathBuf,
-    /// Pooled SQLite connections (`DB_POOL_SIZE`, default 4 per worker thread).
+    /// Pooled reading SQLite connections (`DB_POOL_SIZE`, default 4 per worker thread); writes
+    /// have one connection of their own.
     pub db_pool_size: usize,
 }
 
@@ -26,8 +27,8 @@ impl Config {
         if workers == 0 {
             return Err("WORKERS must be at least 1".into());
         }
-        // SQLite work is short and partly waits on locks and fsync, so a few connections per
-        // worker thread keep the CPU busy without piling up writers.
+        // Reads are short and run in parallel under WAL; a few connections per worker thread
+        // keep the CPU busy while one of them waits on the disk.
         let db_pool_size: usize = parse_var("DB_POOL_SIZE")?.unwrap_or(4 * workers);
         if db_pool_size == 0 {
             return Err("DB_POOL_SIZE must be at least 1".into());

@@ -1,5 +1,10 @@
-//! The SQLite connection pool: a deadpool of rusqlite connections, with every database call run
-//! on tokio's blocking pool so the async worker threads never wait on SQLite.
+//! The SQLite connections: a deadpool of readers and a pool of one writer, with every database
+//! call run on tokio's blocking pool so the async worker threads never wait on SQLite.
+//!
+//! SQLite lets one connection write at a time. With several writing connections, the losers
+//! poll in SQLite's busy handler (sleeps, no queue), so under load some wait past
+//! `busy_timeout` and fail with "database is locked". One writer connection turns that into a
+//! fair async queue inside this process; `busy_timeout` still covers writers in other processes.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -12,42 +17,70 @@ use tokio::task::JoinError;
 /// How long a connection waits for another writer's lock before giving up with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A cloneable handle on the pool.
+type Pool = managed::Pool<SqliteManager>;
+
+/// A cloneable handle on the pools.
 #[derive(Clone)]
 pub struct Db {
-    pool: managed::Pool<SqliteManager>,
+    readers: Pool,
+    writer: Pool,
 }
 
 impl Db {
-    /// Builds a pool of at most `size` connections to `path`; connections open lazily.
-    pub fn open(path: &Path, size: usize) -> Self {
-        let manager = SqliteManager {
-            path: path.to_owned(),
-        };
-        let pool = managed::Pool::builder(manager)
-            .max_size(size)
-            .build()
-            .expect("a pool without timeouts needs no runtime, so building it cannot fail");
-        Self { pool }
+    /// Pools of at most `readers` reading connections and one writing connection to `path`;
+    /// connections open lazily.
+    pub fn open(path: &Path, readers: usize) -> Self {
+        Self {
+            readers: build_pool(path, readers),
+            writer: build_pool(path, 1),
+        }
     }
 
     /// Fails when the file is missing or has no `world` table, so a bad `DB_PATH` stops the
     /// server at start-up instead of on the first request.
     pub async fn check(&self) -> Result<(), DbError> {
-        self.run(|conn| conn.query_row("SELECT count(*) FROM world", [], |_| Ok(())))
+        self.read(|conn| conn.query_row("SELECT count(*) FROM world", [], |_| Ok(())))
             .await
     }
 
-    /// Runs `job` with a pooled connection on the blocking pool. Waiting for a free connection is
-    /// async, so at most `size` blocking threads ever work on SQLite at once.
-    pub async fn run<T, F>(&self, job: F) -> Result<T, DbError>
+    /// Runs a read-only `job` on a reading connection.
+    pub async fn read<T, F>(&self, job: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let mut conn: Object<SqliteManager> = self.pool.get().await?;
-        Ok(tokio::task::spawn_blocking(move || job(&mut conn)).await??)
+        run(&self.readers, job).await
     }
+
+    /// Runs a `job` that writes on the writing connection, after the writers queued before it.
+    pub async fn write<T, F>(&self, job: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        run(&self.writer, job).await
+    }
+}
+
+fn build_pool(path: &Path, size: usize) -> Pool {
+    let manager = SqliteManager {
+        path: path.to_owned(),
+    };
+    managed::Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .expect("a pool without timeouts needs no runtime, so building it cannot fail")
+}
+
+/// Runs `job` with a pooled connection on the blocking pool. Waiting for a free connection is
+/// async, so no more blocking threads work on SQLite than there are connections.
+async fn run<T, F>(pool: &Pool, job: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut conn: Object<SqliteManager> = pool.get().await?;
+    Ok(tokio::task::spawn_blocking(move || job(&mut conn)).await??)
 }
 
 /// Creates connections for the pool.

@@ -25,7 +25,7 @@ struct FortunesPage {
 pub async fn fortunes(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
     let mut fortunes = state
         .db
-        .run(|conn| {
+        .read(|conn| {
             let mut select = conn.prepare_cached("SELECT id, message FROM fortune")?;
             let rows = select.query_map([], |row| {
                 Ok(Fortune {

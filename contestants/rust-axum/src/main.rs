@@ -57,7 +57,7 @@ async fn serve(config: Config) -> Result<(), String> {
             let _ = tcp.set_nodelay(true);
         });
     eprintln!(
-        "rust-axum listening on http://{} with {} worker thread(s), {} database connection(s)",
+        "rust-axum listening on http://{} with {} worker thread(s), {} reading database connection(s) and one writing",
         config.addr, config.workers, config.db_pool_size
     );
     axum::serve(listener, app::router(db))

@@ -32,7 +32,7 @@ pub struct World {
 pub async fn single_query(State(state): State<AppState>) -> Result<Json<World>, ApiError> {
     let world = state
         .db
-        .run(|conn| select_world(&mut conn.prepare_cached(SELECT_WORLD)?, random_id()))
+        .read(|conn| select_world(&mut conn.prepare_cached(SELECT_WORLD)?, random_id()))
         .await?;
     Ok(Json(world))
 }
@@ -45,7 +45,7 @@ pub async fn queries(
     let n = row_count(&params);
     let worlds = state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let mut select = conn.prepare_cached(SELECT_WORLD)?;
             (0..n)
                 .map(|_| select_world(&mut select, random_id()))
@@ -61,22 +61,28 @@ pub async fn updates(
     params: Result<Query<CountParam>, QueryRejection>,
 ) -> Result<Json<Vec<World>>, ApiError> {
     let n = row_count(&params);
-    let worlds = state.db.run(move |conn| update_worlds(conn, n)).await?;
+    let worlds = state.db.write(move |conn| update_worlds(conn, n)).await?;
     Ok(Json(worlds))
 }
 
+/// One UPDATE per row, all in one transaction: one commit per request, as every contestant.
 fn update_worlds(conn: &Connection, n: u32) -> rusqlite::Result<Vec<World>> {
-    let mut select = conn.prepare_cached(SELECT_WORLD)?;
-    let mut update = conn.prepare_cached(UPDATE_WORLD)?;
-    distinct_ids(n)
-        .into_iter()
-        .map(|id| {
-            let mut world = select_world(&mut select, id)?;
-            world.random_number = fastrand::i32(1..=WORLD_ROWS);
-            update.execute((world.random_number, world.id))?;
-            Ok(world)
-        })
-        .collect()
+    let tx = conn.unchecked_transaction()?;
+    let worlds = {
+        let mut select = tx.prepare_cached(SELECT_WORLD)?;
+        let mut update = tx.prepare_cached(UPDATE_WORLD)?;
+        distinct_ids(n)
+            .into_iter()
+            .map(|id| {
+                let mut world = select_world(&mut select, id)?;
+                world.random_number = fastrand::i32(1..=WORLD_ROWS);
+                update.execute((world.random_number, world.id))?;
+                Ok(world)
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    tx.commit()?;
+    Ok(worlds)
 }
 
 fn select_world(select: &mut CachedStatement<'_>, id: i32) -> rusqlite::Result<World> {

@@ -1,0 +1,172 @@
+//! `faceoff show RUN`, `faceoff history` and `faceoff diff RUN_A RUN_B`: reading the store.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::{DiffArgs, HistoryArgs, ShowArgs};
+use crate::settings;
+use crate::stats;
+use crate::store::{RunDetail, Store};
+
+/// Prints one stored run again.
+pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let store = open_existing(args.db.as_ref())?;
+    let run_id = match args.run {
+        Some(id) => id,
+        None => store
+            .latest_run()?
+            .context("the results database has no runs yet; start one with `faceoff run`")?,
+    };
+    print_run(&store, run_id)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists the stored runs.
+pub fn history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
+    let store = open_existing(args.db.as_ref())?;
+    let runs = store.runs()?;
+    if runs.is_empty() {
+        println!("no runs yet; start one with `faceoff run`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:>4}  {:<20}  {:<11}  {:<10}  {:>6}  suite file",
+        "run", "started (UTC)", "status", "suite", "trials"
+    );
+    for r in runs {
+        println!(
+            "{:>4}  {:<20}  {:<11}  {:<10}  {:>6}  {} (sha256 {})",
+            r.id,
+            r.started_at,
+            format!("{:?}", r.status).to_lowercase(),
+            r.suite_name,
+            r.trials,
+            r.suite_path,
+            &r.suite_sha256[..r.suite_sha256.len().min(12)]
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows, per workload and contestant, the throughput changes between two runs that are
+/// outside the noise.
+pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let store = open_existing(args.db.as_ref())?;
+    let a = store.run(args.run_a)?;
+    let b = store.run(args.run_b)?;
+    let (sa, sb) = (throughputs(&a), throughputs(&b));
+    let mut shown = 0;
+    let mut same = 0;
+    println!("run {} -> run {}: median req/s, 95% bootstrap interval of the ratio, noise threshold +/-{:.0}%",
+        a.run.id, b.run.id, args.noise * 100.0);
+    for (key, before) in &sa {
+        let Some(after) = sb.get(key) else { continue };
+        let Some(cmp) = stats::compare(before, after, args.noise) else {
+            continue;
+        };
+        if cmp.change == stats::Change::NonSignificant {
+            same += 1;
+            continue;
+        }
+        shown += 1;
+        println!(
+            "  {:<12} {:<24} {:>10.0} -> {:>10.0}  {:+.1}% [{:+.1}%, {:+.1}%]  {}",
+            key.0,
+            key.1,
+            stats::median(before).unwrap_or(0.0),
+            stats::median(after).unwrap_or(0.0),
+            (cmp.ratio.point - 1.0) * 100.0,
+            (cmp.ratio.lo - 1.0) * 100.0,
+            (cmp.ratio.hi - 1.0) * 100.0,
+            if cmp.change == stats::Change::Improved {
+                "improved"
+            } else {
+                "regressed"
+            }
+        );
+    }
+    if shown == 0 {
+        println!("  no change outside the noise");
+    }
+    println!("  ({same} pairs within noise; pairs present in only one run are not compared)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Throughput samples per (workload, contestant).
+fn throughputs(run: &RunDetail) -> BTreeMap<(String, String), Vec<f64>> {
+    let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    for t in &run.trials {
+        if !t.metrics.crashed {
+            out.entry((t.workload.clone(), t.contestant.clone()))
+                .or_default()
+                .push(t.metrics.rps);
+        }
+    }
+    out
+}
+
+fn open_existing(db: Option<&std::path::PathBuf>) -> anyhow::Result<Store> {
+    let path = settings::db_path(db);
+    if !path.exists() {
+        anyhow::bail!(
+            "there is no results database at '{}'; run `faceoff run` first or point --db at one",
+            path.display()
+        );
+    }
+    Ok(Store::open(&path)?)
+}
+
+/// Prints a run's ranked tables on stdout: per workload, contestants by median throughput.
+pub fn print_run(store: &Store, run_id: i64) -> anyhow::Result<()> {
+    let detail = store.run(run_id)?;
+    let mut by_workload: BTreeMap<&str, BTreeMap<&str, Vec<&crate::store::TrialMetrics>>> =
+        BTreeMap::new();
+    for t in &detail.trials {
+        if !t.metrics.crashed {
+            by_workload
+                .entry(&t.workload)
+                .or_default()
+                .entry(&t.contestant)
+                .or_default()
+                .push(&t.metrics);
+        }
+    }
+    println!(
+        "run {} ({:?}), suite {}",
+        detail.run.id, detail.run.status, detail.run.suite_name
+    );
+    for (workload, rows) in by_workload {
+        println!("\n{workload}");
+        let mut ranked: Vec<_> = rows
+            .iter()
+            .map(|(name, trials)| {
+                let rps: Vec<f64> = trials.iter().map(|m| m.rps).collect();
+                let ci = stats::median_ci(&rps, stats::STOP_CONFIDENCE);
+                (*name, ci, trials)
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.1.map_or(0.0, |c| c.point)
+                .total_cmp(&a.1.map_or(0.0, |c| c.point))
+        });
+        for (name, ci, trials) in ranked {
+            let med = |f: &dyn Fn(&crate::store::TrialMetrics) -> f64| {
+                stats::median(&trials.iter().map(|m| f(m)).collect::<Vec<_>>()).unwrap_or(0.0)
+            };
+            println!(
+                "  {:<22} {:>10.0} req/s ±{:>4.1}%  p50 {:>9}  p99 {:>9}  {:>7.1} CPU-ms/1k  {:>6.1} MiB  {} trials",
+                name,
+                ci.map_or(0.0, |c| c.point),
+                ci.map_or(0.0, |c| c.rel_half_width() * 100.0),
+                super::bench::us(med(&|m| m.latency_us[0] as f64) as u64),
+                super::bench::us(med(&|m| m.latency_us[2] as f64) as u64),
+                med(&|m| m.cpu_ms_per_1k),
+                med(&|m| m.pss_mean_bytes as f64) / 1_048_576.0,
+                trials.len()
+            );
+        }
+    }
+    Ok(())
+}

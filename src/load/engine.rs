@@ -1,0 +1,278 @@
+//! Thread-per-core workers: each OS thread has its own single-threaded runtime, connections
+//! and recorder; the recorders merge once at the end.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::conn::{drive, Worker};
+use super::pace::{Pacing, Schedule};
+use super::recorder::Recorder;
+use super::{Error, LoadPlan, Recording, Stop};
+
+/// A counter alone on its cache line, so workers never share a line.
+#[repr(align(64))]
+#[derive(Debug, Default)]
+pub struct Padded(pub AtomicU64);
+
+/// A look at a running load, for progress displays.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    /// Time since the load began.
+    pub elapsed: Duration,
+    /// Requests finished so far (answered or failed).
+    pub finished: u64,
+}
+
+struct WorkerResult {
+    recorder: Recorder,
+    finished_at: Instant,
+    cpu: Duration,
+}
+
+/// Runs `plan` to completion (or until `interrupt` is set) and returns what was recorded.
+///
+/// `on_progress` is called from the calling thread about four times a second.
+pub fn run(
+    plan: &LoadPlan,
+    interrupt: Arc<AtomicBool>,
+    mut on_progress: impl FnMut(Snapshot),
+) -> Result<Recording, Error> {
+    plan.validate()?;
+    preflight(plan.addr, plan.timeout.min(Duration::from_secs(3)))?;
+    crate::sys::raise_nofile_limit();
+
+    let threads = plan.threads.clamp(1, plan.connections);
+    let mix: Arc<[usize]> = weighted_mix(plan).into();
+    let counters: Vec<Arc<Padded>> = (0..threads).map(|_| Arc::new(Padded::default())).collect();
+    let ready = Arc::new(Barrier::new(threads + 1));
+    let start_cell = Arc::new(OnceLock::<Instant>::new());
+    let cpu_before = crate::sys::process_cpu_time();
+
+    let conns_of = |id: usize| (id..plan.connections).step_by(threads);
+    let quotas = match plan.stop {
+        Stop::Requests(n) => split_count(n, (0..threads).map(|id| conns_of(id).count()).collect()),
+        Stop::After(_) => Vec::new(),
+    };
+    let mut handles = Vec::with_capacity(threads);
+    for (id, counter) in counters.iter().enumerate() {
+        let conns: Vec<usize> = conns_of(id).collect();
+        let quota = quotas.get(id).copied();
+        let setup = WorkerSetup {
+            addr: plan.addr,
+            requests: plan.requests.clone(),
+            mix: mix.clone(),
+            timeout: plan.timeout,
+            duration: match plan.stop {
+                Stop::After(d) => Some(d),
+                Stop::Requests(_) => None,
+            },
+            quota,
+            conns,
+            pacing: plan.pacing,
+            total_connections: plan.connections,
+            cpu: (!plan.cpus.is_empty()).then(|| plan.cpus[id % plan.cpus.len()]),
+            progress: counter.clone(),
+            ready: ready.clone(),
+            start: start_cell.clone(),
+            interrupt: interrupt.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name(format!("faceoff-load-{id}"))
+            .spawn(move || spawn_worker(setup))
+            .map_err(Error::Thread)?;
+        handles.push(handle);
+    }
+    ready.wait();
+    let start = *start_cell.get_or_init(Instant::now);
+
+    while !handles.iter().all(|h| h.is_finished()) {
+        std::thread::sleep(Duration::from_millis(50));
+        let finished = counters.iter().map(|c| c.0.load(Ordering::Relaxed)).sum();
+        on_progress(Snapshot {
+            elapsed: start.elapsed(),
+            finished,
+        });
+    }
+    let mut recorder = Recorder::new();
+    let mut finished_at = start;
+    let mut worker_busy = Vec::with_capacity(threads);
+    let mut results = Vec::with_capacity(threads);
+    for handle in handles {
+        let result = handle.join().map_err(|_| Error::WorkerPanicked)??;
+        results.push(result);
+    }
+    for result in &results {
+        recorder.merge(&result.recorder);
+        finished_at = finished_at.max(result.finished_at);
+    }
+    let duration = finished_at - start;
+    for result in &results {
+        worker_busy.push(result.cpu.as_secs_f64() / duration.as_secs_f64().max(1e-9));
+    }
+    Ok(Recording {
+        recorder,
+        duration,
+        engine_cpu: crate::sys::process_cpu_time().saturating_sub(cpu_before),
+        worker_busy,
+        connections: plan.connections,
+        threads,
+        pacing: plan.pacing,
+        interrupted: interrupt.load(Ordering::Relaxed),
+    })
+}
+
+struct WorkerSetup {
+    addr: SocketAddr,
+    requests: Vec<super::Request>,
+    mix: Arc<[usize]>,
+    timeout: Duration,
+    duration: Option<Duration>,
+    quota: Option<u64>,
+    conns: Vec<usize>,
+    pacing: Pacing,
+    total_connections: usize,
+    cpu: Option<usize>,
+    progress: Arc<Padded>,
+    ready: Arc<Barrier>,
+    start: Arc<OnceLock<Instant>>,
+    interrupt: Arc<AtomicBool>,
+}
+
+/// One load worker: pins itself, builds its runtime, drives its connections, returns its record.
+fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
+    let pinned = setup
+        .cpu
+        .map(|cpu| crate::sys::pin_current_thread(&[cpu]).map_err(|e| (cpu, e)));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime);
+    setup.ready.wait();
+    if let Some(Err((cpu, source))) = pinned {
+        return Err(Error::Pin { cpu, source });
+    }
+    let runtime = runtime?;
+    let start = *setup.start.get_or_init(Instant::now);
+    let end = setup.duration.map(|d| start + d);
+    let cpu_before = crate::sys::thread_cpu_time();
+    let worker = Rc::new(Worker::new(
+        setup.addr,
+        setup.requests.into(),
+        setup.mix.iter().copied().collect::<Vec<_>>().into(),
+        setup.timeout,
+        start,
+        end,
+        setup.quota,
+        setup.progress,
+    ));
+    let local = tokio::task::LocalSet::new();
+    let interrupt = setup.interrupt;
+    let finished_at = local.block_on(&runtime, async {
+        let mut tasks = Vec::with_capacity(setup.conns.len());
+        for &index in &setup.conns {
+            let schedule = match setup.pacing {
+                Pacing::ClosedLoop => None,
+                Pacing::ConstantRate { rate_per_s } => Some(Schedule::new(
+                    start,
+                    rate_per_s,
+                    setup.total_connections,
+                    index,
+                )),
+            };
+            tasks.push(tokio::task::spawn_local(drive(
+                worker.clone(),
+                index,
+                schedule,
+            )));
+        }
+        let all_done = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        };
+        let interrupted = async {
+            while !interrupt.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        let ended = async {
+            match end {
+                Some(end) => tokio::time::sleep_until(end.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = all_done => {}
+            _ = interrupted => {}
+            _ = ended => {}
+        }
+        let now = Instant::now();
+        end.map_or(now, |end| now.min(end))
+    });
+    drop(local);
+    let cpu = crate::sys::thread_cpu_time().saturating_sub(cpu_before);
+    let recorder = std::mem::take(&mut *worker.recorder.borrow_mut());
+    Ok(WorkerResult {
+        recorder,
+        finished_at,
+        cpu,
+    })
+}
+
+/// Splits `n` requests over workers in proportion to their connections, exactly: the
+/// remainder of the integer shares goes to the first workers.
+fn split_count(n: u64, conns: Vec<usize>) -> Vec<u64> {
+    let total: u64 = conns.iter().map(|&c| c as u64).sum();
+    let mut shares: Vec<u64> = conns.iter().map(|&c| n * c as u64 / total.max(1)).collect();
+    let mut left = n - shares.iter().sum::<u64>();
+    for share in shares.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        *share += 1;
+        left -= 1;
+    }
+    shares
+}
+
+/// Request indices in weighted order, weights reduced by their greatest common divisor.
+fn weighted_mix(plan: &LoadPlan) -> Vec<usize> {
+    fn gcd(a: u32, b: u32) -> u32 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let g = plan.requests.iter().fold(0, |g, r| gcd(g, r.weight.max(1)));
+    let mut mix = Vec::new();
+    for (i, r) in plan.requests.iter().enumerate() {
+        mix.extend(std::iter::repeat_n(
+            i,
+            (r.weight.max(1) / g.max(1)) as usize,
+        ));
+    }
+    mix
+}
+
+/// Fails fast, with a clear message, when nothing listens at the target.
+fn preflight(addr: SocketAddr, timeout: Duration) -> Result<(), Error> {
+    std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map(drop)
+        .map_err(|source| Error::Unreachable { addr, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_counts_split_exactly() {
+        assert_eq!(split_count(10_000, vec![32, 32]), vec![5000, 5000]);
+        assert_eq!(split_count(10, vec![2, 1]), vec![7, 3]);
+        assert_eq!(split_count(7, vec![1, 1, 1]).iter().sum::<u64>(), 7);
+    }
+}

@@ -1,0 +1,197 @@
+//! A recording reduced to the figures people read: the `faceoff bench --json` schema
+//! (docs/bench-output.md). Pure functions of [`Recording`].
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::recorder::ErrorKind;
+use super::{Pacing, Recording};
+
+/// Version of the JSON schema below; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Latency percentiles in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest value seen.
+    pub max: u64,
+    /// Arithmetic mean.
+    pub mean: f64,
+}
+
+impl Percentiles {
+    /// Reads the percentiles of a histogram (all zero when it is empty).
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self {
+                p50: 0,
+                p90: 0,
+                p99: 0,
+                p999: 0,
+                max: 0,
+                mean: 0.0,
+            };
+        }
+        Self {
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+/// One second of the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecondSummary {
+    /// Whole seconds since the start.
+    pub second: usize,
+    /// Responses received in this second.
+    pub requests: u64,
+    /// Failed requests in this second.
+    pub errors: u64,
+    /// Median corrected latency of this second's responses.
+    pub p50_us: u64,
+    /// 99th percentile corrected latency of this second's responses.
+    pub p99_us: u64,
+}
+
+/// The summary of one load: what `faceoff bench --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub schema: u32,
+    /// Responses received (any status).
+    pub requests: u64,
+    /// Requests written.
+    pub sent: u64,
+    /// Wall time of the load in seconds.
+    pub duration_s: f64,
+    /// Responses per second.
+    pub rps: f64,
+    /// Latency from the intended send time (constant rate) or the send time (closed loop).
+    pub latency_us: Percentiles,
+    /// Latency from the moment each request was written.
+    pub latency_uncorrected_us: Percentiles,
+    /// Requests due while their connection was still busy (constant rate only).
+    pub late_sends: u64,
+    /// Responses by status code.
+    pub status: BTreeMap<u16, u64>,
+    /// Failed requests by kind: connect, timeout, reset, protocol, status (5xx).
+    pub errors: BTreeMap<&'static str, u64>,
+    /// Response bytes read.
+    pub bytes_read: u64,
+    /// Request bytes written.
+    pub bytes_written: u64,
+    /// Connections opened, reconnects included.
+    pub connects: u64,
+    /// CPU seconds (user + system) faceoff itself used.
+    pub engine_cpu_s: f64,
+    /// faceoff's CPU microseconds per response.
+    pub engine_cpu_us_per_request: f64,
+    /// Per load thread, the fraction of the time it was on a CPU.
+    pub engine_thread_busy: Vec<f64>,
+    /// Connections kept open.
+    pub connections: usize,
+    /// Load threads.
+    pub threads: usize,
+    /// `closed_loop` or `constant_rate`.
+    pub mode: &'static str,
+    /// Target total rate (constant rate only).
+    pub target_rate_per_s: Option<f64>,
+    /// The load was cut short by an interrupt.
+    pub interrupted: bool,
+    /// One entry per second.
+    pub timeline: Vec<SecondSummary>,
+}
+
+impl Summary {
+    /// Reduces a recording.
+    pub fn of(rec: &Recording) -> Self {
+        let r = &rec.recorder;
+        let requests = r.responses();
+        let duration_s = rec.duration.as_secs_f64();
+        let engine_cpu_s = rec.engine_cpu.as_secs_f64();
+        let (mode, target_rate_per_s) = match rec.pacing {
+            Pacing::ClosedLoop => ("closed_loop", None),
+            Pacing::ConstantRate { rate_per_s } => ("constant_rate", Some(rate_per_s)),
+        };
+        Self {
+            schema: SCHEMA_VERSION,
+            requests,
+            sent: r.sent,
+            duration_s,
+            rps: if duration_s > 0.0 {
+                requests as f64 / duration_s
+            } else {
+                0.0
+            },
+            latency_us: Percentiles::of(&r.latency_us),
+            latency_uncorrected_us: Percentiles::of(&r.latency_uncorrected_us),
+            late_sends: r.late_sends,
+            status: r
+                .status
+                .iter()
+                .enumerate()
+                .filter(|(_, &n)| n > 0)
+                .map(|(code, &n)| (code as u16, n))
+                .collect(),
+            errors: ErrorKind::ALL
+                .iter()
+                .map(|&k| (k.name(), r.errors[k as usize]))
+                .collect(),
+            bytes_read: r.bytes_read,
+            bytes_written: r.bytes_written,
+            connects: r.connects,
+            engine_cpu_s,
+            engine_cpu_us_per_request: if requests > 0 {
+                engine_cpu_s * 1e6 / requests as f64
+            } else {
+                0.0
+            },
+            engine_thread_busy: rec.worker_busy.clone(),
+            connections: rec.connections,
+            threads: rec.threads,
+            mode,
+            target_rate_per_s,
+            interrupted: rec.interrupted,
+            timeline: r
+                .timeline
+                .iter()
+                .enumerate()
+                .map(|(second, s)| SecondSummary {
+                    second,
+                    requests: s.responses,
+                    errors: s.errors,
+                    p50_us: if s.latency_us.is_empty() {
+                        0
+                    } else {
+                        s.latency_us.value_at_quantile(0.5)
+                    },
+                    p99_us: if s.latency_us.is_empty() {
+                        0
+                    } else {
+                        s.latency_us.value_at_quantile(0.99)
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// Failed requests of every kind.
+    pub fn error_total(&self) -> u64 {
+        self.errors.values().sum()
+    }
+}

@@ -1,0 +1,661 @@
+//! The results store: one SQLite file (rusqlite, bundled SQLite) holding every run, the
+//! contestants in it and every trial, with a versioned schema. Each trial is committed the
+//! moment it ends, so an interrupted run loses nothing that finished.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// Migrations in order; `PRAGMA user_version` records how many were applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    status          TEXT NOT NULL,
+    suite_name      TEXT NOT NULL,
+    suite_path      TEXT NOT NULL,
+    suite_sha256    TEXT NOT NULL,
+    suite_toml      TEXT NOT NULL,
+    environment     TEXT NOT NULL,
+    settings        TEXT NOT NULL
+);
+CREATE TABLE run_contestants (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    name            TEXT NOT NULL,
+    display_name    TEXT NOT NULL,
+    stack           TEXT NOT NULL,
+    language        TEXT NOT NULL,
+    framework       TEXT NOT NULL,
+    versions        TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    verify          TEXT NOT NULL,
+    note            TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, name)
+);
+CREATE TABLE trials (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    workload        TEXT NOT NULL,
+    contestant      TEXT NOT NULL,
+    round           INTEGER NOT NULL,
+    started_at      TEXT NOT NULL,
+    metrics         TEXT NOT NULL,
+    histogram       BLOB NOT NULL,
+    histogram_uncorrected BLOB NOT NULL,
+    UNIQUE (run_id, workload, contestant, round)
+);
+CREATE TABLE run_events (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    at              TEXT NOT NULL,
+    contestant      TEXT,
+    workload        TEXT,
+    kind            TEXT NOT NULL,
+    message         TEXT NOT NULL
+);
+"#];
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database file could not be opened or migrated.
+    #[error("could not open the results database '{path}': {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer faceoff.
+    #[error("the results database '{path}' has schema version {found}, newer than this faceoff knows ({known}); use a newer faceoff or another --db")]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: usize,
+        /// Ours.
+        known: usize,
+    },
+    /// A query failed.
+    #[error("results database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A stored JSON column could not be read.
+    #[error("results database holds malformed JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A run id that is not in the store.
+    #[error("no run {0} in the results database; `faceoff history` lists the runs")]
+    NoSuchRun(i64),
+}
+
+/// How a run ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going, or the process died without saying.
+    Running,
+    /// Every planned trial ran.
+    Complete,
+    /// Stopped by the user; finished trials are kept.
+    Interrupted,
+    /// Stopped by an error.
+    Failed,
+}
+
+impl RunStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "complete" => RunStatus::Complete,
+            "interrupted" => RunStatus::Interrupted,
+            "failed" => RunStatus::Failed,
+            _ => RunStatus::Running,
+        }
+    }
+}
+
+/// A run as it starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewRun {
+    /// Suite name.
+    pub suite_name: String,
+    /// Where the suite came from (a path, or `builtin:NAME`).
+    pub suite_path: String,
+    /// SHA-256 of the suite file, hex.
+    pub suite_sha256: String,
+    /// The suite file itself, so the run can be reproduced.
+    pub suite_toml: String,
+    /// Machine and software environment (JSON object).
+    pub environment: serde_json::Value,
+    /// Run settings: CPUs, durations, rounds (JSON object).
+    pub settings: serde_json::Value,
+}
+
+/// A contestant's place in a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContestantRecord {
+    /// Short name.
+    pub name: String,
+    /// Name shown in tables.
+    pub display_name: String,
+    /// Stack label (Node.js, Python, Rust, ...).
+    pub stack: String,
+    /// Language.
+    pub language: String,
+    /// Framework.
+    pub framework: String,
+    /// `name=version` pairs actually installed (JSON object).
+    pub versions: serde_json::Value,
+    /// `measured`, `failed_verify`, `skipped` or `crashed`.
+    pub status: String,
+    /// Verify results (JSON array of {check, passed, detail}).
+    pub verify: serde_json::Value,
+    /// Free text: why skipped, crash log tail, ...
+    pub note: String,
+}
+
+/// The figures of one trial (stored as JSON; read back the same way).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrialMetrics {
+    /// Trial wall time in seconds.
+    pub duration_s: f64,
+    /// Responses received.
+    pub requests: u64,
+    /// Responses per second.
+    pub rps: f64,
+    /// Failed requests (all kinds, 5xx included).
+    pub errors: u64,
+    /// Errors by kind.
+    pub errors_by_kind: std::collections::BTreeMap<String, u64>,
+    /// Responses by status code.
+    pub status: std::collections::BTreeMap<String, u64>,
+    /// Corrected latency percentiles (µs): p50, p90, p99, p999, max.
+    pub latency_us: [u64; 5],
+    /// Uncorrected latency percentiles (µs), same order.
+    pub latency_uncorrected_us: [u64; 5],
+    /// Mean corrected latency (µs).
+    pub latency_mean_us: f64,
+    /// Late sends (constant rate).
+    pub late_sends: u64,
+    /// Server CPU seconds (all processes of the contestant's group).
+    pub server_cpu_s: f64,
+    /// Server CPU milliseconds per 1,000 responses.
+    pub cpu_ms_per_1k: f64,
+    /// Mean PSS of the contestant's group (bytes).
+    pub pss_mean_bytes: u64,
+    /// Peak PSS (bytes).
+    pub pss_peak_bytes: u64,
+    /// Peak RSS summed over the group (bytes).
+    pub rss_peak_bytes: u64,
+    /// Load-engine CPU seconds.
+    pub engine_cpu_s: f64,
+    /// Busiest load thread's share of time on a CPU.
+    pub engine_busiest: f64,
+    /// Per-second responses.
+    pub timeline_rps: Vec<u64>,
+    /// The contestant died during the trial.
+    pub crashed: bool,
+}
+
+/// One trial as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialRecord {
+    /// Workload name.
+    pub workload: String,
+    /// Contestant name.
+    pub contestant: String,
+    /// Round number from 1.
+    pub round: u32,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// The figures.
+    pub metrics: TrialMetrics,
+    /// Corrected latency histogram, HDR V2 serialized.
+    #[serde(skip)]
+    pub histogram: Vec<u8>,
+    /// Uncorrected latency histogram, HDR V2 serialized.
+    #[serde(skip)]
+    pub histogram_uncorrected: Vec<u8>,
+}
+
+/// A run's row as listed by `faceoff history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    /// Run id.
+    pub id: i64,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// RFC 3339 end, if it ended.
+    pub finished_at: Option<String>,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Suite name.
+    pub suite_name: String,
+    /// Where the suite came from.
+    pub suite_path: String,
+    /// Suite hash.
+    pub suite_sha256: String,
+    /// Trials stored.
+    pub trials: u64,
+}
+
+/// Everything stored about one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunDetail {
+    /// The run's row.
+    pub run: RunRow,
+    /// The suite file.
+    pub suite_toml: String,
+    /// Environment.
+    pub environment: serde_json::Value,
+    /// Settings.
+    pub settings: serde_json::Value,
+    /// Contestants.
+    pub contestants: Vec<ContestantRecord>,
+    /// Trials in the order they ran.
+    pub trials: Vec<TrialRecord>,
+    /// Events (kind, contestant, workload, message).
+    pub events: Vec<Event>,
+}
+
+/// Something that happened during a run: a crash, a skip, a warning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    /// RFC 3339 time.
+    pub at: String,
+    /// Contestant concerned, if any.
+    pub contestant: Option<String>,
+    /// Workload concerned, if any.
+    pub workload: Option<String>,
+    /// Short kind: `crash`, `skip`, `warning`, `group`, ...
+    pub kind: String,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+/// The results store.
+pub struct Store {
+    conn: Connection,
+}
+
+/// Now as RFC 3339 UTC, to the second.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let open_err = |source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .map_err(open_err)? as usize;
+        if version > MIGRATIONS.len() {
+            return Err(Error::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.unchecked_transaction().map_err(open_err)?;
+            tx.execute_batch(sql).map_err(open_err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(open_err)?;
+            tx.commit().map_err(open_err)?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// Records the start of a run and returns its id.
+    pub fn begin_run(&self, run: &NewRun) -> Result<i64, Error> {
+        self.conn.execute(
+            "INSERT INTO runs (started_at, status, suite_name, suite_path, suite_sha256, suite_toml, environment, settings)
+             VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                now_rfc3339(),
+                run.suite_name,
+                run.suite_path,
+                run.suite_sha256,
+                run.suite_toml,
+                serde_json::to_string(&run.environment)?,
+                serde_json::to_string(&run.settings)?,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Marks a run ended.
+    pub fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1",
+            params![run_id, status.as_str(), now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Marks a run as running again (for `--resume`).
+    pub fn reopen_run(&self, run_id: i64) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?1",
+            params![run_id],
+        )?;
+        Ok(())
+    }
+
+    /// Records (or updates) a contestant of a run.
+    pub fn put_contestant(&self, run_id: i64, c: &ContestantRecord) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (run_id, name) DO UPDATE SET display_name = excluded.display_name,
+               stack = excluded.stack, language = excluded.language, framework = excluded.framework,
+               versions = excluded.versions, status = excluded.status, verify = excluded.verify,
+               note = excluded.note",
+            params![
+                run_id,
+                c.name,
+                c.display_name,
+                c.stack,
+                c.language,
+                c.framework,
+                serde_json::to_string(&c.versions)?,
+                c.status,
+                serde_json::to_string(&c.verify)?,
+                c.note,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores one trial in its own transaction (committed when this returns).
+    pub fn put_trial(&self, run_id: i64, t: &TrialRecord) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO trials (run_id, workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                run_id,
+                t.workload,
+                t.contestant,
+                t.round,
+                t.started_at,
+                serde_json::to_string(&t.metrics)?,
+                t.histogram,
+                t.histogram_uncorrected,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records an event.
+    pub fn put_event(&self, run_id: i64, e: &Event) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO run_events (run_id, at, contestant, workload, kind, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![run_id, e.at, e.contestant, e.workload, e.kind, e.message],
+        )?;
+        Ok(())
+    }
+
+    /// Runs, newest first.
+    pub fn runs(&self) -> Result<Vec<RunRow>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.started_at, r.finished_at, r.status, r.suite_name, r.suite_path, r.suite_sha256,
+                    (SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id)
+             FROM runs r ORDER BY r.id DESC",
+        )?;
+        let rows = stmt
+            .query_map([], run_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The newest run, if any.
+    pub fn latest_run(&self) -> Result<Option<i64>, Error> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(id) FROM runs", [], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// Everything about one run.
+    pub fn run(&self, run_id: i64) -> Result<RunDetail, Error> {
+        let head = self
+            .conn
+            .query_row(
+                "SELECT r.id, r.started_at, r.finished_at, r.status, r.suite_name, r.suite_path, r.suite_sha256,
+                        (SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id), r.suite_toml, r.environment, r.settings
+                 FROM runs r WHERE r.id = ?1",
+                params![run_id],
+                |r| Ok((run_row(r)?, r.get::<_, String>(8)?, r.get::<_, String>(9)?, r.get::<_, String>(10)?)),
+            )
+            .optional()?
+            .ok_or(Error::NoSuchRun(run_id))?;
+        let (run, suite_toml, environment, settings) = head;
+
+        let mut stmt = self.conn.prepare(
+            "SELECT name, display_name, stack, language, framework, versions, status, verify, note
+             FROM run_contestants WHERE run_id = ?1 ORDER BY rowid",
+        )?;
+        let raw = stmt
+            .query_map(params![run_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut contestants = Vec::with_capacity(raw.len());
+        for (name, display_name, stack, language, framework, versions, status, verify, note) in raw
+        {
+            contestants.push(ContestantRecord {
+                name,
+                display_name,
+                stack,
+                language,
+                framework,
+                versions: serde_json::from_str(&versions)?,
+                status,
+                verify: serde_json::from_str(&verify)?,
+                note,
+            });
+        }
+
+        let mut stmt = self.conn.prepare(
+            "SELECT workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected
+             FROM trials WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let raw = stmt
+            .query_map(params![run_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                    r.get::<_, Vec<u8>>(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut trials = Vec::with_capacity(raw.len());
+        for (workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected) in
+            raw
+        {
+            trials.push(TrialRecord {
+                workload,
+                contestant,
+                round,
+                started_at,
+                metrics: serde_json::from_str(&metrics)?,
+                histogram,
+                histogram_uncorrected,
+            });
+        }
+
+        let mut stmt = self.conn.prepare(
+            "SELECT at, contestant, workload, kind, message FROM run_events WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let events = stmt
+            .query_map(params![run_id], |r| {
+                Ok(Event {
+                    at: r.get(0)?,
+                    contestant: r.get(1)?,
+                    workload: r.get(2)?,
+                    kind: r.get(3)?,
+                    message: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(RunDetail {
+            run,
+            suite_toml,
+            environment: serde_json::from_str(&environment)?,
+            settings: serde_json::from_str(&settings)?,
+            contestants,
+            trials,
+            events,
+        })
+    }
+}
+
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        status: RunStatus::parse(&r.get::<_, String>(3)?),
+        suite_name: r.get(4)?,
+        suite_path: r.get(5)?,
+        suite_sha256: r.get(6)?,
+        trials: r.get::<_, i64>(7)? as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(rps: f64) -> TrialMetrics {
+        TrialMetrics {
+            duration_s: 5.0,
+            requests: (rps * 5.0) as u64,
+            rps,
+            errors: 0,
+            errors_by_kind: Default::default(),
+            status: [("200".to_string(), (rps * 5.0) as u64)].into(),
+            latency_us: [100, 200, 300, 400, 500],
+            latency_uncorrected_us: [100, 200, 300, 400, 500],
+            latency_mean_us: 150.0,
+            late_sends: 0,
+            server_cpu_s: 4.0,
+            cpu_ms_per_1k: 80.0,
+            pss_mean_bytes: 50 << 20,
+            pss_peak_bytes: 60 << 20,
+            rss_peak_bytes: 70 << 20,
+            engine_cpu_s: 1.0,
+            engine_busiest: 0.3,
+            timeline_rps: vec![rps as u64; 5],
+            crashed: false,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_reopen() {
+        let dir = std::env::temp_dir().join(format!("faceoff-store-{}", std::process::id()));
+        let path = dir.join("nested/faceoff.db");
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = {
+            let store = Store::open(&path).unwrap();
+            let id = store
+                .begin_run(&NewRun {
+                    suite_name: "quick".into(),
+                    suite_path: "builtin:quick".into(),
+                    suite_sha256: "ab".into(),
+                    suite_toml: "name = 'quick'".into(),
+                    environment: serde_json::json!({"cpus": 2}),
+                    settings: serde_json::json!({}),
+                })
+                .unwrap();
+            store
+                .put_contestant(
+                    id,
+                    &ContestantRecord {
+                        name: "n".into(),
+                        display_name: "<N>".into(),
+                        stack: "Node.js".into(),
+                        language: "JavaScript".into(),
+                        framework: "node:http".into(),
+                        versions: serde_json::json!({"node": "v20"}),
+                        status: "measured".into(),
+                        verify: serde_json::json!([]),
+                        note: String::new(),
+                    },
+                )
+                .unwrap();
+            for round in 1..=3 {
+                store
+                    .put_trial(
+                        id,
+                        &TrialRecord {
+                            workload: "json".into(),
+                            contestant: "n".into(),
+                            round,
+                            started_at: now_rfc3339(),
+                            metrics: metrics(1000.0 * round as f64),
+                            histogram: vec![1, 2, 3],
+                            histogram_uncorrected: vec![4],
+                        },
+                    )
+                    .unwrap();
+            }
+            id
+        };
+        // A second open sees everything the first committed and migrates nothing.
+        let store = Store::open(&path).unwrap();
+        let detail = store.run(id).unwrap();
+        assert_eq!(detail.run.status, RunStatus::Running);
+        assert_eq!(detail.trials.len(), 3);
+        assert_eq!(detail.trials[2].metrics, metrics(3000.0));
+        assert_eq!(detail.trials[0].histogram, vec![1, 2, 3]);
+        assert_eq!(detail.contestants[0].display_name, "<N>");
+        store.finish_run(id, RunStatus::Interrupted).unwrap();
+        assert_eq!(store.runs().unwrap()[0].status, RunStatus::Interrupted);
+        assert_eq!(store.latest_run().unwrap(), Some(id));
+        assert!(matches!(store.run(id + 1), Err(Error::NoSuchRun(_))));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

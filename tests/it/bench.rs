@@ -1,0 +1,208 @@
+//! `faceoff bench` against servers written for the tests, on 127.0.0.1: the engine's counts are
+//! checked against the servers' own.
+
+use std::time::Duration;
+
+use crate::common::{bench_json, run_faceoff, Behavior, TestServer};
+
+fn u(v: &serde_json::Value, path: &[&str]) -> u64 {
+    let mut cur = v;
+    for key in path {
+        cur = &cur[*key];
+    }
+    cur.as_u64()
+        .unwrap_or_else(|| panic!("{path:?} is not a count in {v}"))
+}
+
+#[test]
+fn exact_request_count_matches_the_server() {
+    let server = TestServer::start(Behavior::Hello);
+    let out = bench_json(&[&server.url("/"), "-n", "10000", "-c", "32"]);
+    assert_eq!(u(&out, &["requests"]), 10_000);
+    assert_eq!(u(&out, &["status", "200"]), 10_000);
+    assert_eq!(server.count(), 10_000);
+    assert_eq!(
+        out["errors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        0
+    );
+    assert_eq!(u(&out, &["connects"]), 32);
+}
+
+#[test]
+fn constant_rate_is_exact_and_even() {
+    let server = TestServer::start(Behavior::Hello);
+    let out = bench_json(&[&server.url("/"), "--rate", "2000", "-d", "5s", "-c", "16"]);
+    let served = server.count() as f64;
+    assert!(
+        (served - 10_000.0).abs() <= 100.0,
+        "server counted {served}"
+    );
+    let timeline = out["timeline"].as_array().unwrap();
+    assert!(timeline.len() >= 5, "{timeline:?}");
+    for (i, second) in timeline.iter().take(5).enumerate() {
+        let n = second["requests"].as_u64().unwrap() as f64;
+        assert!(
+            (n - 2000.0).abs() <= 100.0,
+            "second {i} had {n} requests: {timeline:?}"
+        );
+    }
+    assert!(u(&out, &["late_sends"]) <= 100, "{out}");
+}
+
+#[test]
+fn latency_of_a_20ms_server() {
+    let server = TestServer::start(Behavior::Delay(Duration::from_millis(20)));
+    let out = bench_json(&[&server.url("/"), "-c", "8", "-d", "2s"]);
+    let p50 = u(&out, &["latency_us", "p50"]);
+    assert!((20_000..=22_000).contains(&p50), "p50 {p50}µs");
+}
+
+#[test]
+fn stalls_show_in_corrected_latency() {
+    // Every second the server holds all answers for 300 ms.
+    let server = TestServer::start(Behavior::Stall {
+        period: Duration::from_secs(1),
+        stall: Duration::from_millis(300),
+    });
+    let out = run_faceoff(&[
+        "bench",
+        &server.url("/"),
+        "--rate",
+        "500",
+        "-d",
+        "4s",
+        "-c",
+        "20",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("uncorrected"), "{text}");
+    assert!(text.contains("late sends"), "{text}");
+
+    let out = bench_json(&[&server.url("/"), "--rate", "500", "-d", "4s", "-c", "20"]);
+    let corrected = u(&out, &["latency_us", "p99"]);
+    let uncorrected = u(&out, &["latency_uncorrected_us", "p99"]);
+    assert!(corrected >= 250_000, "corrected p99 {corrected}µs");
+    assert!(
+        uncorrected < corrected,
+        "uncorrected p99 {uncorrected}µs vs corrected {corrected}µs"
+    );
+    assert!(u(&out, &["late_sends"]) > 0);
+}
+
+#[test]
+fn chunked_bodies_are_framed() {
+    let server = TestServer::start(Behavior::Chunked);
+    let out = bench_json(&[&server.url("/"), "-n", "2000", "-c", "4"]);
+    assert_eq!(u(&out, &["status", "200"]), 2000);
+    assert_eq!(
+        u(&out, &["connects"]),
+        4,
+        "chunked answers must keep connections alive"
+    );
+}
+
+#[test]
+fn connection_close_reconnects() {
+    let server = TestServer::start(Behavior::Close);
+    let out = bench_json(&[&server.url("/"), "-n", "500", "-c", "4"]);
+    assert_eq!(u(&out, &["status", "200"]), 500);
+    assert_eq!(u(&out, &["errors", "reset"]), 0);
+    assert_eq!(u(&out, &["connects"]), 500);
+    assert_eq!(
+        server.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        500 + 1,
+        "plus the preflight"
+    );
+}
+
+#[test]
+fn server_errors_are_counted_as_status() {
+    let server = TestServer::start(Behavior::Status(503));
+    let out = bench_json(&[&server.url("/"), "-n", "300", "-c", "3"]);
+    assert_eq!(u(&out, &["requests"]), 300);
+    assert_eq!(u(&out, &["status", "503"]), 300);
+    assert_eq!(u(&out, &["errors", "status"]), 300);
+}
+
+#[test]
+fn timeouts_are_errors_and_enter_the_histogram() {
+    let server = TestServer::start(Behavior::Hang);
+    let out = bench_json(&[&server.url("/"), "-n", "6", "-c", "3", "--timeout", "300ms"]);
+    assert_eq!(u(&out, &["errors", "timeout"]), 6);
+    assert_eq!(u(&out, &["requests"]), 0);
+    let p50 = u(&out, &["latency_us", "p50"]);
+    assert!(
+        (300_000..400_000).contains(&p50),
+        "timed-out requests enter at the timeout: {p50}"
+    );
+}
+
+#[test]
+fn resets_are_counted_and_the_run_finishes() {
+    let server = TestServer::start(Behavior::ResetEvery(5));
+    let out = bench_json(&[&server.url("/"), "-n", "1000", "-c", "4"]);
+    let ok = u(&out, &["status", "200"]);
+    let resets = u(&out, &["errors", "reset"]);
+    assert_eq!(ok + resets, 1000, "{out}");
+    assert!(resets >= 150, "{resets} resets");
+}
+
+#[test]
+fn bad_input_is_one_line_and_non_zero() {
+    let server = TestServer::start(Behavior::Hello);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = listener.local_addr().unwrap();
+    drop(listener);
+    let closed_url = format!("http://{closed}/");
+    let cases: [(&[&str], &str); 7] = [
+        (&["not a url"], "not a valid URL"),
+        (&["http://10.0.0.1/"], "--allow-remote"),
+        (&[closed_url.as_str()], "could not connect"),
+        (&[&server.url("/"), "-d", "0s"], "duration"),
+        (&[&server.url("/"), "-c", "0"], "connections"),
+        (&[&server.url("/"), "-H", "NoColon"], "header"),
+        (&[&server.url("/"), "--rate", "0"], "rate"),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec!["bench"];
+        all.extend_from_slice(args);
+        let out = run_faceoff(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{all:?} succeeded");
+        assert!(stderr.contains(needle), "{all:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{all:?}: {stderr}");
+        assert!(
+            stderr.lines().next().unwrap().starts_with("error: "),
+            "{all:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn idle_keep_alive_timeouts_are_not_errors() {
+    // Each connection sends every 200 ms; the server closes connections idle for 100 ms.
+    let server = TestServer::start(Behavior::IdleClose(Duration::from_millis(100)));
+    let out = bench_json(&[&server.url("/"), "--rate", "20", "-c", "4", "-d", "2s"]);
+    assert_eq!(u(&out, &["status", "200"]), 40, "{out}");
+    assert_eq!(
+        out["errors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        0,
+        "{out}"
+    );
+    assert!(u(&out, &["connects"]) >= 30, "{out}");
+}
