@@ -80,6 +80,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         None => contract::check_names(),
     };
     let cache = contestant::cache_dir();
+    contestant::process::stop_groups_on_interrupt();
     let mut outcomes = Vec::new();
     for c in &contestants {
         let outcome = verify_one(c, &cache, &server_cpus, &only)

@@ -162,6 +162,8 @@ fn run_install(
         command: command.to_string(),
         source,
     })?;
+    let pgid = child.id() as i32;
+    super::process::register_group(pgid);
     let spinner = super::process::spinner(format!("installing {name} ({command})"));
     let started = Instant::now();
     let status = loop {
@@ -177,6 +179,7 @@ fn run_install(
         }
     };
     spinner.finish_and_clear();
+    super::process::unregister_group(pgid);
     match status {
         Ok(s) if s.success() => {
             if let Ok(mut f) = fs::OpenOptions::new().append(true).open(log) {

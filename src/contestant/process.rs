@@ -22,6 +22,50 @@ const PORT_ATTEMPTS: usize = 3;
 /// Log lines that mean "the port was taken", from Node.js, Python and Rust servers.
 const ADDR_IN_USE: &[&str] = &["EADDRINUSE", "ddress already in use", "AddrInUse"];
 
+/// Process groups faceoff started and has not stopped yet, so an interrupt can stop them.
+static LIVE_GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Records `pgid` as a group to stop if faceoff is interrupted.
+pub fn register_group(pgid: i32) {
+    if let Ok(mut live) = LIVE_GROUPS.lock() {
+        live.push(pgid);
+    }
+}
+
+/// Forgets `pgid` (it has been stopped).
+pub fn unregister_group(pgid: i32) {
+    if let Ok(mut live) = LIVE_GROUPS.lock() {
+        live.retain(|&g| g != pgid);
+    }
+}
+
+/// Stops every registered group: SIGTERM, up to `grace` for them to go, then SIGKILL.
+pub fn stop_live_groups(grace: Duration) {
+    let groups = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
+    for &pgid in &groups {
+        kill_group(pgid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    while groups.iter().any(|&g| !group_pids(g).is_empty()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for &pgid in &groups {
+        kill_group(pgid, libc::SIGKILL);
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, stops every contestant and install faceoff started, then
+/// exits with status 130. Contestants run in their own process groups, so a terminal's Ctrl-C
+/// does not reach them; without this they would outlive faceoff. Safe to call more than once
+/// (only the first handler is kept).
+pub fn stop_groups_on_interrupt() {
+    let _ = ctrlc::try_set_handler(|| {
+        eprintln!("interrupted: stopping contestants");
+        stop_live_groups(Duration::from_secs(2));
+        std::process::exit(130);
+    });
+}
+
 /// How to start a contestant.
 #[derive(Debug, Clone)]
 pub struct StartOptions {
@@ -109,13 +153,16 @@ impl Guard {
         }
         self.stopped = true;
         kill_group(self.pgid, libc::SIGTERM);
-        if self.wait_group_gone(self.grace) {
-            return false;
-        }
-        kill_group(self.pgid, libc::SIGKILL);
-        self.wait_group_gone(Duration::from_secs(5));
-        let _ = self.child.wait();
-        true
+        let killed = if self.wait_group_gone(self.grace) {
+            false
+        } else {
+            kill_group(self.pgid, libc::SIGKILL);
+            self.wait_group_gone(Duration::from_secs(5));
+            let _ = self.child.wait();
+            true
+        };
+        unregister_group(self.pgid);
+        killed
     }
 
     /// Reaps the leader and waits until no live process is left in the group.
@@ -250,6 +297,7 @@ fn start_once(
         source,
     })?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    register_group(child.id() as i32);
     let mut guard = Guard {
         pgid: child.id() as i32,
         child,

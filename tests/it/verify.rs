@@ -208,3 +208,49 @@ fn missing_runtime_is_skipped_with_a_notice() {
         "{stderr}"
     );
 }
+
+#[test]
+fn interrupt_stops_the_contestant_group() {
+    // Never healthy, with a grandchild: faceoff sits in the health wait when interrupted.
+    let start = "echo $$ > pgid; sleep 300 & exec sleep 301";
+    let t = TempContestant::new("interrupted", start, "health_timeout = \"60s\"");
+    let mut child = faceoff()
+        .args(["verify", "--contestant"])
+        .arg(t.dir())
+        .env("FACEOFF_CACHE_DIR", t.cache())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the contestant to be running.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let pgid: i32 = loop {
+        let found = std::fs::read_dir(t.cache().join("contestants"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("pgid")).ok())
+            .find_map(|text| text.trim().parse().ok());
+        if let Some(pgid) = found {
+            break pgid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the contestant never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(crate::common::group_alive(pgid));
+    // SAFETY: signalling a child we spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        !crate::common::group_alive(pgid),
+        "left: {:?}",
+        faceoff::contestant::process::group_pids(pgid)
+    );
+}
