@@ -61,50 +61,6 @@ function computeStats(n) {
   return { n, sum, mean, std: Math.sqrt(squares / n), min, max };
 }
 
-/** True for `application/json`, with or without parameters such as a charset. */
-function isJsonContentType(header) {
-  if (typeof header !== 'string') {
-    return false;
-  }
-  return header.split(';', 1)[0].trim().toLowerCase() === 'application/json';
-}
-
-/** Length in Unicode code points, which is what "characters" means in the API. */
-function characterCount(text) {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
-
-/** The reason a POST /users body is invalid, or null when it is valid. */
-function validateUser(body) {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return 'body must be a JSON object';
-  }
-  const { name, email, age } = body;
-  if (typeof name !== 'string') {
-    return 'name must be a string';
-  }
-  const nameLength = characterCount(name);
-  if (nameLength < 1 || nameLength > 64) {
-    return 'name must be 1 to 64 characters long';
-  }
-  if (typeof email !== 'string') {
-    return 'email must be a string';
-  }
-  if (characterCount(email) > 254) {
-    return 'email must be at most 254 characters long';
-  }
-  const at = email.indexOf('@');
-  if (at <= 0 || at === email.length - 1 || email.indexOf('@', at + 1) !== -1) {
-    return 'email must contain exactly one "@", neither first nor last';
-  }
-  if (typeof age !== 'number' || !Number.isInteger(age) || age < 0 || age > 150) {
-    return 'age must be an integer from 0 to 150';
-  }
-  return null;
-}
-
 function isSurrogate(unit) {
   return unit >= 0xd800 && unit <= 0xdfff;
 }
@@ -144,7 +100,5 @@ module.exports = {
   randomWorldId,
   randomNumber,
   computeStats,
-  isJsonContentType,
-  validateUser,
   withAdditionalFortune,
 };
