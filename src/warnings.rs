@@ -82,8 +82,11 @@ pub fn engine_warnings(s: &Summary) -> Vec<Warning> {
     match s.target_rate_per_s {
         None => {
             let in_flight = s.rps * mean_latency_s;
+            // Requests still in flight when a trial ends, and the connects at its start, are
+            // outside the latency figures; only judge trials much longer than one request.
             if s.requests > 0
                 && s.duration_s >= 1.0
+                && s.duration_s >= 20.0 * mean_latency_s
                 && in_flight < MIN_IN_FLIGHT_SHARE * s.connections as f64
                 && !warnings
                     .iter()

@@ -46,9 +46,9 @@ fn builtin_standard_loads_as_the_issue_describes() {
     );
     let by_name = |n: &str| plan.workloads.iter().find(|w| w.name == n).unwrap();
     for w in &plan.workloads {
-        assert_eq!(w.warmup, Duration::from_secs(3));
-        assert_eq!(w.trial, Duration::from_secs(5));
-        assert_eq!((w.min_rounds, w.max_rounds), (3, 10));
+        assert_eq!(w.warmup, Duration::from_secs(1));
+        assert_eq!(w.trial, Duration::from_millis(1250));
+        assert_eq!((w.min_rounds, w.max_rounds), (6, 8));
         assert_eq!(w.target_ci_rel, 0.03);
         assert!(w.requires.is_empty());
         let expected = match w.name.as_str() {

@@ -6,4 +6,5 @@ mod common;
 mod bench;
 mod cli;
 mod contestant;
+mod run;
 mod verify;
