@@ -35,6 +35,8 @@ pub enum Command {
     Bench(Box<BenchArgs>),
     /// Measure every contestant on a suite of workloads (the main job).
     Run(RunArgs),
+    /// Render a stored run as report.html, summary.md and results.json, and print a summary.
+    Report(ReportArgs),
 }
 
 /// Arguments of `faceoff bench`.
@@ -110,6 +112,22 @@ pub struct BenchArgs {
 /// Arguments of `faceoff run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {}
+
+/// Arguments of `faceoff report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run to render, by id [default: the newest run].
+    #[arg(value_name = "RUN")]
+    pub run: Option<i64>,
+
+    /// The results database [default: faceoff-results/faceoff.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Folder for the report files [default: <folder of the database>/<run id>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
 
 /// A set of CPU numbers, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod load;
+pub mod report;
 pub mod store;
 pub mod sys;
 pub mod warnings;
@@ -19,6 +20,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Bench(args) => commands::bench::run(*args),
         cli::Command::Run(args) => commands::run::run(args),
+        cli::Command::Report(args) => commands::report::run(args),
     }
 }
 

@@ -1,4 +1,5 @@
 //! One file per subcommand: glue between the CLI and the library modules.
 
 pub mod bench;
+pub mod report;
 pub mod run;

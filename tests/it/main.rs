@@ -5,3 +5,4 @@ mod common;
 
 mod bench;
 mod cli;
+mod report;
