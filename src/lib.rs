@@ -6,7 +6,9 @@ pub mod cli;
 pub mod commands;
 pub mod load;
 pub mod report;
+pub mod stats;
 pub mod store;
+pub mod suite;
 pub mod sys;
 pub mod warnings;
 

@@ -1,0 +1,310 @@
+//! Suite files (TOML) turned into a validated [`Plan`]: which workloads to measure, the request
+//! mix and load shape of each, and how long and how often to run trials.
+//!
+//! A suite file is read in two steps: `raw.rs` mirrors the TOML with serde (unknown fields are
+//! errors, so a typo never silently falls back to a default), then `validate.rs` checks every
+//! value and builds the [`Plan`]. Every error names the file, line and column, and all problems
+//! of a file are reported at once. `suites/standard.toml` and `suites/quick.toml` are built into
+//! the binary, so `faceoff run` works from any directory.
+
+mod raw;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+/// The suites built into the binary: name and file text.
+const BUILTIN: &[(&str, &str)] = &[
+    ("standard", include_str!("../../suites/standard.toml")),
+    ("quick", include_str!("../../suites/quick.toml")),
+];
+
+/// The name of the suite `faceoff run` uses when none is given.
+pub const DEFAULT_SUITE: &str = "standard";
+
+/// Names of the built-in suites.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|(name, _)| *name)
+}
+
+/// A validated suite: everything the runner needs to know about what to measure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The suite's name (`name` in the file, else the file name without `.toml`).
+    pub name: String,
+    /// What the suite is for, as written in the file.
+    pub description: Option<String>,
+    /// The file the plan came from; for a built-in suite, its path in the faceoff repository.
+    pub source_path: PathBuf,
+    /// Whether the suite is one of those built into the binary.
+    pub builtin: bool,
+    /// SHA-256 of the file's bytes, lowercase hex: which exact suite a result was measured with.
+    pub source_sha256: String,
+    /// The workloads, in file order.
+    pub workloads: Vec<Workload>,
+}
+
+/// One workload: a request mix driven with one load shape, measured in interleaved trials.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Workload {
+    /// Unique within the suite; used by `--only`/`--skip` and in results.
+    pub name: String,
+    /// The request mix; each connection picks its next request by weight.
+    pub requests: Vec<RequestSpec>,
+    /// Closed loop or constant rate.
+    pub shape: LoadShape,
+    /// Load run against each contestant before its trials count.
+    #[serde(rename = "warmup_s", serialize_with = "as_secs_f64")]
+    pub warmup: Duration,
+    /// Length of one trial.
+    #[serde(rename = "trial_s", serialize_with = "as_secs_f64")]
+    pub trial: Duration,
+    /// Fewest rounds (one trial of every contestant each).
+    pub min_rounds: usize,
+    /// Most rounds; reaching it without converging is worth a warning.
+    pub max_rounds: usize,
+    /// Stop once the 95% confidence interval of every contestant's median throughput lies
+    /// within +/- this fraction of the median (0.03 is +/-3%).
+    pub target_ci_rel: f64,
+    /// A request without an answer after this long counts as a timeout error.
+    #[serde(rename = "timeout_s", serialize_with = "as_secs_f64")]
+    pub timeout: Duration,
+    /// Features a contestant must declare to run this workload (e.g. `ws`); empty for the
+    /// plain HTTP endpoints every contestant serves. Contestants without them are left out of
+    /// this workload, and the report says so.
+    pub requires: Vec<String>,
+}
+
+impl Workload {
+    /// The sum of the request weights.
+    pub fn total_weight(&self) -> u64 {
+        self.requests.iter().map(|r| u64::from(r.weight)).sum()
+    }
+}
+
+/// One kind of request in a workload's mix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestSpec {
+    /// HTTP method, exactly as sent (`GET`, `POST`, ...).
+    pub method: String,
+    /// Request target in origin form: starts with `/`, may carry a query (`/queries?n=20`).
+    pub path: String,
+    /// Extra headers, sorted by name (TOML tables have no order). faceoff adds `Host` and
+    /// `Content-Length` itself.
+    pub headers: Vec<(String, String)>,
+    /// Request body, if any.
+    pub body: Option<String>,
+    /// Relative frequency in the mix (at least 1).
+    pub weight: u32,
+}
+
+/// How load is applied during a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LoadShape {
+    /// Closed loop: every connection sends its next request when the last answer arrives.
+    Closed {
+        /// Connections kept open.
+        connections: u32,
+    },
+    /// Constant rate (open loop): latency is measured from each request's intended send time.
+    Rate {
+        /// Total requests per second over all connections.
+        per_s: f64,
+        /// Connections sharing the rate.
+        connections: u32,
+    },
+}
+
+impl LoadShape {
+    /// Connections the shape opens.
+    pub fn connections(&self) -> u32 {
+        match *self {
+            LoadShape::Closed { connections } | LoadShape::Rate { connections, .. } => connections,
+        }
+    }
+}
+
+impl Plan {
+    /// The longest the measurements can take with `contestants` contestants: warm-up plus
+    /// `max_rounds` trials of every contestant on every workload (start-up and checks not
+    /// included).
+    pub fn max_measure_time(&self, contestants: usize) -> Duration {
+        self.workloads
+            .iter()
+            .map(|w| (w.warmup + w.trial * w.max_rounds as u32) * contestants as u32)
+            .sum()
+    }
+
+    /// Keeps the workloads named in `only` (all if empty), then drops those named in `skip`.
+    /// A name that is not in the suite is an error, so a typo does not silently measure less.
+    pub fn filter(mut self, only: &[String], skip: &[String]) -> Result<Plan, Error> {
+        let unknown: Vec<String> = only
+            .iter()
+            .chain(skip)
+            .filter(|name| !self.workloads.iter().any(|w| &w.name == *name))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::UnknownWorkload {
+                suite: self.name,
+                names: unknown,
+                available: self.workloads.into_iter().map(|w| w.name).collect(),
+            });
+        }
+        self.workloads
+            .retain(|w| (only.is_empty() || only.contains(&w.name)) && !skip.contains(&w.name));
+        if self.workloads.is_empty() {
+            return Err(Error::NothingLeft { suite: self.name });
+        }
+        Ok(self)
+    }
+}
+
+fn as_secs_f64<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Where in which file a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The suite file, as given.
+    pub path: PathBuf,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub column: usize,
+    /// What is wrong and, where it helps, how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// Why a suite could not be turned into a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read suite file '{}'", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, does not follow the schema, or breaks a rule; every
+    /// problem found is listed, one per line.
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The problems, in file order.
+        problems: Vec<Problem>,
+    },
+    /// No built-in suite has this name.
+    #[error("there is no built-in suite named '{name}' (built in: {})",
+            builtin_names().collect::<Vec<_>>().join(", "))]
+    UnknownBuiltin {
+        /// The name asked for.
+        name: String,
+    },
+    /// `--only` or `--skip` named a workload the suite does not have.
+    #[error("suite '{suite}' has no workload named {}; its workloads are: {}",
+            quoted(names), available.join(", "))]
+    UnknownWorkload {
+        /// The suite.
+        suite: String,
+        /// The names not found.
+        names: Vec<String>,
+        /// The suite's workloads.
+        available: Vec<String>,
+    },
+    /// `--only` and `--skip` together leave nothing to measure.
+    #[error("--only and --skip leave no workload of suite '{suite}' to measure")]
+    NothingLeft {
+        /// The suite.
+        suite: String,
+    },
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl crate::Hint for Error {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::Read { .. } => Some(format!(
+                "give a path to a suite file, or the name of a built-in suite ({})",
+                builtin_names().collect::<Vec<_>>().join(", ")
+            )),
+            Error::Invalid { .. } => Some(
+                "suites/standard.toml in the faceoff repository shows every field in use".into(),
+            ),
+            Error::UnknownBuiltin { .. } => {
+                Some("to use a suite file, give its path, e.g. ./my-suite.toml".into())
+            }
+            Error::UnknownWorkload { .. } | Error::NothingLeft { .. } => None,
+        }
+    }
+}
+
+/// Reads and validates the suite file at `path`.
+pub fn load_plan(path: &Path) -> Result<Plan, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Invalid {
+        problems: vec![validate::problem_at(
+            path,
+            &String::from_utf8_lossy(e.as_bytes()),
+            e.utf8_error().valid_up_to(),
+            "the file is not valid UTF-8".into(),
+        )],
+    })?;
+    validate::parse(&text, path, false)
+}
+
+/// The built-in suite `name` (`standard` or `quick`).
+pub fn builtin(name: &str) -> Result<Plan, Error> {
+    let (_, text) = BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| Error::UnknownBuiltin { name: name.into() })?;
+    let path = PathBuf::from(format!("suites/{name}.toml"));
+    validate::parse(text, &path, true)
+}
+
+/// Resolves what the user gave: a bare name such as `quick` is a built-in suite; anything with
+/// a `/` or ending in `.toml` is a file path.
+pub fn resolve(suite: &str) -> Result<Plan, Error> {
+    if suite.contains('/') || suite.ends_with(".toml") {
+        load_plan(Path::new(suite))
+    } else {
+        builtin(suite)
+    }
+}
+
+/// Validates suite text as if read from `path` (used for built-ins and tests).
+pub fn parse_plan(text: &str, path: &Path) -> Result<Plan, Error> {
+    validate::parse(text, path, false)
+}
+
+#[cfg(test)]
+mod tests;
