@@ -7,12 +7,12 @@ use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
-use super::stats::{self, Interval};
 use super::{
     ContestantInfo, ContestantResult, CurvePoint, Estimate, Headline, KeyValue, Method, ReportData,
     ReportWarning, RunInfo, StackCell, StackRow, StackView, VerifyCheck, Who, WorkloadReport,
     CONFIDENCE, CURVE_PERCENTILES, DEFAULT_TARGET_REL_HALF_WIDTH, SCHEMA_VERSION,
 };
+use crate::stats::{self, Interval};
 use crate::store::{ContestantRecord, RunDetail, TrialRecord};
 use crate::warnings::{Warning, SATURATED_BUSY};
 
@@ -92,7 +92,12 @@ impl ReportData {
             reproduce: lookup(settings, &["command_line"])
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("faceoff run --suite {}", detail.run.suite_path)),
+                .unwrap_or_else(|| {
+                    // A built-in suite is stored as `builtin:NAME`; faceoff takes the bare name.
+                    let suite = detail.run.suite_path.as_str();
+                    let suite = suite.strip_prefix("builtin:").unwrap_or(suite);
+                    format!("faceoff run --suite {suite}")
+                }),
         };
 
         ReportData {

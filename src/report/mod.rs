@@ -17,7 +17,6 @@ mod format;
 pub mod html;
 pub mod json;
 pub mod md;
-mod stats;
 pub mod svg;
 pub mod term;
 
