@@ -53,6 +53,8 @@ pub enum Command {
     /// server CPUs, runs every check, stops it, and prints a table of contestant x check.
     /// Exits non-zero if any check fails.
     Verify(VerifyArgs),
+    /// Render a stored run as report.html, summary.md and results.json, and print a summary.
+    Report(ReportArgs),
 }
 
 /// Arguments of `faceoff bench`.
@@ -243,6 +245,22 @@ pub struct DiffArgs {
     /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+}
+
+/// Arguments of `faceoff report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run to render, by id [default: the newest run].
+    #[arg(value_name = "RUN")]
+    pub run: Option<i64>,
+
+    /// The results database [default: faceoff-results/faceoff.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Folder for the report files [default: <folder of the database>/<run id>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// A set of CPU numbers, in the order given.

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod contestant;
 pub mod contract;
 pub mod load;
+pub mod report;
 pub mod runner;
 pub mod settings;
 pub mod stats;
@@ -29,6 +30,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Show(args) => commands::show::show(args),
         cli::Command::Diff(args) => commands::show::diff(args),
         cli::Command::Verify(args) => commands::verify::run(args),
+        cli::Command::Report(args) => commands::report::run(args),
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::load::summary::Summary;
 
 /// Share of a load thread's time on a CPU above which the engine counts as saturated.
-const SATURATED_BUSY: f64 = 0.9;
+pub const SATURATED_BUSY: f64 = 0.9;
 /// In closed loop, Little's law says in-flight = throughput x latency should be close to the
 /// number of connections; below this share the connections were idle on faceoff's side.
 const MIN_IN_FLIGHT_SHARE: f64 = 0.8;
@@ -36,6 +36,15 @@ pub enum Warning {
         connections_needed: usize,
         /// Connections open.
         connections: usize,
+    },
+    /// Throughput varied so much between trials that its interval is wider than the target.
+    HighVariance {
+        /// Larger distance from the median to a bound of its interval, relative to the median.
+        rel_half_width: f64,
+        /// The target for that distance.
+        target_rel_half_width: f64,
+        /// Trials measured.
+        trials: usize,
     },
 }
 
@@ -67,6 +76,14 @@ impl fmt::Display for Warning {
                     write!(f, "the server (or the engine) could not keep up; the corrected latency shows the cost.")
                 }
             }
+            Warning::HighVariance { rel_half_width, target_rel_half_width, trials } => write!(
+                f,
+                "throughput varied between trials: over {trials} trials the interval of the median \
+                 reaches ±{:.1}%, above the ±{:.1}% target. Stop other work on this machine, keep \
+                 the server and faceoff on separate CPUs, or allow more trials.",
+                rel_half_width * 100.0,
+                target_rel_half_width * 100.0
+            ),
         }
     }
 }

@@ -86,6 +86,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     ui.finish();
     super::show::print_run(&store, end.run_id)?;
+    let out = super::report::default_out_dir(&db, end.run_id);
+    let (_, files) = super::report::write_report(&store, end.run_id, &out)?;
+    for path in [&files.html, &files.markdown, &files.json] {
+        println!("wrote {}", path.display());
+    }
     if end.status == RunStatus::Interrupted {
         eprintln!(
             "interrupted: the finished trials of run {run_id} are saved; continue with `faceoff run --resume {run_id}`"

@@ -118,55 +118,13 @@ fn open_existing(db: Option<&std::path::PathBuf>) -> anyhow::Result<Store> {
     Ok(Store::open(&path)?)
 }
 
-/// Prints a run's ranked tables on stdout: per workload, contestants by median throughput.
+/// Prints a run's ranked tables on stdout (the report's terminal renderer).
 pub fn print_run(store: &Store, run_id: i64) -> anyhow::Result<()> {
-    let detail = store.run(run_id)?;
-    let mut by_workload: BTreeMap<&str, BTreeMap<&str, Vec<&crate::store::TrialMetrics>>> =
-        BTreeMap::new();
-    for t in &detail.trials {
-        if !t.metrics.crashed {
-            by_workload
-                .entry(&t.workload)
-                .or_default()
-                .entry(&t.contestant)
-                .or_default()
-                .push(&t.metrics);
-        }
-    }
-    println!(
-        "run {} ({:?}), suite {}",
-        detail.run.id, detail.run.status, detail.run.suite_name
-    );
-    for (workload, rows) in by_workload {
-        println!("\n{workload}");
-        let mut ranked: Vec<_> = rows
-            .iter()
-            .map(|(name, trials)| {
-                let rps: Vec<f64> = trials.iter().map(|m| m.rps).collect();
-                let ci = stats::median_ci(&rps, stats::STOP_CONFIDENCE);
-                (*name, ci, trials)
-            })
-            .collect();
-        ranked.sort_by(|a, b| {
-            b.1.map_or(0.0, |c| c.point)
-                .total_cmp(&a.1.map_or(0.0, |c| c.point))
-        });
-        for (name, ci, trials) in ranked {
-            let med = |f: &dyn Fn(&crate::store::TrialMetrics) -> f64| {
-                stats::median(&trials.iter().map(|m| f(m)).collect::<Vec<_>>()).unwrap_or(0.0)
-            };
-            println!(
-                "  {:<22} {:>10.0} req/s ±{:>4.1}%  p50 {:>9}  p99 {:>9}  {:>7.1} CPU-ms/1k  {:>6.1} MiB  {} trials",
-                name,
-                ci.map_or(0.0, |c| c.point),
-                ci.map_or(0.0, |c| c.rel_half_width() * 100.0),
-                super::bench::us(med(&|m| m.latency_us[0] as f64) as u64),
-                super::bench::us(med(&|m| m.latency_us[2] as f64) as u64),
-                med(&|m| m.cpu_ms_per_1k),
-                med(&|m| m.pss_mean_bytes as f64) / 1_048_576.0,
-                trials.len()
-            );
-        }
-    }
+    use crate::report::Exporter as _;
+    use std::io::Write as _;
+    let data = crate::report::ReportData::from_run(&store.run(run_id)?);
+    std::io::stdout()
+        .lock()
+        .write_all(&crate::report::Term.render(&data)?)?;
     Ok(())
 }

@@ -6,5 +6,6 @@ mod common;
 mod bench;
 mod cli;
 mod contestant;
+mod report;
 mod run;
 mod verify;

@@ -1,0 +1,93 @@
+//! `faceoff report [RUN]`: renders a stored run as report.html, summary.md and results.json
+//! and prints where they are. `faceoff run` calls [`write_report`] when it ends.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use crate::cli::ReportArgs;
+use crate::report::{Exporter, Html, Json, Markdown, ReportData, Term};
+use crate::store::Store;
+
+/// Where results live unless `--db` says otherwise.
+pub const DEFAULT_DB: &str = "faceoff-results/faceoff.db";
+
+/// The files one report consists of.
+#[derive(Debug, Clone)]
+pub struct ReportFiles {
+    /// The self-contained HTML page.
+    pub html: PathBuf,
+    /// GitHub-flavoured Markdown tables.
+    pub markdown: PathBuf,
+    /// Machine-readable results (docs/results-schema.json).
+    pub json: PathBuf,
+}
+
+/// Runs `faceoff report`.
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let db = crate::settings::db_path(args.db.as_ref());
+    if !db.is_file() {
+        bail!(
+            "no results database at '{}'; `faceoff run` creates one, or pass --db PATH",
+            db.display()
+        );
+    }
+    let store = Store::open(&db)?;
+    let run_id = match args.run {
+        Some(id) => id,
+        None => store.latest_run()?.with_context(|| {
+            format!(
+                "the results database '{}' holds no runs yet; `faceoff run` records one",
+                db.display()
+            )
+        })?,
+    };
+    let out = args.out.unwrap_or_else(|| default_out_dir(&db, run_id));
+    let (data, files) = write_report(&store, run_id, &out)?;
+
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&Term.render(&data)?)?;
+    writeln!(stdout)?;
+    for path in [&files.html, &files.markdown, &files.json] {
+        writeln!(stdout, "wrote {}", path.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `<directory of the database>/<run id>`: `faceoff-results/7` for the default database.
+pub fn default_out_dir(db: &Path, run_id: i64) -> PathBuf {
+    db.parent()
+        .unwrap_or_else(|| Path::new(""))
+        .join(run_id.to_string())
+}
+
+/// Renders run `run_id` of `store` into `out` (created if needed) and returns the data and
+/// the files written.
+pub fn write_report(
+    store: &Store,
+    run_id: i64,
+    out: &Path,
+) -> anyhow::Result<(ReportData, ReportFiles)> {
+    let detail = store.run(run_id)?;
+    let data = ReportData::from_run(&detail);
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("could not create the report folder '{}'", out.display()))?;
+    let files = ReportFiles {
+        html: out.join("report.html"),
+        markdown: out.join("summary.md"),
+        json: out.join("results.json"),
+    };
+    let outputs: [(&dyn Exporter, &PathBuf); 3] = [
+        (&Html, &files.html),
+        (&Markdown, &files.markdown),
+        (&Json, &files.json),
+    ];
+    for (exporter, path) in outputs {
+        let bytes = exporter.render(&data)?;
+        std::fs::write(path, bytes)
+            .with_context(|| format!("could not write '{}'", path.display()))?;
+    }
+    Ok((data, files))
+}

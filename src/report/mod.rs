@@ -1,0 +1,336 @@
+//! Reports of a stored run: one owned [`ReportData`] computed from the store's read model
+//! ([`crate::store::RunDetail`]), and one [`Exporter`] per output format (terminal, Markdown,
+//! JSON, self-contained HTML with inline SVG charts).
+//!
+//! Renderers are pure functions of `ReportData`, so any past run can be rendered again and every
+//! format shows the same figures. The JSON output *is* `ReportData` serialized; its schema is
+//! `docs/results-schema.json` and [`SCHEMA_VERSION`] changes with any incompatible change.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::store::RunStatus;
+
+mod build;
+mod format;
+pub mod html;
+pub mod json;
+pub mod md;
+pub mod svg;
+pub mod term;
+
+pub use html::Html;
+pub use json::Json;
+pub use md::Markdown;
+pub use term::Term;
+
+/// Version of the results JSON schema (`docs/results-schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Confidence of every interval in a report.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// Relative half-width of the throughput interval above which a result is flagged as noisy,
+/// when the run's settings do not name their own target (`target_rel_half_width`).
+pub const DEFAULT_TARGET_REL_HALF_WIDTH: f64 = 0.03;
+
+/// Latency percentiles drawn on the percentile curves (HDR style: dense toward the tail).
+pub const CURVE_PERCENTILES: [f64; 14] = [
+    0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 97.5, 99.0, 99.5, 99.75, 99.9, 99.95, 99.975, 99.99,
+];
+
+/// Turns report data into the bytes of one output format.
+pub trait Exporter {
+    /// Renders `data`. Pure: the same data always gives the same bytes.
+    fn render(&self, data: &ReportData) -> anyhow::Result<Vec<u8>>;
+}
+
+/// Everything a report shows about one run, computed once from the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportData {
+    /// Schema version of this structure as JSON ([`SCHEMA_VERSION`]).
+    pub schema: u32,
+    /// The faceoff version that rendered the report.
+    pub faceoff_version: String,
+    /// The run itself.
+    pub run: RunInfo,
+    /// Per workload: who leads, by how much, and whether that is within noise.
+    pub headline: Vec<Headline>,
+    /// Per workload: every measured contestant, ranked by median throughput.
+    pub workloads: Vec<WorkloadReport>,
+    /// The best contestant of each stack, per workload.
+    pub stacks: StackView,
+    /// Every contestant of the run, measured or not, with its verify results.
+    pub contestants: Vec<ContestantInfo>,
+    /// Doubts about the measurements and things that happened during the run.
+    pub warnings: Vec<ReportWarning>,
+    /// How the run was made: enough to reproduce it.
+    pub method: Method,
+}
+
+/// The run's identity and outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// Run id in the results database.
+    pub id: i64,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// RFC 3339 end, if it ended.
+    pub finished_at: Option<String>,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Suite name.
+    pub suite_name: String,
+    /// Where the suite came from (a path, or `builtin:NAME`).
+    pub suite_path: String,
+    /// SHA-256 of the suite file, hex.
+    pub suite_sha256: String,
+}
+
+/// A median with its confidence interval, in the unit of the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Median of the samples.
+    pub median: f64,
+    /// Lower bound of the interval.
+    pub lo: f64,
+    /// Upper bound of the interval.
+    pub hi: f64,
+    /// Probability that an interval formed this way covers the true median.
+    pub coverage: f64,
+    /// Too few samples to reach [`CONFIDENCE`]: the interval is the whole sample range.
+    pub short_of_confidence: bool,
+    /// Larger distance from the median to a bound, relative to the median (0.03 = ±3%).
+    pub rel_half_width: f64,
+}
+
+/// A contestant named in a headline or a stack cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Who {
+    /// Short name.
+    pub name: String,
+    /// Name shown in tables.
+    pub display_name: String,
+    /// Stack label.
+    pub stack: String,
+}
+
+/// One workload's outcome in one line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    /// Workload name.
+    pub workload: String,
+    /// The contestant with the highest median throughput, if any was measured.
+    pub winner: Option<Who>,
+    /// Its median requests per second.
+    pub winner_rps: Option<f64>,
+    /// The next one, if there is one.
+    pub runner_up: Option<Who>,
+    /// Its median requests per second.
+    pub runner_up_rps: Option<f64>,
+    /// `winner_rps / runner_up_rps - 1` (0.25 = 25% more requests per second).
+    pub margin_rel: Option<f64>,
+    /// The two intervals overlap: the lead is within noise.
+    pub within_noise: bool,
+}
+
+/// One workload's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadReport {
+    /// Workload name.
+    pub name: String,
+    /// Measured contestants, best median throughput first.
+    pub results: Vec<ContestantResult>,
+}
+
+/// One contestant's figures on one workload, over all its trials.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContestantResult {
+    /// Short name.
+    pub name: String,
+    /// Name shown in tables.
+    pub display_name: String,
+    /// Stack label.
+    pub stack: String,
+    /// Place by median throughput, from 1.
+    pub rank: u32,
+    /// Trials measured.
+    pub trials: u32,
+    /// Requests per second: median over trials with its interval.
+    pub rps: Estimate,
+    /// Requests per second of each trial, in the order they ran.
+    pub rps_samples: Vec<f64>,
+    /// This median over the leader's median (1.0 for the leader).
+    pub ratio_to_first: f64,
+    /// The interval overlaps the leader's; `null` for the leader itself.
+    pub within_noise_of_first: Option<bool>,
+    /// Corrected latency: median over trials of each trial's p50 (µs).
+    pub p50_us: f64,
+    /// Corrected latency: median over trials of each trial's p99 (µs).
+    pub p99_us: f64,
+    /// Uncorrected latency: median over trials of each trial's p50 (µs).
+    pub p50_uncorrected_us: f64,
+    /// Uncorrected latency: median over trials of each trial's p99 (µs).
+    pub p99_uncorrected_us: f64,
+    /// Largest corrected latency of any trial (µs).
+    pub max_us: u64,
+    /// Latency percentile curve of all trials' histograms merged; empty when none could be read.
+    pub latency_curve: Vec<CurvePoint>,
+    /// Server CPU milliseconds per 1,000 responses, median over trials.
+    pub cpu_ms_per_1k: f64,
+    /// Mean PSS of the contestant's process group, averaged over trials (bytes).
+    pub pss_mean_bytes: u64,
+    /// Highest PSS seen in any trial (bytes).
+    pub pss_peak_bytes: u64,
+    /// Responses received over all trials.
+    pub requests: u64,
+    /// Failed requests over all trials.
+    pub errors: u64,
+    /// Failed requests by kind over all trials.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Busiest load thread's share of time on a CPU, highest over trials.
+    pub engine_busiest: f64,
+    /// The contestant died during at least one trial.
+    pub crashed: bool,
+}
+
+/// One point of a latency percentile curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Percentile, 0 to 100 (one of [`CURVE_PERCENTILES`]).
+    pub percentile: f64,
+    /// Corrected latency (from the intended send time) at this percentile (µs).
+    pub corrected_us: u64,
+    /// Uncorrected latency (from the actual send time) at this percentile (µs).
+    pub uncorrected_us: u64,
+}
+
+/// Node.js vs Python vs Rust: the best contestant of each stack, per workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackView {
+    /// Stack labels, the reference stacks first, then others alphabetically.
+    pub stacks: Vec<String>,
+    /// One row per workload.
+    pub rows: Vec<StackRow>,
+}
+
+/// One workload of the stack view.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackRow {
+    /// Workload name.
+    pub workload: String,
+    /// One cell per entry of [`StackView::stacks`]; `null` where that stack was not measured.
+    pub cells: Vec<Option<StackCell>>,
+}
+
+/// The best contestant of one stack on one workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackCell {
+    /// The contestant.
+    pub contestant: Who,
+    /// Its requests per second.
+    pub rps: Estimate,
+    /// Its median p99 (µs).
+    pub p99_us: f64,
+    /// Its CPU milliseconds per 1,000 responses.
+    pub cpu_ms_per_1k: f64,
+    /// Its mean PSS (bytes).
+    pub pss_mean_bytes: u64,
+    /// The best of the stacks on this workload.
+    pub leader: bool,
+    /// Not the leader, but its interval overlaps the leader's.
+    pub within_noise_of_leader: bool,
+}
+
+/// A contestant of the run and how it fared before load.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContestantInfo {
+    /// Short name.
+    pub name: String,
+    /// Name shown in tables.
+    pub display_name: String,
+    /// Stack label.
+    pub stack: String,
+    /// Language.
+    pub language: String,
+    /// Framework.
+    pub framework: String,
+    /// `measured`, `failed_verify`, `skipped` or `crashed`.
+    pub status: String,
+    /// Installed versions (runtime, framework, ...).
+    pub versions: BTreeMap<String, String>,
+    /// Verify checks in the order they ran.
+    pub verify: Vec<VerifyCheck>,
+    /// Checks passed.
+    pub verify_passed: u32,
+    /// Checks failed.
+    pub verify_failed: u32,
+    /// Why skipped, a crash log tail, ...
+    pub note: String,
+}
+
+/// One verify check of one contestant.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyCheck {
+    /// What was checked.
+    pub check: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was wrong, or extra detail.
+    pub detail: String,
+}
+
+/// A doubt about a measurement, or something that happened during the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportWarning {
+    /// `engine_saturated`, `high_variance`, `unreadable_histogram`, or an event kind of the run
+    /// (`crash`, `skip`, `warning`, ...).
+    pub kind: String,
+    /// Contestant concerned, if any.
+    pub contestant: Option<String>,
+    /// Workload concerned, if any.
+    pub workload: Option<String>,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+/// How the run was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Method {
+    /// CPUs the contestants ran on, as the settings give them.
+    pub server_cpus: Option<String>,
+    /// CPUs the load engine ran on.
+    pub engine_cpus: Option<String>,
+    /// Warm-up before the trials.
+    pub warmup: Option<String>,
+    /// Length of one trial.
+    pub trial_duration: Option<String>,
+    /// Confidence of the intervals.
+    pub confidence: f64,
+    /// Relative half-width above which throughput is flagged as noisy.
+    pub target_rel_half_width: f64,
+    /// Trials stored for the run.
+    pub trials_total: u64,
+    /// Fewest trials of any contestant on any workload.
+    pub trials_min: u32,
+    /// Most trials of any contestant on any workload.
+    pub trials_max: u32,
+    /// Machine and software environment, flattened to dotted keys.
+    pub environment: Vec<KeyValue>,
+    /// Run settings, flattened to dotted keys.
+    pub settings: Vec<KeyValue>,
+    /// The suite file as it was run.
+    pub suite_toml: String,
+    /// A command line that runs the same suite again.
+    pub reproduce: String,
+}
+
+/// One flattened setting or environment entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyValue {
+    /// Dotted key (`cpu.model`, `server_cpus`).
+    pub key: String,
+    /// The value as text.
+    pub value: String,
+}

@@ -1,0 +1,333 @@
+//! A stored run built by hand: a real results store in a temporary folder holding 3 measured
+//! contestants (Node.js, Python, Rust) plus one that failed verify, 2 workloads and 3 trials
+//! each, with real V2-serialized HDR histograms. Figures are chosen so that one workload has a
+//! clear leader, the other a lead within noise, one result is noisy and one trial saturated the
+//! load engine.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use faceoff::store::{
+    ContestantRecord, Event, NewRun, RunDetail, Store, TrialMetrics, TrialRecord,
+};
+use hdrhistogram::serialization::{Serializer, V2Serializer};
+use hdrhistogram::Histogram;
+use serde_json::json;
+
+/// Markup that must never come alive in a report.
+pub const PAYLOAD: &str = r#"<script>alert(1)</script>"><img src=x onerror=alert(2)>"#;
+
+/// A folder under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new empty folder whose name starts with `prefix`.
+    pub fn new(prefix: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "faceoff-{prefix}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A stored run and where it is.
+pub struct Fixture {
+    /// Holds the database; removed on drop.
+    pub dir: TempDir,
+    /// The database file.
+    pub db: PathBuf,
+    /// The run's id.
+    pub run_id: i64,
+}
+
+impl Fixture {
+    /// The run as the store reads it back.
+    pub fn detail(&self) -> RunDetail {
+        Store::open(&self.db).unwrap().run(self.run_id).unwrap()
+    }
+}
+
+struct Spec {
+    name: &'static str,
+    display: &'static str,
+    stack: &'static str,
+    language: &'static str,
+    framework: &'static str,
+    versions: serde_json::Value,
+    /// Median latency in µs on `json`; `db` is 4x slower.
+    base_us: f64,
+    cpu_ms_per_1k: f64,
+    pss_mib: u64,
+}
+
+fn specs() -> Vec<Spec> {
+    vec![
+        Spec {
+            name: "express",
+            display: "Express",
+            stack: "Node.js",
+            language: "JavaScript",
+            framework: "Express 4",
+            versions: json!({"node": "v20.20.2", "express": "4.21.2"}),
+            base_us: 900.0,
+            cpu_ms_per_1k: 21.5,
+            pss_mib: 72,
+        },
+        Spec {
+            name: "fastapi",
+            display: "FastAPI",
+            stack: "Python",
+            language: "Python",
+            framework: "FastAPI + uvicorn",
+            versions: json!({"python": "3.11.7", "fastapi": "0.115.0", "uvicorn": "0.30.6"}),
+            base_us: 2800.0,
+            cpu_ms_per_1k: 58.3,
+            pss_mib: 95,
+        },
+        Spec {
+            name: "axum",
+            display: "axum",
+            stack: "Rust",
+            language: "Rust",
+            framework: "axum 0.8",
+            versions: json!({"rustc": "1.95.0", "axum": "0.8.1", "tokio": "1.47.1"}),
+            base_us: 380.0,
+            cpu_ms_per_1k: 9.8,
+            pss_mib: 9,
+        },
+    ]
+}
+
+/// Requests per second of each trial, per workload and contestant.
+fn rps(workload: &str, contestant: &str) -> [f64; 3] {
+    match (workload, contestant) {
+        ("json", "axum") => [151_200.0, 152_340.0, 150_900.0],
+        ("json", "express") => [61_000.0, 62_500.0, 60_200.0],
+        ("json", "fastapi") => [18_100.0, 17_650.0, 18_420.0],
+        ("db", "axum") => [24_100.0, 23_300.0, 24_900.0],
+        ("db", "express") => [23_800.0, 22_900.0, 24_400.0],
+        (_, _) => [9_100.0, 7_400.0, 9_900.0],
+    }
+}
+
+/// Latency histograms (corrected, uncorrected) with a long tail, the corrected one longer.
+fn histograms(base_us: f64) -> (Histogram<u64>, Histogram<u64>) {
+    let mut corrected = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let mut uncorrected = corrected.clone();
+    const N: usize = 20_000;
+    for i in 0..N {
+        let u = (i as f64 + 0.5) / N as f64;
+        let raw = base_us * (1.0 / (1.0 - u * 0.999)).powf(0.35);
+        let stall = if u > 0.99 {
+            base_us * 20.0 * (u - 0.99) / 0.01
+        } else {
+            0.0
+        };
+        uncorrected.record(raw as u64).unwrap();
+        corrected.record((raw + stall) as u64).unwrap();
+    }
+    (corrected, uncorrected)
+}
+
+fn serialize(h: &Histogram<u64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    V2Serializer::new().serialize(h, &mut out).unwrap();
+    out
+}
+
+fn percentiles(h: &Histogram<u64>) -> [u64; 5] {
+    [0.5, 0.9, 0.99, 0.999]
+        .map(|q| h.value_at_quantile(q))
+        .into_iter()
+        .chain([h.max()])
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap()
+}
+
+/// Stores the run. With `hostile`, [`PAYLOAD`] goes into a contestant's name and display name,
+/// a verify detail, a log tail, an event, the suite file and the environment.
+pub fn build(hostile: bool) -> Fixture {
+    let dir = TempDir::new("report");
+    let db = dir.path().join("faceoff.db");
+    let store = Store::open(&db).unwrap();
+    let evil = |plain: &str| {
+        if hostile {
+            format!("{plain}{PAYLOAD}")
+        } else {
+            plain.to_string()
+        }
+    };
+    let run_id = store
+        .begin_run(&NewRun {
+            suite_name: "quick".into(),
+            suite_path: "suites/quick.toml".into(),
+            suite_sha256: "9f2c6e0b4d".into(),
+            suite_toml: format!(
+                "name = \"quick\"\n# {}\n[[workload]]\nname = \"json\"\npath = \"/json\"\n\n[[workload]]\nname = \"db\"\npath = \"/db\"\n",
+                evil("a comment")
+            ),
+            environment: json!({
+                "cpu": {"model": evil("AMD EPYC 7B13"), "cores": 2},
+                "kernel": "6.1.0-28-cloud-amd64",
+                "os": "Debian GNU/Linux 12",
+            }),
+            settings: json!({
+                "server_cpus": [1],
+                "engine_cpus": [0],
+                "warmup_s": 5,
+                "trial_duration_s": 10,
+                "connections": 64,
+                "min_trials": 3,
+                "max_trials": 10,
+            }),
+        })
+        .unwrap();
+
+    let specs = specs();
+    for s in &specs {
+        let (name, display) = if hostile && s.name == "express" {
+            (evil(s.name), evil(s.display))
+        } else {
+            (s.name.to_string(), s.display.to_string())
+        };
+        store
+            .put_contestant(
+                run_id,
+                &ContestantRecord {
+                    name,
+                    display_name: display,
+                    stack: s.stack.into(),
+                    language: s.language.into(),
+                    framework: s.framework.into(),
+                    versions: s.versions.clone(),
+                    status: "measured".into(),
+                    verify: json!([
+                        {"check": "GET /json", "passed": true, "detail": ""},
+                        {"check": "GET /db", "passed": true, "detail": ""},
+                    ]),
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+    }
+    store
+        .put_contestant(
+            run_id,
+            &ContestantRecord {
+                name: "flask".into(),
+                display_name: "Flask".into(),
+                stack: "Python".into(),
+                language: "Python".into(),
+                framework: "Flask + gunicorn".into(),
+                versions: json!({"python": "3.11.7", "flask": "3.0.3"}),
+                status: "failed_verify".into(),
+                verify: json!([
+                    {"check": "GET /json", "passed": true, "detail": ""},
+                    {"check": "GET /fortunes", "passed": false,
+                     "detail": evil("message 11 was not HTML-escaped: ")},
+                ]),
+                note: evil("[2026-11-02 10:00:01] worker booted\n[2026-11-02 10:00:02] GET /fortunes 200\n"),
+            },
+        )
+        .unwrap();
+
+    for workload in ["json", "db"] {
+        for round in 1..=3u32 {
+            for s in &specs {
+                let i = round as usize - 1;
+                let rps = rps(workload, s.name)[i];
+                let factor = if workload == "db" { 4.0 } else { 1.0 };
+                let (corrected, uncorrected) =
+                    histograms(s.base_us * factor * (1.0 + 0.02 * i as f64));
+                let errors = if workload == "db" && s.name == "express" {
+                    3
+                } else {
+                    0
+                };
+                let metrics = TrialMetrics {
+                    duration_s: 10.0,
+                    requests: (rps * 10.0) as u64,
+                    rps,
+                    errors,
+                    errors_by_kind: if errors > 0 {
+                        [("timeout".to_string(), 2), ("reset".to_string(), 1)].into()
+                    } else {
+                        Default::default()
+                    },
+                    status: [("200".to_string(), (rps * 10.0) as u64)].into(),
+                    latency_us: percentiles(&corrected),
+                    latency_uncorrected_us: percentiles(&uncorrected),
+                    latency_mean_us: corrected.mean(),
+                    late_sends: 0,
+                    server_cpu_s: rps * 10.0 * s.cpu_ms_per_1k / 1e6,
+                    cpu_ms_per_1k: s.cpu_ms_per_1k * factor.sqrt() * (1.0 + 0.01 * i as f64),
+                    pss_mean_bytes: (s.pss_mib << 20) + (i as u64) * (1 << 19),
+                    pss_peak_bytes: ((s.pss_mib + 6) << 20) + (i as u64) * (1 << 20),
+                    rss_peak_bytes: (s.pss_mib + 12) << 20,
+                    engine_cpu_s: 6.0,
+                    engine_busiest: if workload == "json" && s.name == "axum" && round == 2 {
+                        0.93
+                    } else {
+                        0.55
+                    },
+                    timeline_rps: vec![rps as u64; 10],
+                    crashed: false,
+                };
+                let contestant = if hostile && s.name == "express" {
+                    evil(s.name)
+                } else {
+                    s.name.to_string()
+                };
+                store
+                    .put_trial(
+                        run_id,
+                        &TrialRecord {
+                            workload: workload.into(),
+                            contestant,
+                            round,
+                            started_at: format!("2026-11-02T10:0{}:0{i}Z", round),
+                            metrics,
+                            histogram: serialize(&corrected),
+                            histogram_uncorrected: serialize(&uncorrected),
+                        },
+                    )
+                    .unwrap();
+            }
+        }
+    }
+    store
+        .put_event(
+            run_id,
+            &Event {
+                at: "2026-11-02T10:09:00Z".into(),
+                contestant: Some("fastapi".into()),
+                workload: Some("db".into()),
+                kind: "warning".into(),
+                message: evil(
+                    "the first trial was 12% slower than the others; a longer warm-up may help",
+                ),
+            },
+        )
+        .unwrap();
+    store
+        .finish_run(run_id, faceoff::store::RunStatus::Complete)
+        .unwrap();
+    Fixture { dir, db, run_id }
+}

@@ -1,0 +1,243 @@
+//! Reports of a stored run: snapshots of the terminal, Markdown and JSON renderers, escaping of
+//! hostile names, the JSON schema, the `faceoff report` command, and the HTML page in a real
+//! headless Chromium.
+
+mod browser;
+mod chromium;
+mod fixture;
+
+use faceoff::report::{Exporter, Html, Json, Markdown, ReportData, Term};
+
+use fixture::{build, PAYLOAD};
+
+/// Snapshot settings: times and the faceoff version are replaced, so snapshots only change
+/// when the figures or the layout do.
+fn filtered() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]");
+    settings.add_filter(&regex_escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}
+
+fn render(exporter: &dyn Exporter, data: &ReportData) -> String {
+    String::from_utf8(exporter.render(data).unwrap()).unwrap()
+}
+
+fn data(hostile: bool) -> ReportData {
+    ReportData::from_run(&build(hostile).detail())
+}
+
+#[test]
+fn terminal_snapshot() {
+    let text = render(&Term, &data(false));
+    filtered().bind(|| insta::assert_snapshot!("report_term", text));
+}
+
+#[test]
+fn markdown_snapshot() {
+    let text = render(&Markdown, &data(false));
+    filtered().bind(|| insta::assert_snapshot!("report_md", text));
+}
+
+#[test]
+fn json_snapshot() {
+    let text = render(&Json, &data(false));
+    filtered().bind(|| insta::assert_snapshot!("report_json", text));
+}
+
+#[test]
+fn figures_follow_from_the_trials() {
+    let data = data(false);
+    let json = &data.workloads[0];
+    assert_eq!(json.name, "json");
+    let names: Vec<&str> = json.results.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["axum", "express", "fastapi"]);
+    let axum = &json.results[0];
+    assert_eq!(axum.rps.median, 151_200.0);
+    // Three trials cannot reach 95%: the interval is their range, which covers 75%.
+    assert_eq!((axum.rps.lo, axum.rps.hi), (150_900.0, 152_340.0));
+    assert!(axum.rps.short_of_confidence);
+    assert_eq!(axum.rps.coverage, 0.75);
+    assert_eq!(axum.latency_curve.len(), 14);
+    let tail = axum.latency_curve.last().unwrap();
+    assert!(tail.corrected_us > tail.uncorrected_us, "{tail:?}");
+    assert_eq!(json.results[1].within_noise_of_first, Some(false));
+
+    let db = &data.headline[1];
+    assert_eq!(db.winner.as_ref().unwrap().name, "axum");
+    assert_eq!(db.runner_up.as_ref().unwrap().name, "express");
+    assert!(db.within_noise);
+    assert_eq!(data.workloads[1].results[1].errors, 9);
+
+    assert_eq!(data.stacks.stacks, ["Node.js", "Python", "Rust"]);
+    let python = data.stacks.rows[0].cells[1].as_ref().unwrap();
+    assert_eq!(python.contestant.name, "fastapi", "flask failed verify");
+    assert!(data.stacks.rows[0].cells[2].as_ref().unwrap().leader);
+
+    let kinds: Vec<(&str, Option<&str>)> = data
+        .warnings
+        .iter()
+        .map(|w| (w.kind.as_str(), w.contestant.as_deref()))
+        .collect();
+    assert!(
+        kinds.contains(&("engine_saturated", Some("axum"))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("high_variance", Some("fastapi"))),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&("warning", Some("fastapi"))), "{kinds:?}");
+    assert_eq!(data.method.server_cpus.as_deref(), Some("1"));
+    assert_eq!(data.method.trials_total, 18);
+    assert_eq!(data.contestants[3].verify_failed, 1);
+}
+
+/// Hostile names, errors and log tails stay text in every format.
+#[test]
+fn hostile_text_is_escaped() {
+    let data = data(true);
+    let html = render(&Html, &data);
+    // The page has no script and no image of its own, so any is from the payload.
+    for live in ["<script", "<img", "onerror=alert(2)>"] {
+        assert!(!html.contains(live), "live markup {live:?} in the page");
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    // Quotes are escaped too, so the payload cannot close an attribute.
+    assert!(html.contains("&quot;&gt;&lt;img"));
+
+    let md = render(&Markdown, &data);
+    assert!(!md.contains("<script") && !md.contains("<img"), "{md}");
+    assert!(md.contains("&lt;script&gt;"));
+
+    let term = render(&Term, &data);
+    assert!(
+        term.contains(PAYLOAD),
+        "the terminal shows the name as it is"
+    );
+
+    let json: serde_json::Value = serde_json::from_slice(&Json.render(&data).unwrap()).unwrap();
+    assert!(json.to_string().contains("alert(1)"));
+}
+
+fn schema() -> jsonschema::Validator {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn json_output_matches_the_schema() {
+    let validator = schema();
+    for hostile in [false, true] {
+        let value: serde_json::Value =
+            serde_json::from_slice(&Json.render(&data(hostile)).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+#[test]
+fn schema_rejects_drift() {
+    let validator = schema();
+    let good: serde_json::Value =
+        serde_json::from_slice(&Json.render(&data(false)).unwrap()).unwrap();
+    let mut unknown_field = good.clone();
+    unknown_field["workloads"][0]["results"][0]["surprise"] = 1.into();
+    assert!(!validator.is_valid(&unknown_field));
+    let mut missing = good.clone();
+    missing["headline"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("within_noise");
+    assert!(!validator.is_valid(&missing));
+    let mut wrong_version = good;
+    wrong_version["schema"] = 2.into();
+    assert!(!validator.is_valid(&wrong_version));
+}
+
+#[test]
+fn command_writes_three_files_and_prints_their_paths() {
+    let fixture = build(false);
+    let out = fixture.dir.path().join("out");
+    let output = crate::common::faceoff()
+        .args(["report", "--db"])
+        .arg(&fixture.db)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in ["report.html", "summary.md", "results.json"] {
+        let path = out.join(file);
+        assert!(path.is_file(), "{file} missing");
+        assert!(stdout.contains(&path.display().to_string()), "{stdout}");
+    }
+    assert!(stdout.contains("axum leads by"), "{stdout}");
+
+    // Without --out, the report goes next to the database, in a folder named after the run.
+    let output = crate::common::faceoff()
+        .args(["report", &fixture.run_id.to_string(), "--db"])
+        .arg(&fixture.db)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let dir = fixture.dir.path().join(fixture.run_id.to_string());
+    assert!(dir.join("report.html").is_file());
+}
+
+#[test]
+fn command_errors_are_one_clear_line() {
+    let fixture = build(false);
+    let cases: [(Vec<String>, &str); 3] = [
+        (
+            vec![
+                "--db".into(),
+                fixture.dir.path().join("none.db").display().to_string(),
+            ],
+            "no results database at",
+        ),
+        (
+            vec!["99".into(), "--db".into(), fixture.db.display().to_string()],
+            "no run 99 in the results database",
+        ),
+        (vec!["x".into()], "invalid value 'x'"),
+    ];
+    for (args, expected) in cases {
+        let output = crate::common::faceoff()
+            .arg("report")
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        if !expected.starts_with("invalid") {
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        }
+    }
+    assert!(
+        !fixture.dir.path().join("none.db").exists(),
+        "no empty database left behind"
+    );
+}
