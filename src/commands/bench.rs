@@ -3,8 +3,6 @@
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -22,16 +20,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.url, args.allow_remote)?;
     let plan = plan(&args, &target)?;
 
-    let interrupt = Arc::new(AtomicBool::new(false));
-    // A first Ctrl-C ends the load and prints what was measured; a second one exits at once.
-    signal_hook::flag::register_conditional_shutdown(
-        signal_hook::consts::SIGINT,
-        130,
-        interrupt.clone(),
-    )
-    .context("could not install the Ctrl-C handler")?;
-    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone())
-        .context("could not install the Ctrl-C handler")?;
+    let interrupt = super::interrupt_flag()?;
 
     let progress = Progress::new(&plan, !args.json && std::io::stdout().is_terminal());
     let recording = load::run(&plan, interrupt, |snap| progress.update(snap))?;

@@ -11,9 +11,6 @@ use crate::cli::ReportArgs;
 use crate::report::{Exporter, Html, Json, Markdown, ReportData, Term};
 use crate::store::Store;
 
-/// Where results live unless `--db` says otherwise.
-pub const DEFAULT_DB: &str = "faceoff-results/faceoff.db";
-
 /// The files one report consists of.
 #[derive(Debug, Clone)]
 pub struct ReportFiles {

@@ -4,8 +4,6 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 
@@ -37,17 +35,7 @@ struct StoredSettings {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let db = settings::db_path(args.db.as_ref());
     let store = Store::open(&db)?;
-    let interrupt = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register_conditional_shutdown(
-        signal_hook::consts::SIGINT,
-        130,
-        interrupt.clone(),
-    )
-    .context("could not install the Ctrl-C handler")?;
-    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone())
-        .context("could not install the Ctrl-C handler")?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, interrupt.clone())
-        .context("could not install the SIGTERM handler")?;
+    let interrupt = super::interrupt_flag()?;
 
     let (run_id, plan, stored) = match &args.resume {
         Some(which) => resume(&store, which, &args)?,

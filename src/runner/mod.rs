@@ -183,7 +183,7 @@ pub fn run(
                 let guard = entrants[i].guard.as_ref().expect("in race");
                 let plan =
                     trial::load_plan(workload, guard.addr(), workload.trial, &config.load_cpus);
-                let started_at = trial::started_now();
+                let started_at = crate::store::now_rfc3339();
                 let trial_len = workload.trial.as_secs_f64();
                 let outcome = trial::run_trial(&plan, guard.pgid(), interrupt.clone(), |snap| {
                     ui.trial(

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::contestant::sampler::{Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
-use crate::store::{now_rfc3339, TrialMetrics, TrialRecord};
+use crate::store::{TrialMetrics, TrialRecord};
 use crate::suite::{LoadShape, Workload};
 
 /// Serializes a workload's request mix for a contestant at `addr`.
@@ -143,11 +143,6 @@ pub fn record(
         histogram_uncorrected: serialize(&recording.recorder.latency_uncorrected_us),
     };
     TrialOutcome { record, summary }
-}
-
-/// Now, for a trial's start time.
-pub fn started_now() -> String {
-    now_rfc3339()
 }
 
 fn serialize(h: &Histogram<u64>) -> Vec<u8> {
