@@ -204,6 +204,48 @@ pub struct TrialMetrics {
     pub timeline_rps: Vec<u64>,
     /// The contestant died during the trial.
     pub crashed: bool,
+    /// Whether this trial measured the server alone, and what limited it (issue 8). Absent in
+    /// runs stored before it existed, which read back as [`TrialQuality::default`].
+    #[serde(default)]
+    pub quality: TrialQuality,
+}
+
+/// How far one trial can be trusted: what else ran on the server CPUs, what the window left
+/// unanswered, and whether the load engine rather than the server set the figure.
+///
+/// `None` means "not measured" (older runs, or a platform without `/proc`), never zero.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TrialQuality {
+    /// Seconds spent waiting, before the window opened, for every contestant and the server
+    /// CPUs to be idle.
+    pub quiet_wait_s: Option<f64>,
+    /// The server CPUs were idle when the window opened (false: the wait gave up at its bound).
+    pub quiet_at_start: Option<bool>,
+    /// CPU seconds used on the server CPUs during the window by anything but the contestant
+    /// under test (other contestants, other processes of the machine).
+    pub foreign_cpu_s: Option<f64>,
+    /// `foreign_cpu_s` was above the run's threshold: the trial is not counted and was repeated.
+    pub contaminated: bool,
+    /// Earlier tries of this round for this contestant that were contaminated (0 for most).
+    pub retry: u32,
+    /// Connections the window was meant to keep busy.
+    pub connections: Option<u32>,
+    /// Connections opened (each with one completed request) before the window opened.
+    pub warm_connections: Option<u32>,
+    /// Connections that could not be opened before the window.
+    pub setup_failures: Option<u32>,
+    /// Seconds spent opening and warming the connections, outside the window.
+    pub setup_s: Option<f64>,
+    /// Requests still unanswered when the window closed (counted nowhere else).
+    pub unanswered: u64,
+    /// Longest time one of those had waited when the window closed (µs): a lower bound of
+    /// its latency.
+    pub unanswered_max_age_us: Option<u64>,
+    /// Mean requests in flight by Little's law (throughput x mean latency).
+    pub busy_connections: Option<f64>,
+    /// Why the load engine, not the server, limited this trial; `None` when it did not.
+    /// Such a figure is a lower bound of the server's capacity and is not ranked.
+    pub engine_limited: Option<String>,
 }
 
 /// One trial as stored.
@@ -590,6 +632,7 @@ mod tests {
             engine_busiest: 0.3,
             timeline_rps: vec![rps as u64; 5],
             crashed: false,
+            quality: TrialQuality::default(),
         }
     }
 

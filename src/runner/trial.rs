@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::contestant::sampler::{Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
-use crate::store::{TrialMetrics, TrialRecord};
+use crate::store::{TrialMetrics, TrialQuality, TrialRecord};
 use crate::suite::{LoadShape, Workload};
 
 /// Serializes a workload's request mix for a contestant at `addr`.
@@ -132,6 +132,7 @@ pub fn record(
             .fold(0.0, f64::max),
         timeline_rps: summary.timeline.iter().map(|s| s.requests).collect(),
         crashed,
+        quality: TrialQuality::default(),
     };
     let record = TrialRecord {
         workload: workload.to_string(),

@@ -289,6 +289,7 @@ pub fn build(hostile: bool) -> Fixture {
                     },
                     timeline_rps: vec![rps as u64; 10],
                     crashed: false,
+                    quality: Default::default(),
                 };
                 let contestant = if hostile && s.name == "express" {
                     evil(s.name)
