@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# How far faceoff's rankings can be trusted on this machine, measured in one sitting.
+#
+# (a) alone vs together: every contestant's median on the `json` and `io` workloads of the quick
+#     suite in a full run (all contestants up, interleaved trials) against the same contestant
+#     run alone right after. A trial contaminated by another contestant's leftover work shows up
+#     as a ratio well below 1.
+# (b) twice: the quick suite run twice in a row. Prints the share of medians of each run that fall
+#     inside the other run's interval (the intervals' own coverage is the bar), and the pairs
+#     that one run ordered with 95% confidence (intervals apart) and the other ordered the other
+#     way round.
+#
+# Usage: bench/reproducibility.sh [alone|twice|all] [SUITE]
+#   SUITE defaults to quick; `standard` measures the standard suite's reproducibility (slow).
+# Env: FACEOFF_CACHE_DIR (the install cache, as for faceoff), ONLY (space-separated contestant
+#   names, default every reference contestant), KEEP=1 keeps the results folder.
+#
+# Targets (issue 8): each contestant's median together within 10% of its median alone; at least
+# 75% of quick-run medians inside the other run's interval (90% for standard); no reversed pair.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PART=${1:-all}
+SUITE=${2:-quick}
+case "$PART" in alone|twice|all) ;; *) echo "usage: $0 [alone|twice|all] [SUITE]" >&2; exit 2;; esac
+
+cargo build --release --quiet --bin faceoff
+FACEOFF=$PWD/target/release/faceoff
+OUT=$(mktemp -d -t faceoff-repro.XXXXXX)
+if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$OUT"' EXIT; else echo "results kept in $OUT" >&2; fi
+
+ONLY_ARGS=()
+for name in ${ONLY:-}; do ONLY_ARGS+=(--only "$name"); done
+if [ -n "${ONLY:-}" ]; then
+  NAMES=$ONLY
+else
+  NAMES=$(for d in contestants/*/contestant.toml; do basename "$(dirname "$d")"; done)
+fi
+
+# Runs faceoff with its own database under $OUT/$1 and prints the path of results.json.
+run_suite() {
+  local tag=$1; shift
+  local db="$OUT/$tag/faceoff.db"
+  mkdir -p "$OUT/$tag"
+  echo "== $tag: faceoff run --suite $SUITE $*" >&2
+  local start=$SECONDS
+  FACEOFF_RESULTS_DIR="$OUT/$tag" "$FACEOFF" run --suite "$SUITE" --db "$db" "$@" \
+    >"$OUT/$tag/stdout.txt" 2>"$OUT/$tag/stderr.txt" || {
+      echo "faceoff run failed for $tag; its output:" >&2
+      tail -20 "$OUT/$tag/stderr.txt" >&2
+      exit 1
+    }
+  echo "   took $((SECONDS - start)) s" >&2
+  ls "$OUT/$tag"/*/results.json | head -1
+}
+
+# Prints one line per (workload, contestant): workload name median lo hi.
+medians() {
+  python3 - "$1" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+for w in data["workloads"]:
+    for r in w["results"]:
+        rps = r.get("rps") or {}
+        if rps.get("median") is None:
+            continue
+        print(w["name"], r["name"], rps["median"], rps["lo"], rps["hi"])
+PY
+}
+
+if [ "$PART" = alone ] || [ "$PART" = all ]; then
+  together=$(run_suite together "${ONLY_ARGS[@]}" --workload json --workload io)
+  medians "$together" >"$OUT/together.txt"
+  : >"$OUT/alone.txt"
+  for name in $NAMES; do
+    alone=$(run_suite "alone-$name" --only "$name" --workload json --workload io)
+    medians "$alone" >>"$OUT/alone.txt"
+  done
+  python3 - "$OUT/together.txt" "$OUT/alone.txt" <<'PY'
+import sys
+def read(path):
+    out = {}
+    for line in open(path):
+        w, c, med, lo, hi = line.split()
+        out[(w, c)] = float(med)
+    return out
+together, alone = read(sys.argv[1]), read(sys.argv[2])
+print("\n(a) median together / median alone (target: within 10%, i.e. 0.90 to 1.10)")
+print(f"{'workload':10} {'contestant':24} {'together':>10} {'alone':>10} {'ratio':>7}")
+ratios = []
+keys = sorted(k for k in together if k in alone)
+for k in keys:
+    t, a = together[k], alone[k]
+    ratio = t / a if a else float("nan")
+    ratios.append(ratio)
+    print(f"{k[0]:10} {k[1]:24} {t:10.0f} {a:10.0f} {ratio:7.3f}")
+missing = sorted(set(together) ^ set(alone))
+if missing:
+    print("not measured in both:", ", ".join("/".join(k) for k in missing))
+within = sum(abs(r - 1) <= 0.10 for r in ratios)
+worst = max(ratios, key=lambda r: abs(r - 1), default=float("nan"))
+print(f"within 10%: {within} of {len(keys)}; furthest ratio from 1: {worst:.3f}")
+PY
+fi
+
+if [ "$PART" = twice ] || [ "$PART" = all ]; then
+  first=$(run_suite first "${ONLY_ARGS[@]}")
+  second=$(run_suite second "${ONLY_ARGS[@]}")
+  medians "$first" >"$OUT/first.txt"
+  medians "$second" >"$OUT/second.txt"
+  python3 - "$OUT/first.txt" "$OUT/second.txt" <<'PY'
+import sys, itertools
+def read(path):
+    out = {}
+    for line in open(path):
+        w, c, med, lo, hi = line.split()
+        out[(w, c)] = (float(med), float(lo), float(hi))
+    return out
+runs = [read(sys.argv[1]), read(sys.argv[2])]
+keys = sorted(set(runs[0]) & set(runs[1]))
+print("\n(b) the suite twice")
+inside = 0
+for k in keys:
+    for a, b in ((0, 1), (1, 0)):
+        med = runs[a][k][0]
+        _, lo, hi = runs[b][k]
+        inside += lo <= med <= hi
+total = 2 * len(keys)
+print(f"medians inside the other run's interval: {inside} of {total}"
+      f" ({100.0 * inside / max(total, 1):.0f}%; target 75% quick, 90% standard)")
+apart, reversed_pairs = 0, []
+workloads = sorted({w for w, _ in keys})
+for w in workloads:
+    names = sorted(c for ww, c in keys if ww == w)
+    for x, y in itertools.combinations(names, 2):
+        for a, b in ((0, 1), (1, 0)):
+            mx, lx, hx = runs[a][(w, x)]
+            my, ly, hy = runs[a][(w, y)]
+            if hx < ly or hy < lx:  # ordered with confidence in run a
+                apart += 1
+                if (mx - my) * (runs[b][(w, x)][0] - runs[b][(w, y)][0]) < 0:
+                    reversed_pairs.append((w, x, y, a + 1))
+print(f"pairs ordered with 95% confidence (counted per run): {apart}")
+print(f"of those, reversed in the other run: {len(reversed_pairs)} (target 0)")
+for w, x, y, a in reversed_pairs:
+    print(f"  {w}: {x} vs {y} (apart in run {a})")
+PY
+fi
