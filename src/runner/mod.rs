@@ -9,17 +9,17 @@ pub mod trial;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 
+use crate::cancel::Cancel;
 use crate::contestant::Contestant;
 use crate::stats;
-use crate::store::{Event, RunStatus, Store};
+use crate::store::{ContestantStatus, Event, RunStatus, Store};
 use crate::suite::Plan;
 use crate::warnings::engine_warnings;
-use prepare::{Entrant, PrepareOptions};
+use prepare::{BringUpOptions, Entrant};
 
 /// Everything a run needs besides the plan and the contestants.
 #[derive(Debug, Clone)]
@@ -69,20 +69,23 @@ pub fn run(
     plan: &Plan,
     contestants: Vec<Contestant>,
     config: &RunConfig,
-    interrupt: Arc<AtomicBool>,
+    cancel: &Cancel,
     ui: &dyn Ui,
 ) -> anyhow::Result<RunEnd> {
+    let interrupt = cancel.flag();
     let run_dir = config.results_dir.join(run_id.to_string());
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("could not create '{}'", run_dir.display()))?;
     let done = done_trials(store, run_id)?;
 
-    let opts = PrepareOptions {
+    let opts = BringUpOptions {
         cache: &config.cache,
-        run_dir: &run_dir,
+        data_dir: run_dir.join("data"),
+        log_dir: run_dir.join("logs"),
         server_cpus: &config.server_cpus,
         workers: config.workers,
-        full_contract: config.full_contract,
+        checks: prepare::run_checks(config.full_contract, config.workers),
+        cancel: cancel.clone(),
     };
     let mut entrants: Vec<Entrant> = Vec::with_capacity(contestants.len());
     for contestant in contestants {
@@ -92,13 +95,13 @@ pub fn run(
         ui.phase(&format!("preparing {}", contestant.name()));
         let entrant = prepare::prepare(contestant, &opts, &|line| ui.notice(line));
         store.put_contestant(run_id, &entrant.record)?;
-        if entrant.record.status != "measured" {
+        if entrant.record.status != ContestantStatus::Measured {
             event(
                 store,
                 run_id,
                 Some(entrant.name()),
                 None,
-                &entrant.record.status,
+                entrant.record.status.as_str(),
                 &entrant.record.note,
             )?;
         }
@@ -166,7 +169,14 @@ pub fn run(
             };
             let plan = trial::load_plan(workload, guard.addr(), workload.warmup, &config.load_cpus);
             let _ = crate::load::run(&plan, interrupt.clone(), |_| {});
-            check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
+            check_alive(
+                store,
+                run_id,
+                &mut entrants[i],
+                Some(&workload.name),
+                cancel,
+                ui,
+            )?;
         }
 
         let first_round = samples.values().map(Vec::len).min().unwrap_or(0) as u32 + 1;
@@ -197,7 +207,14 @@ pub fn run(
                     // A cut-short trial is not a trial: keep only whole ones.
                     break;
                 }
-                let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
+                let alive = check_alive(
+                    store,
+                    run_id,
+                    &mut entrants[i],
+                    Some(&workload.name),
+                    cancel,
+                    ui,
+                )?;
                 let (recording, usage) = match outcome {
                     Ok(r) => r,
                     Err(e) => {
@@ -288,12 +305,15 @@ pub fn run(
 }
 
 /// Checks that a contestant is still running; if not, records the crash with its log tail and
-/// takes it out of the race. Returns whether it is alive.
+/// takes it out of the race. Returns whether it is alive. A contestant stopped by an interrupt
+/// (which sets `cancel` before it stops any group) did not crash: it counts as alive, and the
+/// loop ends on the interrupt.
 fn check_alive(
     store: &Store,
     run_id: i64,
     entrant: &mut Entrant,
     workload: Option<&str>,
+    cancel: &Cancel,
     ui: &dyn Ui,
 ) -> anyhow::Result<bool> {
     let Some(guard) = entrant.guard.as_mut() else {
@@ -302,6 +322,9 @@ fn check_alive(
     let Some(how) = guard.exited() else {
         return Ok(true);
     };
+    if cancel.is_cancelled() {
+        return Ok(true);
+    }
     let log = guard.log_path().to_path_buf();
     let tail = crate::contestant::log_tail(&log, 20);
     let message = format!(
@@ -315,7 +338,7 @@ fn check_alive(
         log.display()
     ));
     entrant.guard = None;
-    entrant.record.status = "crashed".into();
+    entrant.record.status = ContestantStatus::Crashed;
     entrant.record.note = message.clone();
     store.put_contestant(run_id, &entrant.record)?;
     event(

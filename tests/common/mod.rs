@@ -87,5 +87,5 @@ impl TempContestant {
 
 /// Whether any live process is left in group `pgid`.
 pub fn group_alive(pgid: i32) -> bool {
-    !faceoff::contestant::process::group_pids(pgid).is_empty()
+    !faceoff::contestant::group::group_pids(pgid).is_empty()
 }

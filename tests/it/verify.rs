@@ -251,6 +251,6 @@ fn interrupt_stops_the_contestant_group() {
     assert!(
         !crate::common::group_alive(pgid),
         "left: {:?}",
-        faceoff::contestant::process::group_pids(pgid)
+        faceoff::contestant::group::group_pids(pgid)
     );
 }
