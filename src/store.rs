@@ -657,6 +657,17 @@ mod tests {
     }
 
     #[test]
+    fn contestant_status_keeps_its_stored_names() {
+        for status in ContestantStatus::ALL {
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, status.as_str());
+            assert_eq!(ContestantStatus::parse(status.as_str()).unwrap(), status);
+        }
+        assert_eq!(ContestantStatus::FailedVerify.as_str(), "failed_verify");
+        assert!(ContestantStatus::parse("pending").is_err());
+    }
+
+    #[test]
     fn round_trip_and_reopen() {
         let dir = std::env::temp_dir().join(format!("faceoff-store-{}", std::process::id()));
         let path = dir.join("nested/faceoff.db");

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::cli::VerifyArgs;
 use crate::contestant::{self, Contestant};
 use crate::contract::{self, CheckResult};
+use crate::runner::environment::default_cpu_split;
 use crate::runner::prepare::{bring_up, BringUpOptions};
 use crate::store::ContestantStatus;
 
@@ -93,7 +94,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let server_cpus = match &args.server_cpus {
         Some(list) => list.0.clone(),
-        None => default_server_cpus(&crate::sys::allowed_cpus()),
+        None => default_cpu_split(&crate::sys::allowed_cpus()).0,
     };
     let known = contract::check_names();
     let only: Vec<&'static str> = match &args.checks {
@@ -153,15 +154,6 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The server's share of the allowed CPUs: the upper half (the last one of two), leaving the
-/// rest to faceoff; all of them on a single-CPU machine.
-pub fn default_server_cpus(allowed: &[usize]) -> Vec<usize> {
-    if allowed.len() < 2 {
-        return allowed.to_vec();
-    }
-    allowed[allowed.len() / 2..].to_vec()
 }
 
 /// Brings `c` up through the run's own path, checks it and stops it; `None` if interrupted.
@@ -245,16 +237,4 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
         count(Verdict::Error),
         count(Verdict::Skipped)
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_cpus_take_the_upper_half() {
-        assert_eq!(default_server_cpus(&[0, 1]), vec![1]);
-        assert_eq!(default_server_cpus(&[0]), vec![0]);
-        assert_eq!(default_server_cpus(&[0, 1, 2, 3]), vec![2, 3]);
-    }
 }

@@ -124,7 +124,11 @@ pub fn wait_for_pgid(cache: &Path, name: &str, file: &str, limit: Duration) -> i
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{name}-")))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}-"))
+            })
             .filter_map(|e| std::fs::read_to_string(e.path().join(file)).ok())
             .find_map(|text| text.trim().parse().ok());
         if let Some(pgid) = found {

@@ -94,7 +94,9 @@ fn quick_suite_end_to_end_then_interrupted() {
     assert_eq!(run.run.status, RunStatus::Complete);
     assert_eq!(run.contestants.len(), 2);
     assert!(
-        run.contestants.iter().all(|c| c.status == faceoff::store::ContestantStatus::Measured),
+        run.contestants
+            .iter()
+            .all(|c| c.status == faceoff::store::ContestantStatus::Measured),
         "{:?}",
         run.contestants
     );
