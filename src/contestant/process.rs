@@ -72,6 +72,7 @@ pub struct Guard {
     log: PathBuf,
     grace: Duration,
     stopped: bool,
+    cancel: Cancel,
 }
 
 impl Guard {
@@ -102,6 +103,14 @@ impl Guard {
             Ok(None) => None,
             Err(e) => Some(format!("could not be waited for: {e}")),
         }
+    }
+
+    /// `Some(description)` if the leader exited by itself. An exit after the command's token
+    /// was set is the interrupt stopping it (the interrupt sets the token before it stops any
+    /// group), not a crash.
+    pub fn crashed(&mut self) -> Option<String> {
+        let how = self.exited()?;
+        (!self.cancel.is_cancelled()).then_some(how)
     }
 
     /// Stops the whole group now; returns true if SIGKILL was needed.
@@ -228,6 +237,7 @@ fn start_once(
         log: log.clone(),
         grace: opts.grace,
         stopped: false,
+        cancel: opts.cancel.clone(),
     };
     let timeout = opts
         .health_timeout

@@ -169,14 +169,7 @@ pub fn run(
             };
             let plan = trial::load_plan(workload, guard.addr(), workload.warmup, &config.load_cpus);
             let _ = crate::load::run(&plan, interrupt.clone(), |_| {});
-            check_alive(
-                store,
-                run_id,
-                &mut entrants[i],
-                Some(&workload.name),
-                cancel,
-                ui,
-            )?;
+            check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
         }
 
         let first_round = samples.values().map(Vec::len).min().unwrap_or(0) as u32 + 1;
@@ -207,14 +200,7 @@ pub fn run(
                     // A cut-short trial is not a trial: keep only whole ones.
                     break;
                 }
-                let alive = check_alive(
-                    store,
-                    run_id,
-                    &mut entrants[i],
-                    Some(&workload.name),
-                    cancel,
-                    ui,
-                )?;
+                let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
                 let (recording, usage) = match outcome {
                     Ok(r) => r,
                     Err(e) => {
@@ -306,25 +292,21 @@ pub fn run(
 
 /// Checks that a contestant is still running; if not, records the crash with its log tail and
 /// takes it out of the race. Returns whether it is alive. A contestant stopped by an interrupt
-/// (which sets `cancel` before it stops any group) did not crash: it counts as alive, and the
-/// loop ends on the interrupt.
+/// did not crash (see [`crate::contestant::Guard::crashed`]): it counts as alive, and the loop
+/// ends on the interrupt.
 fn check_alive(
     store: &Store,
     run_id: i64,
     entrant: &mut Entrant,
     workload: Option<&str>,
-    cancel: &Cancel,
     ui: &dyn Ui,
 ) -> anyhow::Result<bool> {
     let Some(guard) = entrant.guard.as_mut() else {
         return Ok(false);
     };
-    let Some(how) = guard.exited() else {
+    let Some(how) = guard.crashed() else {
         return Ok(true);
     };
-    if cancel.is_cancelled() {
-        return Ok(true);
-    }
     let log = guard.log_path().to_path_buf();
     let tail = crate::contestant::log_tail(&log, 20);
     let message = format!(

@@ -139,14 +139,16 @@ pub fn wait_for_pgid(cache: &Path, name: &str, file: &str, limit: Duration) -> i
     }
 }
 
-/// Whether group `pgid` is gone within `limit` (killed processes take a moment to vanish).
-pub fn group_gone_within(pgid: i32, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
+/// Asserts that group `pgid` (`what`) is gone within 10 s: killed processes take a moment to
+/// vanish on a busy machine.
+pub fn assert_group_gone(pgid: i32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
     while group_alive(pgid) {
-        if Instant::now() >= deadline {
-            return false;
-        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} (group {pgid}) outlived faceoff: {:?}",
+            faceoff::contestant::group::group_pids(pgid)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    true
 }

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::common::{
-    faceoff, fixture, group_alive, group_gone_within, interrupt, wait_exit, wait_for_pgid,
+    assert_group_gone, faceoff, fixture, group_alive, interrupt, wait_exit, wait_for_pgid,
     Behavior, TempContestant, TestServer,
 };
 
@@ -74,13 +74,8 @@ fn double_interrupt_during_run_kills_every_contestant() {
     let stderr = stderr_of(&mut child);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted again"), "{stderr}");
-    for pgid in [up_pgid, starting_pgid] {
-        assert!(
-            group_gone_within(pgid, Duration::from_secs(10)),
-            "group {pgid} outlived faceoff: {:?}",
-            faceoff::contestant::group::group_pids(pgid)
-        );
-    }
+    assert_group_gone(up_pgid, "the running contestant");
+    assert_group_gone(starting_pgid, "the starting contestant");
 }
 
 #[test]
@@ -109,11 +104,7 @@ fn interrupt_during_install_stops_it() {
         let stderr = stderr_of(&mut child);
         assert_eq!(status.code(), Some(130), "{command}: {stderr}");
         assert!(!stderr.contains("error:"), "{command}: {stderr}");
-        assert!(
-            group_gone_within(pgid, Duration::from_secs(10)),
-            "{command}: the install outlived faceoff: {:?}",
-            faceoff::contestant::group::group_pids(pgid)
-        );
+        assert_group_gone(pgid, &format!("{command}: the install command"));
     }
 }
 
