@@ -1,5 +1,6 @@
-//! `faceoff verify`: install, start and check every contestant against the API contract, then
-//! print a table of contestant × check.
+//! `faceoff verify`: bring every contestant up through the run's own path
+//! ([`crate::runner::prepare::bring_up`]: install, dataset, start, the contract checks), stop
+//! it, then print a table of contestant × check.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
