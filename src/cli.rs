@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::duration::parse_duration;
+
 /// faceoff settles "which backend stack should we use?" with measurements on this machine.
 ///
 /// It starts equivalent reference backends (Node.js, Python, Rust) as real processes, checks that
@@ -267,19 +269,6 @@ pub struct ReportArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CpuList(pub Vec<usize>);
 
-/// Parses durations such as `10s`, `1m30s`, `250ms`; a bare number means seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-        return Err(format!("'{text}' is not a duration"));
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("'{text}' is not a duration ({e}); write e.g. 10s, 500ms or 2m"))
-}
-
 /// Parses CPU lists such as `0`, `1,3` or `0-3,6`.
 pub fn parse_cpu_list(text: &str) -> Result<CpuList, String> {
     let bad = || format!("'{text}' is not a CPU list; write e.g. 0 or 0,2-3");
@@ -308,15 +297,6 @@ pub fn parse_cpu_list(text: &str) -> Result<CpuList, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1").is_err());
-    }
 
     #[test]
     fn cpu_lists() {

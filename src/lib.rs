@@ -2,14 +2,18 @@
 //!
 //! The binary is a thin shell around [`run`]; tests call it in-process.
 
+pub mod cancel;
 pub mod cli;
 pub mod commands;
 pub mod contestant;
 pub mod contract;
+pub mod duration;
+pub mod hint;
 pub mod load;
 pub mod report;
 pub mod runner;
 pub mod settings;
+pub mod spinner;
 pub mod stats;
 pub mod store;
 pub mod suite;
@@ -17,6 +21,8 @@ pub mod sys;
 pub mod warnings;
 
 use std::process::ExitCode;
+
+pub use hint::{hints, Hint};
 
 /// Exit code for any error that ends a command.
 pub const EXIT_FAILURE: u8 = 1;
@@ -32,28 +38,4 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Verify(args) => commands::verify::run(args),
         cli::Command::Report(args) => commands::report::run(args),
     }
-}
-
-/// Errors that know how the user can fix them.
-pub trait Hint {
-    /// One line of advice, if there is one.
-    fn hint(&self) -> Option<String>;
-}
-
-/// Collects the hints of every error in the chain.
-pub fn hints(err: &anyhow::Error) -> Vec<String> {
-    err.chain()
-        .filter_map(|cause| {
-            if let Some(e) = cause.downcast_ref::<load::Error>() {
-                return e.hint();
-            }
-            if let Some(e) = cause.downcast_ref::<contestant::Error>() {
-                return e.hint();
-            }
-            if let Some(e) = cause.downcast_ref::<suite::Error>() {
-                return e.hint();
-            }
-            None
-        })
-        .collect()
 }

@@ -84,6 +84,9 @@ pub enum Error {
     /// A stored JSON column could not be read.
     #[error("results database holds malformed JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A contestant status this faceoff does not know.
+    #[error("results database holds an unknown contestant status '{0}'; use a newer faceoff")]
+    UnknownStatus(String),
     /// A run id that is not in the store.
     #[error("no run {0} in the results database; `faceoff history` lists the runs")]
     NoSuchRun(i64),
@@ -123,6 +126,66 @@ impl RunStatus {
     }
 }
 
+/// What became of a contestant in a run; stored and shown as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContestantStatus {
+    /// Up, verified and measured.
+    Measured,
+    /// Up, but failed the contract check: reported, not measured.
+    FailedVerify,
+    /// A runtime it needs is not on PATH.
+    Skipped,
+    /// Its install command failed.
+    InstallFailed,
+    /// Its dataset could not be made, or it did not start or become healthy.
+    FailedStart,
+    /// It exited during the run.
+    Crashed,
+    /// The run was interrupted before it was brought up.
+    Interrupted,
+}
+
+impl ContestantStatus {
+    /// Every status, for parsing.
+    pub const ALL: [ContestantStatus; 7] = [
+        ContestantStatus::Measured,
+        ContestantStatus::FailedVerify,
+        ContestantStatus::Skipped,
+        ContestantStatus::InstallFailed,
+        ContestantStatus::FailedStart,
+        ContestantStatus::Crashed,
+        ContestantStatus::Interrupted,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContestantStatus::Measured => "measured",
+            ContestantStatus::FailedVerify => "failed_verify",
+            ContestantStatus::Skipped => "skipped",
+            ContestantStatus::InstallFailed => "install_failed",
+            ContestantStatus::FailedStart => "failed_start",
+            ContestantStatus::Crashed => "crashed",
+            ContestantStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// The status stored as `text`.
+    pub fn parse(text: &str) -> Result<ContestantStatus, Error> {
+        ContestantStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| Error::UnknownStatus(text.to_string()))
+    }
+}
+
+impl std::fmt::Display for ContestantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A run as it starts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewRun {
@@ -155,8 +218,8 @@ pub struct ContestantRecord {
     pub framework: String,
     /// `name=version` pairs actually installed (JSON object).
     pub versions: serde_json::Value,
-    /// `measured`, `failed_verify`, `skipped` or `crashed`.
-    pub status: String,
+    /// What became of it.
+    pub status: ContestantStatus,
     /// Verify results (JSON array of {check, passed, detail}).
     pub verify: serde_json::Value,
     /// Free text: why skipped, crash log tail, ...
@@ -427,7 +490,7 @@ impl Store {
                 c.language,
                 c.framework,
                 serde_json::to_string(&c.versions)?,
-                c.status,
+                c.status.as_str(),
                 serde_json::to_string(&c.verify)?,
                 c.note,
             ],
@@ -529,7 +592,7 @@ impl Store {
                 language,
                 framework,
                 versions: serde_json::from_str(&versions)?,
-                status,
+                status: ContestantStatus::parse(&status)?,
                 verify: serde_json::from_str(&verify)?,
                 note,
             });
@@ -637,6 +700,17 @@ mod tests {
     }
 
     #[test]
+    fn contestant_status_keeps_its_stored_names() {
+        for status in ContestantStatus::ALL {
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, status.as_str());
+            assert_eq!(ContestantStatus::parse(status.as_str()).unwrap(), status);
+        }
+        assert_eq!(ContestantStatus::FailedVerify.as_str(), "failed_verify");
+        assert!(ContestantStatus::parse("pending").is_err());
+    }
+
+    #[test]
     fn round_trip_and_reopen() {
         let dir = std::env::temp_dir().join(format!("faceoff-store-{}", std::process::id()));
         let path = dir.join("nested/faceoff.db");
@@ -663,7 +737,7 @@ mod tests {
                         language: "JavaScript".into(),
                         framework: "node:http".into(),
                         versions: serde_json::json!({"node": "v20"}),
-                        status: "measured".into(),
+                        status: ContestantStatus::Measured,
                         verify: serde_json::json!([]),
                         note: String::new(),
                     },

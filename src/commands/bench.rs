@@ -12,18 +12,15 @@ use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Request, Stop};
 use crate::warnings::engine_warnings;
 
-/// Exit code when the user interrupted the load (the results so far are still printed).
-const EXIT_INTERRUPTED: u8 = 130;
-
 /// Runs the benchmark described by `args` and prints its summary.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.url, args.allow_remote)?;
     let plan = plan(&args, &target)?;
 
-    let interrupt = super::interrupt_flag()?;
+    let cancel = super::cancel_on_interrupt()?;
 
     let progress = Progress::new(&plan, !args.json && std::io::stdout().is_terminal());
-    let recording = load::run(&plan, interrupt, |snap| progress.update(snap))?;
+    let recording = load::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
     let summary = Summary::of(&recording);
@@ -42,8 +39,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    if recording.interrupted {
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    // Interrupted: the results so far are printed above.
+    if recording.interrupted || cancel.is_cancelled() {
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
 }

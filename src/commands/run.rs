@@ -17,8 +17,6 @@ use crate::suite::{self, Plan};
 
 /// Folder of the reference contestants.
 pub const CONTESTANTS_DIR: &str = "contestants";
-/// Exit code when the run was interrupted (finished trials are kept).
-const EXIT_INTERRUPTED: u8 = 130;
 
 /// Settings stored with a run, enough to resume it.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -35,7 +33,7 @@ struct StoredSettings {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let db = settings::db_path(args.db.as_ref());
     let store = Store::open(&db)?;
-    let interrupt = super::interrupt_flag()?;
+    let cancel = super::cancel_on_interrupt()?;
 
     let (run_id, plan, stored) = match &args.resume {
         Some(which) => resume(&store, which, &args)?,
@@ -64,7 +62,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.load_cpus,
         db.display()
     ));
-    let end = match runner::run(&store, run_id, &plan, contestants, &config, interrupt, &ui) {
+    let end = match runner::run(&store, run_id, &plan, contestants, &config, &cancel, &ui) {
         Ok(end) => end,
         Err(e) => {
             let _ = store.finish_run(run_id, RunStatus::Failed);
@@ -73,17 +71,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     ui.finish();
+    let interrupted = end.status == RunStatus::Interrupted;
     super::show::print_run(&store, end.run_id)?;
     let out = super::report::default_out_dir(&db, end.run_id);
-    let (_, files) = super::report::write_report(&store, end.run_id, &out)?;
-    for path in [&files.html, &files.markdown, &files.json] {
-        println!("wrote {}", path.display());
+    match super::report::write_report(&store, end.run_id, &out) {
+        Ok((_, files)) => {
+            for path in [&files.html, &files.markdown, &files.json] {
+                println!("wrote {}", path.display());
+            }
+        }
+        // An interrupted run still exits 130 with its trials saved; the report can be
+        // written later with `faceoff report`.
+        Err(e) if interrupted => eprintln!("warning: no report written: {e:#}"),
+        Err(e) => return Err(e),
     }
-    if end.status == RunStatus::Interrupted {
+    if interrupted {
         eprintln!(
             "interrupted: the finished trials of run {run_id} are saved; continue with `faceoff run --resume {run_id}`"
         );
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
 }

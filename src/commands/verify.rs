@@ -1,5 +1,6 @@
-//! `faceoff verify`: install, start and check every contestant against the API contract, then
-//! print a table of contestant × check.
+//! `faceoff verify`: bring every contestant up through the run's own path
+//! ([`crate::runner::prepare::bring_up`]: install, dataset, start, the contract checks), stop
+//! it, then print a table of contestant × check.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,11 +10,43 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::VerifyArgs;
-use crate::contestant::{self, Contestant, StartOptions};
+use crate::contestant::{self, Contestant};
 use crate::contract::{self, CheckResult};
+use crate::runner::environment::default_cpu_split;
+use crate::runner::prepare::{bring_up, BringUpOptions};
+use crate::store::ContestantStatus;
 
 /// Folder searched for contestants when none is named.
 pub const CONTESTANTS_DIR: &str = "contestants";
+
+/// Verify's verdict on one contestant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check passed.
+    Passed,
+    /// It ran, and a check failed or it exited during the checks.
+    Failed,
+    /// A runtime it needs is missing.
+    Skipped,
+    /// It could not be checked: install, dataset or start failed.
+    Error,
+}
+
+impl Verdict {
+    /// The verdict for a bring-up status; `None` when verify was interrupted.
+    fn of(status: ContestantStatus) -> Option<Verdict> {
+        Some(match status {
+            ContestantStatus::Measured => Verdict::Passed,
+            ContestantStatus::FailedVerify => Verdict::Failed,
+            ContestantStatus::Skipped => Verdict::Skipped,
+            ContestantStatus::InstallFailed
+            | ContestantStatus::FailedStart
+            | ContestantStatus::Crashed => Verdict::Error,
+            ContestantStatus::Interrupted => return None,
+        })
+    }
+}
 
 /// What became of one contestant.
 #[derive(Debug, Serialize)]
@@ -22,8 +55,8 @@ pub struct Outcome {
     pub name: String,
     /// Name for tables.
     pub display_name: String,
-    /// `passed`, `failed`, `skipped` or `error`.
-    pub status: &'static str,
+    /// Its verdict.
+    pub status: Verdict,
     /// Why it was skipped or could not be checked.
     pub message: Option<String>,
     /// The check results (empty when it never started).
@@ -62,30 +95,46 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let server_cpus = match &args.server_cpus {
         Some(list) => list.0.clone(),
-        None => default_server_cpus(&crate::sys::allowed_cpus()),
+        None => default_cpu_split(&crate::sys::allowed_cpus()).0,
     };
-    let only: Vec<&str> = match &args.checks {
-        Some(names) => {
-            let known = contract::check_names();
-            for name in names {
-                if !known.contains(&name.as_str()) {
-                    anyhow::bail!(
-                        "there is no check '{name}'; the checks are {}",
-                        known.join(", ")
-                    );
-                }
-            }
-            names.iter().map(String::as_str).collect()
-        }
-        None => contract::check_names(),
+    let known = contract::check_names();
+    let only: Vec<&'static str> = match &args.checks {
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                known
+                    .iter()
+                    .find(|k| **k == name.as_str())
+                    .copied()
+                    .with_context(|| {
+                        format!(
+                            "there is no check '{name}'; the checks are {}",
+                            known.join(", ")
+                        )
+                    })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        None => known.clone(),
     };
     let cache = contestant::cache_dir();
-    contestant::process::stop_groups_on_interrupt();
+    let work = std::path::absolute(cache.join("verify"))
+        .with_context(|| format!("resolving '{}'", cache.display()))?;
+    let cancel = super::cancel_on_interrupt()?;
+    let opts = BringUpOptions {
+        cache: &cache,
+        data_dir: work.clone(),
+        log_dir: work,
+        server_cpus: &server_cpus,
+        workers: 1,
+        checks: only.clone(),
+        cancel: cancel.clone(),
+    };
     let mut outcomes = Vec::new();
     for c in &contestants {
-        let outcome = verify_one(c, &cache, &server_cpus, &only)
-            .with_context(|| format!("verifying contestant '{}'", c.name()))?;
-        outcomes.push(outcome);
+        match verify_one(c, &opts) {
+            Some(outcome) => outcomes.push(outcome),
+            None => break,
+        }
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -94,9 +143,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         write_table(&mut out, &outcomes, &only)?;
     }
+    if cancel.is_cancelled() {
+        eprintln!("interrupted: verify stopped; the table shows the contestants it finished");
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    }
     let bad = outcomes
         .iter()
-        .any(|o| o.status == "failed" || o.status == "error");
+        .any(|o| matches!(o.status, Verdict::Failed | Verdict::Error));
     Ok(if bad {
         ExitCode::from(crate::EXIT_FAILURE)
     } else {
@@ -104,82 +157,26 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The server's share of the allowed CPUs: the upper half (the last one of two), leaving the
-/// rest to faceoff; all of them on a single-CPU machine.
-pub fn default_server_cpus(allowed: &[usize]) -> Vec<usize> {
-    if allowed.len() < 2 {
-        return allowed.to_vec();
+/// Brings `c` up through the run's own path, checks it and stops it; `None` if interrupted.
+fn verify_one(c: &Contestant, opts: &BringUpOptions<'_>) -> Option<Outcome> {
+    let up = bring_up(c, opts);
+    let status = Verdict::of(up.status)?;
+    if status == Verdict::Skipped {
+        let message = up.message.as_deref().unwrap_or_default();
+        eprintln!("notice: skipping {}: {message}", c.name());
     }
-    allowed[allowed.len() / 2..].to_vec()
-}
-
-fn verify_one(
-    c: &Contestant,
-    cache: &Path,
-    server_cpus: &[usize],
-    only: &[&str],
-) -> anyhow::Result<Outcome> {
-    let mut outcome = Outcome {
+    if let Some(guard) = up.guard {
+        guard.stop();
+    }
+    Some(Outcome {
         name: c.name().to_string(),
         display_name: c.manifest.display_name.clone(),
-        status: "error",
-        message: None,
-        checks: Vec::new(),
-        versions: Vec::new(),
-        log: None,
-    };
-    let missing = contestant::missing_requirements(c);
-    if !missing.is_empty() {
-        let message = format!("needs {} on PATH", missing.join(", "));
-        eprintln!("notice: skipping {}: {message}", c.name());
-        outcome.status = "skipped";
-        outcome.message = Some(message);
-        return Ok(outcome);
-    }
-    let installed = match contestant::install(c, cache) {
-        Ok(installed) => installed,
-        Err(e) => {
-            outcome.message = Some(format!("{e}"));
-            return Ok(outcome);
-        }
-    };
-    outcome.versions = contestant::versions(c, &installed).unwrap_or_else(|e| {
-        eprintln!("warning: {e}");
-        Vec::new()
-    });
-    let work = std::path::absolute(cache.join("verify"))
-        .with_context(|| format!("resolving '{}'", cache.display()))?;
-    let db_path = work.join(format!("{}.sqlite", c.name()));
-    let log_path = work.join(format!("{}.log", c.name()));
-    outcome.log = Some(log_path.clone());
-    let dataset = contract::dataset::create(&db_path)?;
-    let mut opts = StartOptions::new(&db_path, &log_path);
-    opts.server_cpus = server_cpus.to_vec();
-    let mut guard = match contestant::start(c, &installed, &opts) {
-        Ok(guard) => guard,
-        Err(e) => {
-            outcome.message = Some(format!("{e}"));
-            return Ok(outcome);
-        }
-    };
-    let spinner = contestant::process::spinner(format!("verifying {}", c.name()));
-    let addr = guard.addr();
-    let checks = contract::verify_only(addr, &dataset, only, &mut || guard.exited());
-    spinner.finish_and_clear();
-    if let Some(status) = guard.exited() {
-        outcome.message = Some(format!(
-            "the contestant exited ({status}) during verify; its log is {}",
-            log_path.display()
-        ));
-    }
-    guard.stop();
-    outcome.status = if checks.iter().all(|r| r.passed) && outcome.message.is_none() {
-        "passed"
-    } else {
-        "failed"
-    };
-    outcome.checks = checks;
-    Ok(outcome)
+        status,
+        message: up.message,
+        checks: up.checks,
+        versions: up.versions,
+        log: up.log,
+    })
 }
 
 fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std::io::Result<()> {
@@ -196,7 +193,7 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
             let cell = match o.checks.iter().find(|r| r.name == *name) {
                 Some(r) if r.passed => "pass",
                 Some(_) => "FAIL",
-                None if o.status == "skipped" => "skip",
+                None if o.status == Verdict::Skipped => "skip",
                 None => "-",
             };
             line.push_str(&format!("  {cell:w$}"));
@@ -214,7 +211,7 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
             first = false;
         }
         if let Some(message) = &o.message {
-            let label = if o.status == "skipped" {
+            let label = if o.status == Verdict::Skipped {
                 "skipped"
             } else {
                 "error"
@@ -231,26 +228,14 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
             )?;
         }
     }
-    let count = |s: &str| outcomes.iter().filter(|o| o.status == s).count();
+    let count = |s: Verdict| outcomes.iter().filter(|o| o.status == s).count();
     writeln!(
         out,
         "\nverify: {} of {} contestants meet the contract ({} failing, {} with errors, {} skipped)",
-        count("passed"),
+        count(Verdict::Passed),
         outcomes.len(),
-        count("failed"),
-        count("error"),
-        count("skipped")
+        count(Verdict::Failed),
+        count(Verdict::Error),
+        count(Verdict::Skipped)
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_cpus_take_the_upper_half() {
-        assert_eq!(default_server_cpus(&[0, 1]), vec![1]);
-        assert_eq!(default_server_cpus(&[0]), vec![0]);
-        assert_eq!(default_server_cpus(&[0, 1, 2, 3]), vec![2, 3]);
-    }
 }

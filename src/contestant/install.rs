@@ -8,14 +8,15 @@
 use std::fs;
 use std::io::Write;
 use std::os::unix::io::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::group::{self, Ended};
 use super::{log_tail, Contestant, Error, LOG_TAIL_LINES};
+use crate::cancel::Cancel;
 
 /// Folder names never copied into the install folder.
 pub const SKIPPED_DIRS: &[&str] = &[
@@ -73,8 +74,12 @@ pub fn cache_key(contestant: &Contestant) -> Result<String, Error> {
     Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Installs `contestant` under `cache` (see the module docs) and returns where it is.
-pub fn install(contestant: &Contestant, cache: &Path) -> Result<Installed, Error> {
+/// Time an interrupted install command gets between SIGTERM and SIGKILL.
+const INSTALL_GRACE: Duration = Duration::from_secs(2);
+
+/// Installs `contestant` under `cache` (see the module docs) and returns where it is. When
+/// `cancel` is set, the install command's group is stopped and [`Error::Interrupted`] returned.
+pub fn install(contestant: &Contestant, cache: &Path, cancel: &Cancel) -> Result<Installed, Error> {
     let name = contestant.name();
     let key = cache_key(contestant)?;
     let root = std::path::absolute(cache.join("contestants")).map_err(|source| Error::Io {
@@ -89,7 +94,7 @@ pub fn install(contestant: &Contestant, cache: &Path) -> Result<Installed, Error
     })?;
     let dir = root.join(format!("{name}-{key}"));
     let log = root.join(format!("{name}-{key}.install.log"));
-    let _lock = FileLock::acquire(&root.join(format!("{name}-{key}.lock")), name)?;
+    let _lock = FileLock::acquire(&root.join(format!("{name}-{key}.lock")), name, cancel)?;
 
     let marker = dir.join(MARKER_FILE);
     if marker.is_file() {
@@ -114,7 +119,7 @@ pub fn install(contestant: &Contestant, cache: &Path) -> Result<Installed, Error
     copy_tree(&contestant.dir, &dir)?;
     let mut ran_install = false;
     if let Some(section) = &contestant.manifest.install {
-        run_install(contestant, &section.command, &dir, &log)?;
+        run_install(contestant, &section.command, &dir, &log, cancel)?;
         ran_install = true;
     }
     fs::write(&marker, format!("{key}\n")).map_err(|source| Error::Io {
@@ -135,6 +140,7 @@ fn run_install(
     command: &str,
     dir: &Path,
     log: &Path,
+    cancel: &Cancel,
 ) -> Result<(), Error> {
     let name = contestant.name();
     let io = |what, path: &Path| {
@@ -155,42 +161,36 @@ fn run_install(
         .env_remove("CARGO_TARGET_DIR")
         .stdin(Stdio::null())
         .stdout(log_file)
-        .stderr(log_err)
-        .process_group(0);
-    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
+        .stderr(log_err);
+    let mut child = group::spawn_in_group(&mut cmd, &[]).map_err(|source| Error::Spawn {
         name: name.to_string(),
         command: command.to_string(),
         source,
     })?;
-    let pgid = child.id() as i32;
-    super::process::register_group(pgid);
-    let spinner = super::process::spinner(format!("installing {name} ({command})"));
+    let spinner = crate::spinner::spinner(format!("installing {name} ({command})"));
     let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if started.elapsed() > INSTALL_TIMEOUT => {
-                super::process::kill_group(child.id() as i32, libc::SIGKILL);
-                let _ = child.wait();
-                break Err(format!("stopped after {INSTALL_TIMEOUT:?}"));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => break Err(format!("could not wait for it: {e}")),
-        }
-    };
+    let ended = group::wait_child(&mut child, INSTALL_TIMEOUT, cancel, INSTALL_GRACE);
     spinner.finish_and_clear();
-    super::process::unregister_group(pgid);
+    let status = match ended {
+        Ended::Exited(status) => Ok(status),
+        Ended::Interrupted => {
+            append_line(log, "# faceoff: interrupted");
+            return Err(Error::Interrupted {
+                name: name.to_string(),
+            });
+        }
+        Ended::TimedOut => Err(format!("stopped after {INSTALL_TIMEOUT:?}")),
+        Ended::WaitFailed(e) => Err(format!("could not wait for it: {e}")),
+    };
     match status {
         Ok(s) if s.success() => {
-            if let Ok(mut f) = fs::OpenOptions::new().append(true).open(log) {
-                let _ = writeln!(f, "# installed in {:.1?}", started.elapsed());
-            }
+            append_line(log, &format!("# installed in {:.1?}", started.elapsed()));
             Ok(())
         }
         other => Err(Error::InstallFailed {
             name: name.to_string(),
             status: match other {
-                Ok(s) => super::process::describe_status(s),
+                Ok(s) => group::describe_status(s),
                 Err(e) => e,
             },
             log: log.to_path_buf(),
@@ -230,6 +230,12 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+fn append_line(path: &Path, line: &str) {
+    if let Ok(mut f) = fs::OpenOptions::new().append(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
 fn same_bytes(a: &Path, b: &Path) -> bool {
     match (fs::metadata(a), fs::metadata(b)) {
         (Ok(ma), Ok(mb)) if ma.len() == mb.len() => fs::read(a).ok() == fs::read(b).ok(),
@@ -243,7 +249,7 @@ struct FileLock {
 }
 
 impl FileLock {
-    fn acquire(path: &Path, name: &str) -> Result<FileLock, Error> {
+    fn acquire(path: &Path, name: &str, cancel: &Cancel) -> Result<FileLock, Error> {
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -256,19 +262,31 @@ impl FileLock {
             })?;
         let fd = file.as_raw_fd();
         // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let spinner = super::process::spinner(format!("waiting for another install of {name}"));
-            // SAFETY: as above; this call blocks until the other holder closes its descriptor.
-            let rc = unsafe { libc::flock(fd, libc::LOCK_EX) };
-            spinner.finish_and_clear();
-            if rc != 0 {
-                return Err(Error::Io {
+        let try_lock = || unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if try_lock() {
+            return Ok(FileLock { _file: file });
+        }
+        let spinner = crate::spinner::spinner(format!("waiting for another install of {name}"));
+        // Polled rather than blocking, so an interrupt is seen while another install runs.
+        let result = loop {
+            if try_lock() {
+                break Ok(FileLock { _file: file });
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                break Err(Error::Io {
                     what: "lock",
                     path: path.to_path_buf(),
-                    source: std::io::Error::last_os_error(),
+                    source: err,
                 });
             }
-        }
-        Ok(FileLock { _file: file })
+            if !cancel.sleep(Duration::from_millis(100)) {
+                break Err(Error::Interrupted {
+                    name: name.to_string(),
+                });
+            }
+        };
+        spinner.finish_and_clear();
+        result
     }
 }

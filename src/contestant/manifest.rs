@@ -89,7 +89,7 @@ fn default_health_timeout() -> Duration {
 
 fn de_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(de)?;
-    crate::cli::parse_duration(&text).map_err(serde::de::Error::custom)
+    crate::duration::parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
 /// Raw form used only to find the line of the `name` key for validation errors.

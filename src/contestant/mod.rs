@@ -1,12 +1,16 @@
-//! A backend under test: its manifest, its cached install, its process (own process group,
-//! pinned to the server CPUs, health wait, a guard that stops the whole group) and `/proc`
-//! sampling of the group's CPU time and memory.
+//! A backend under test: its manifest, its cached install, its process groups (spawned pinned
+//! in their own group, stopped as a whole, listed from `/proc`), the health probe and wait, its
+//! running process (a guard that stops the whole group), the interrupt path that stops every
+//! live group, and `/proc` sampling of the group's CPU time and memory.
 
+pub mod group;
+pub mod health;
 pub mod install;
 pub mod manifest;
 pub mod process;
 pub mod runtime;
 pub mod sampler;
+pub mod signals;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -117,6 +121,13 @@ pub enum Error {
         /// The last lines of its log.
         tail: String,
     },
+    /// The command was interrupted (Ctrl-C) while this contestant was installing or starting;
+    /// not a failure of the contestant.
+    #[error("contestant '{name}' was not brought up: faceoff was interrupted")]
+    Interrupted {
+        /// Contestant name.
+        name: String,
+    },
     /// The versions command failed.
     #[error("the versions command of contestant '{name}' failed: {message}")]
     Versions {
@@ -136,7 +147,7 @@ fn fmt_tail(tail: &str) -> String {
     }
 }
 
-impl crate::Hint for Error {
+impl crate::hint::Hint for Error {
     fn hint(&self) -> Option<String> {
         Some(match self {
             Error::NoFolder { .. } | Error::NoManifest { .. } => {

@@ -2,12 +2,13 @@
 //! reports about itself (`[versions]`: `name=version` lines).
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::group::{self, Ended};
 use super::{Contestant, Error, Installed};
+use crate::cancel::Cancel;
 
 /// Longest the versions command may run.
 pub const VERSIONS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -50,34 +51,28 @@ pub fn versions(
     };
     let out_path = installed.dir.join(".faceoff-versions.out");
     let out = std::fs::File::create(&out_path).map_err(|e| fail(e.to_string()))?;
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(&section.command)
         .current_dir(&installed.dir)
         .envs(&contestant.manifest.env)
         .stdin(Stdio::null())
         .stdout(out)
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
+        .stderr(Stdio::null());
+    let mut child = group::spawn_in_group(&mut cmd, &[])
         .map_err(|e| fail(format!("could not run sh -c '{}': {e}", section.command)))?;
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > VERSIONS_TIMEOUT => {
-                super::process::kill_group(child.id() as i32, libc::SIGKILL);
-                let _ = child.wait();
-                return Err(fail(format!("still running after {VERSIONS_TIMEOUT:?}")));
+    let status =
+        match group::wait_child(&mut child, VERSIONS_TIMEOUT, &Cancel::new(), Duration::ZERO) {
+            Ended::Exited(status) => status,
+            Ended::TimedOut | Ended::Interrupted => {
+                return Err(fail(format!("still running after {VERSIONS_TIMEOUT:?}")))
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(fail(e.to_string())),
-        }
-    };
+            Ended::WaitFailed(e) => return Err(fail(e.to_string())),
+        };
     let text = std::fs::read_to_string(&out_path).unwrap_or_default();
     let _ = std::fs::remove_file(&out_path);
     if !status.success() {
-        return Err(fail(super::process::describe_status(status)));
+        return Err(fail(group::describe_status(status)));
     }
     Ok(parse_versions(&text))
 }

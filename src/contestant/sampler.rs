@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::process::{group_pids, parse_stat};
+use super::group::{group_pids, parse_stat};
 
 /// Default time between samples.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);

@@ -256,8 +256,8 @@ pub struct ContestantInfo {
     pub language: String,
     /// Framework.
     pub framework: String,
-    /// `measured`, `failed_verify`, `skipped` or `crashed`.
-    pub status: String,
+    /// What became of it.
+    pub status: crate::store::ContestantStatus,
     /// Installed versions (runtime, framework, ...).
     pub versions: BTreeMap<String, String>,
     /// Verify checks in the order they ran.

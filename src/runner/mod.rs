@@ -9,17 +9,17 @@ pub mod trial;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 
+use crate::cancel::Cancel;
 use crate::contestant::Contestant;
 use crate::stats;
-use crate::store::{Event, RunStatus, Store};
+use crate::store::{ContestantStatus, Event, RunStatus, Store};
 use crate::suite::Plan;
 use crate::warnings::engine_warnings;
-use prepare::{Entrant, PrepareOptions};
+use prepare::{BringUpOptions, Entrant};
 
 /// Everything a run needs besides the plan and the contestants.
 #[derive(Debug, Clone)]
@@ -69,20 +69,23 @@ pub fn run(
     plan: &Plan,
     contestants: Vec<Contestant>,
     config: &RunConfig,
-    interrupt: Arc<AtomicBool>,
+    cancel: &Cancel,
     ui: &dyn Ui,
 ) -> anyhow::Result<RunEnd> {
+    let interrupt = cancel.flag();
     let run_dir = config.results_dir.join(run_id.to_string());
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("could not create '{}'", run_dir.display()))?;
     let done = done_trials(store, run_id)?;
 
-    let opts = PrepareOptions {
+    let opts = BringUpOptions {
         cache: &config.cache,
-        run_dir: &run_dir,
+        data_dir: run_dir.join("data"),
+        log_dir: run_dir.join("logs"),
         server_cpus: &config.server_cpus,
         workers: config.workers,
-        full_contract: config.full_contract,
+        checks: prepare::run_checks(config.full_contract, config.workers),
+        cancel: cancel.clone(),
     };
     let mut entrants: Vec<Entrant> = Vec::with_capacity(contestants.len());
     for contestant in contestants {
@@ -92,13 +95,13 @@ pub fn run(
         ui.phase(&format!("preparing {}", contestant.name()));
         let entrant = prepare::prepare(contestant, &opts, &|line| ui.notice(line));
         store.put_contestant(run_id, &entrant.record)?;
-        if entrant.record.status != "measured" {
+        if entrant.record.status != ContestantStatus::Measured {
             event(
                 store,
                 run_id,
                 Some(entrant.name()),
                 None,
-                &entrant.record.status,
+                entrant.record.status.as_str(),
                 &entrant.record.note,
             )?;
         }
@@ -288,7 +291,9 @@ pub fn run(
 }
 
 /// Checks that a contestant is still running; if not, records the crash with its log tail and
-/// takes it out of the race. Returns whether it is alive.
+/// takes it out of the race. Returns whether it is alive. A contestant stopped by an interrupt
+/// did not crash (see [`crate::contestant::Guard::crashed`]): it counts as alive, and the loop
+/// ends on the interrupt.
 fn check_alive(
     store: &Store,
     run_id: i64,
@@ -299,7 +304,7 @@ fn check_alive(
     let Some(guard) = entrant.guard.as_mut() else {
         return Ok(false);
     };
-    let Some(how) = guard.exited() else {
+    let Some(how) = guard.crashed() else {
         return Ok(true);
     };
     let log = guard.log_path().to_path_buf();
@@ -315,7 +320,7 @@ fn check_alive(
         log.display()
     ));
     entrant.guard = None;
-    entrant.record.status = "crashed".into();
+    entrant.record.status = ContestantStatus::Crashed;
     entrant.record.note = message.clone();
     store.put_contestant(run_id, &entrant.record)?;
     event(

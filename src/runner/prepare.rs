@@ -1,11 +1,158 @@
-//! Bringing contestants to the start line: runtime check, install (cached), a fresh dataset,
-//! start pinned to the server CPUs, and the contract check. Those that pass stay up together.
+//! Bringing a contestant to the start line, the one path shared by `faceoff run` and
+//! `faceoff verify`: runtime check, install (cached), a fresh dataset, start pinned to the
+//! server CPUs, and the contract check. What became of it is a [`ContestantStatus`]; a
+//! contestant that passes is left running for the caller.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::cancel::Cancel;
 use crate::contestant::{self, Contestant, Guard, StartOptions};
 use crate::contract::{self, dataset, CheckResult};
-use crate::store::ContestantRecord;
+use crate::store::{ContestantRecord, ContestantStatus};
+
+/// How contestants are brought up.
+#[derive(Debug, Clone)]
+pub struct BringUpOptions<'a> {
+    /// Install cache root.
+    pub cache: &'a Path,
+    /// Folder of the datasets (`<name>.db`).
+    pub data_dir: PathBuf,
+    /// Folder of the server logs (`<name>.log`).
+    pub log_dir: PathBuf,
+    /// CPUs for the contestants.
+    pub server_cpus: &'a [usize],
+    /// `WORKERS` for every contestant.
+    pub workers: u32,
+    /// Contract checks to run once it is healthy; empty: `/healthz` (seen by the start) only.
+    pub checks: Vec<&'static str>,
+    /// The command's token: set, every step stops and the status is `Interrupted`.
+    pub cancel: Cancel,
+}
+
+/// What became of one contestant.
+#[derive(Debug)]
+pub struct BroughtUp {
+    /// `Measured` when it is up and passed its checks; then `guard` holds it.
+    pub status: ContestantStatus,
+    /// Its running process group, when it passed.
+    pub guard: Option<Guard>,
+    /// Why it is not up (or what went wrong besides failed checks), one paragraph.
+    pub message: Option<String>,
+    /// The contract checks it ran, in order.
+    pub checks: Vec<CheckResult>,
+    /// `name=version` pairs from its versions command.
+    pub versions: Vec<(String, String)>,
+    /// Its server log, once it was started.
+    pub log: Option<PathBuf>,
+}
+
+impl BroughtUp {
+    fn new() -> BroughtUp {
+        BroughtUp {
+            status: ContestantStatus::Interrupted,
+            guard: None,
+            message: None,
+            checks: Vec::new(),
+            versions: Vec::new(),
+            log: None,
+        }
+    }
+
+    fn end(mut self, status: ContestantStatus, message: impl Into<Option<String>>) -> BroughtUp {
+        self.status = status;
+        self.message = message.into();
+        self
+    }
+}
+
+/// The checks a run makes: the whole contract for reference suites (without `ws-room` when
+/// servers run several workers: a room needs a backplane, DESIGN.md), none for a user's suite,
+/// which hits the app's own endpoints.
+pub fn run_checks(full_contract: bool, workers: u32) -> Vec<&'static str> {
+    if !full_contract {
+        return Vec::new();
+    }
+    let mut only = contract::check_names();
+    if workers > 1 {
+        only.retain(|n| *n != "ws-room");
+    }
+    only
+}
+
+/// Brings `c` up (see the module docs); never fails: what went wrong is in the status and
+/// message.
+pub fn bring_up(c: &Contestant, opts: &BringUpOptions<'_>) -> BroughtUp {
+    let out = BroughtUp::new();
+    let name = c.name();
+    let cancel = &opts.cancel;
+    let interrupted = |out: BroughtUp| out.end(ContestantStatus::Interrupted, None);
+    if cancel.is_cancelled() {
+        return interrupted(out);
+    }
+    let missing = contestant::missing_requirements(c);
+    if !missing.is_empty() {
+        let message = format!("needs {} on PATH", missing.join(", "));
+        return out.end(ContestantStatus::Skipped, message);
+    }
+    let installed = match contestant::install(c, opts.cache, cancel) {
+        Ok(installed) => installed,
+        Err(contestant::Error::Interrupted { .. }) => return interrupted(out),
+        Err(e) => return out.end(ContestantStatus::InstallFailed, e.to_string()),
+    };
+    let mut out = out;
+    out.versions = contestant::versions(c, &installed).unwrap_or_else(|e| {
+        eprintln!("warning: {e}");
+        Vec::new()
+    });
+    let db_path = opts.data_dir.join(format!("{name}.db"));
+    let log_path = opts.log_dir.join(format!("{name}.log"));
+    let data = match dataset::create(&db_path) {
+        Ok(data) => data,
+        Err(e) => {
+            let message = format!("could not create its dataset: {e}");
+            return out.end(ContestantStatus::FailedStart, message);
+        }
+    };
+    out.log = Some(log_path.clone());
+    let mut start = StartOptions::new(&db_path, &log_path);
+    start.workers = opts.workers;
+    start.server_cpus = opts.server_cpus.to_vec();
+    start.cancel = cancel.clone();
+    let mut guard = match contestant::start(c, &installed, &start) {
+        Ok(guard) => guard,
+        Err(contestant::Error::Interrupted { .. }) => return interrupted(out),
+        Err(e) => return out.end(ContestantStatus::FailedStart, e.to_string()),
+    };
+    if opts.checks.is_empty() {
+        out.guard = Some(guard);
+        return out.end(ContestantStatus::Measured, None);
+    }
+    let spinner = crate::spinner::spinner(format!("verifying {name}"));
+    out.checks = contract::verify_only(guard.addr(), &data, &opts.checks, &mut || {
+        if cancel.is_cancelled() {
+            Some("was stopped: faceoff was interrupted".into())
+        } else {
+            guard.exited()
+        }
+    });
+    spinner.finish_and_clear();
+    // The interrupt sets the token before it stops any group: a death after it is not a crash.
+    if cancel.is_cancelled() {
+        return interrupted(out);
+    }
+    let exited = guard.exited().map(|status| {
+        format!(
+            "the contestant exited ({status}) during verify; its log is {}",
+            log_path.display()
+        )
+    });
+    if exited.is_some() || out.checks.iter().any(|r| !r.passed) {
+        guard.stop();
+        return out.end(ContestantStatus::FailedVerify, exited);
+    }
+    out.guard = Some(guard);
+    out.end(ContestantStatus::Measured, None)
+}
 
 /// A contestant taking part in a run.
 pub struct Entrant {
@@ -29,152 +176,63 @@ impl Entrant {
     }
 }
 
-/// How contestants are started.
-pub struct PrepareOptions<'a> {
-    /// Install cache root.
-    pub cache: &'a Path,
-    /// Where datasets and logs of this run go.
-    pub run_dir: &'a Path,
-    /// CPUs for the contestants.
-    pub server_cpus: &'a [usize],
-    /// `WORKERS` for every contestant.
-    pub workers: u32,
-    /// Check the full API contract (reference suites); user suites only need `/healthz`.
-    pub full_contract: bool,
-}
-
-fn base_record(c: &Contestant) -> ContestantRecord {
-    let m = &c.manifest;
-    ContestantRecord {
+/// Brings one contestant of a run up and makes its store record; `say` hears why one is not
+/// measured.
+pub fn prepare(contestant: Contestant, opts: &BringUpOptions<'_>, say: &dyn Fn(&str)) -> Entrant {
+    let up = bring_up(&contestant, opts);
+    let m = &contestant.manifest;
+    let versions = if up.versions.is_empty() {
+        serde_json::json!({ m.framework.clone(): m.framework_version.clone() })
+    } else {
+        serde_json::Value::Object(
+            up.versions
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    let note = run_note(&up);
+    if !note.is_empty() {
+        say(&format!("{}: {note}", contestant.name()));
+    }
+    let record = ContestantRecord {
         name: m.name.clone(),
         display_name: m.display_name.clone(),
         stack: m.stack.clone(),
         language: m.language.clone(),
         framework: m.framework.clone(),
-        versions: serde_json::json!({ m.framework.clone(): m.framework_version.clone() }),
-        status: "pending".into(),
-        verify: serde_json::json!([]),
-        note: String::new(),
+        versions,
+        status: up.status,
+        verify: serde_json::to_value(&up.checks).unwrap_or_default(),
+        note,
+    };
+    Entrant {
+        contestant,
+        guard: up.guard,
+        record,
     }
 }
 
-/// Prepares one contestant; never fails: what went wrong is in the record's status and note.
-pub fn prepare(contestant: Contestant, opts: &PrepareOptions<'_>, say: &dyn Fn(&str)) -> Entrant {
-    let mut record = base_record(&contestant);
-    let name = contestant.name().to_string();
-    let mark = |status: &str, note: String, record: &mut ContestantRecord| {
-        record.status = status.to_string();
-        record.note = note;
-    };
-
-    let missing = contestant::runtime::missing_requirements(&contestant);
-    if !missing.is_empty() {
-        let note = format!("skipped: {} not found on PATH", missing.join(", "));
-        say(&format!("{name}: {note}"));
-        mark("skipped", note, &mut record);
-        return Entrant {
-            contestant,
-            guard: None,
-            record,
-        };
-    }
-    let installed = match contestant::install::install(&contestant, opts.cache) {
-        Ok(i) => i,
-        Err(e) => {
-            let note = format!("install failed: {e}");
-            say(&format!("{name}: {note}"));
-            mark("install_failed", note, &mut record);
-            return Entrant {
-                contestant,
-                guard: None,
-                record,
-            };
+/// The note a run stores for a contestant that is not measured (empty when it is).
+fn run_note(up: &BroughtUp) -> String {
+    let message = up.message.clone().unwrap_or_default();
+    match up.status {
+        ContestantStatus::Measured | ContestantStatus::Crashed => message,
+        ContestantStatus::Interrupted => "interrupted before it was measured".into(),
+        ContestantStatus::Skipped => format!("skipped: {message}"),
+        ContestantStatus::InstallFailed => format!("install failed: {message}"),
+        ContestantStatus::FailedStart => format!("did not start: {message}"),
+        ContestantStatus::FailedVerify => {
+            let mut failed: Vec<String> = up
+                .checks
+                .iter()
+                .filter(|r| !r.passed)
+                .map(|r| format!("{}: {}", r.name, r.reason.as_deref().unwrap_or("failed")))
+                .collect();
+            if !message.is_empty() {
+                failed.push(message);
+            }
+            format!("failed verify, not measured: {}", failed.join("; "))
         }
-    };
-    if let Ok(pairs) = contestant::runtime::versions(&contestant, &installed) {
-        if !pairs.is_empty() {
-            record.versions = serde_json::Value::Object(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::String(v)))
-                    .collect(),
-            );
-        }
-    }
-    let db_path = opts.run_dir.join("data").join(format!("{name}.db"));
-    if let Some(dir) = db_path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let data = match dataset::create(&db_path) {
-        Ok(d) => d,
-        Err(e) => {
-            let note = format!("could not create its dataset: {e}");
-            mark("failed_start", note, &mut record);
-            return Entrant {
-                contestant,
-                guard: None,
-                record,
-            };
-        }
-    };
-    let mut start = StartOptions::new(
-        &db_path,
-        opts.run_dir.join("logs").join(format!("{name}.log")),
-    );
-    start.workers = opts.workers;
-    start.server_cpus = opts.server_cpus.to_vec();
-    let mut guard = match contestant::process::start(&contestant, &installed, &start) {
-        Ok(g) => g,
-        Err(e) => {
-            let note = format!("did not start: {e}");
-            say(&format!("{name}: {note}"));
-            mark("failed_start", note, &mut record);
-            return Entrant {
-                contestant,
-                guard: None,
-                record,
-            };
-        }
-    };
-    if !opts.full_contract {
-        // A user's suite hits the app's own endpoints: the reference contract does not apply,
-        // and `start` has already seen `/healthz` answer 200.
-        record.status = "measured".into();
-        return Entrant {
-            contestant,
-            guard: Some(guard),
-            record,
-        };
-    }
-    let mut only = contract::check_names();
-    // Multi-worker servers have no shared room without a backplane; the room check is left
-    // out rather than failed (DESIGN.md, /ws/room).
-    if opts.workers > 1 {
-        only.retain(|n| *n != "ws-room");
-    }
-    let results: Vec<CheckResult> =
-        contract::verify_only(guard.addr(), &data, &only, &mut || guard.exited());
-    record.verify = serde_json::to_value(&results).unwrap_or_default();
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{}: {}", r.name, r.reason.as_deref().unwrap_or("failed")))
-        .collect();
-    if !failed.is_empty() {
-        let note = format!("failed verify, not measured: {}", failed.join("; "));
-        say(&format!("{name}: {note}"));
-        mark("failed_verify", note, &mut record);
-        guard.stop();
-        return Entrant {
-            contestant,
-            guard: None,
-            record,
-        };
-    }
-    record.status = "measured".into();
-    Entrant {
-        contestant,
-        guard: Some(guard),
-        record,
     }
 }

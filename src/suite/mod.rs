@@ -249,7 +249,7 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
-impl crate::Hint for Error {
+impl crate::hint::Hint for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::Read { .. } => Some(format!(

@@ -385,7 +385,7 @@ fn check_knobs(raw: &RawKnobs, what: &str, ctx: &mut Ctx) -> Knobs {
         let v = value.as_ref()?;
         let at = v.span().start;
         let parsed = match v.get_ref() {
-            RawDuration::Text(text) => crate::cli::parse_duration(text),
+            RawDuration::Text(text) => crate::duration::parse_duration(text),
             RawDuration::Seconds(s) if s.is_finite() && *s >= 0.0 && *s <= 1e9 => {
                 Ok(Duration::from_secs_f64(*s))
             }

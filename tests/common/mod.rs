@@ -9,6 +9,7 @@ pub use server::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// The built `faceoff` binary, run from the project root.
 pub fn faceoff() -> Command {
@@ -87,5 +88,67 @@ impl TempContestant {
 
 /// Whether any live process is left in group `pgid`.
 pub fn group_alive(pgid: i32) -> bool {
-    !faceoff::contestant::process::group_pids(pgid).is_empty()
+    !faceoff::contestant::group::group_pids(pgid).is_empty()
+}
+
+/// Sends SIGINT to `child`, as Ctrl-C in a terminal would.
+pub fn interrupt(child: &std::process::Child) {
+    // SAFETY: kill has no memory effects; the pid is a child we spawned and have not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+}
+
+/// Waits up to `limit` for `child` to exit; kills it and panics if it does not.
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("faceoff did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The process group id a throwaway contestant wrote (`echo $$ > FILE`) into its install
+/// folder under `cache`, once it has; panics after `limit`.
+pub fn wait_for_pgid(cache: &Path, name: &str, file: &str, limit: Duration) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        let found = std::fs::read_dir(cache.join("contestants"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}-"))
+            })
+            .filter_map(|e| std::fs::read_to_string(e.path().join(file)).ok())
+            .find_map(|text| text.trim().parse().ok());
+        if let Some(pgid) = found {
+            return pgid;
+        }
+        assert!(Instant::now() < deadline, "{name} never wrote {file}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Asserts that group `pgid` (`what`) is gone within 10 s: killed processes take a moment to
+/// vanish on a busy machine.
+pub fn assert_group_gone(pgid: i32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while group_alive(pgid) {
+        assert!(
+            Instant::now() < deadline,
+            "{what} (group {pgid}) outlived faceoff: {:?}",
+            faceoff::contestant::group::group_pids(pgid)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use faceoff::contestant::{self, process, Error, Sampler, StartOptions};
+use faceoff::cancel::Cancel;
+use faceoff::contestant::{self, group, health, Error, Sampler, StartOptions};
 
 use crate::common::{group_alive, TempContestant};
 
@@ -76,7 +77,7 @@ fn second_install_runs_nothing() {
             .count()
     };
 
-    let first = contestant::install(&c, &t.cache()).unwrap();
+    let first = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     assert!(first.ran_install);
     assert_eq!(first.key.len(), 16);
     assert!(first.dir.join("server.js").is_file());
@@ -84,20 +85,20 @@ fn second_install_runs_nothing() {
         !first.dir.join("node_modules").exists(),
         "dependency folders are not copied"
     );
-    let second = contestant::install(&c, &t.cache()).unwrap();
+    let second = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     assert!(!second.ran_install);
     assert_eq!((second.dir, runs()), (first.dir.clone(), 1));
 
     // A source file that does not key the cache is brought up to date without a reinstall.
     t.write("server.js", "// changed");
-    contestant::install(&c, &t.cache()).unwrap();
+    contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     assert_eq!(runs(), 1);
     let copied = std::fs::read_to_string(first.dir.join("server.js")).unwrap();
     assert_eq!(copied, "// changed");
 
     // A cache-key file change means a new install folder.
     t.write("deps.txt", "v2");
-    let third = contestant::install(&c, &t.cache()).unwrap();
+    let third = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     assert!(third.ran_install);
     assert_ne!(third.key, first.key);
     assert_eq!(runs(), 2);
@@ -118,7 +119,7 @@ fn concurrent_installs_of_one_key_install_once() {
     let cache = t.cache();
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..3)
-            .map(|_| s.spawn(|| contestant::install(&c, &cache)))
+            .map(|_| s.spawn(|| contestant::install(&c, &cache, &Cancel::new())))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -141,7 +142,7 @@ fn failed_install_shows_log_tail_and_path() {
         "[install]\ncommand = \"echo fetching; echo 'E404 no such package' >&2; exit 3\"\n",
     );
     let c = t.load();
-    let err = contestant::install(&c, &t.cache()).unwrap_err();
+    let err = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("installing contestant 'broken' failed (exit code 3)"),
@@ -150,14 +151,14 @@ fn failed_install_shows_log_tail_and_path() {
     assert!(text.contains("E404 no such package"), "{text}");
     assert!(text.contains(".install.log"), "{text}");
     // Nothing is marked installed: the next attempt runs the command again.
-    assert!(contestant::install(&c, &t.cache()).is_err());
+    assert!(contestant::install(&c, &t.cache(), &Cancel::new()).is_err());
 }
 
 #[test]
 fn starts_pinned_with_its_environment() {
     let t = TempContestant::new("envy", "exec node server.js", "[env]\nEXTRA = \"yes\"\n");
     let c = t.load();
-    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     let cpu = *faceoff::sys::allowed_cpus().last().unwrap();
     let mut opts = options(&t);
     opts.server_cpus = vec![cpu];
@@ -190,16 +191,16 @@ fn guard_stops_the_whole_group_including_grandchildren() {
     let start = "sleep 300 & (trap '' TERM; sleep 300; true) & exec node server.js";
     let t = TempContestant::new("family", start, "");
     let c = t.load();
-    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     let guard = contestant::start(&c, &installed, &options(&t)).unwrap();
     let pgid = guard.pgid();
     assert!(
-        process::group_pids(pgid).len() >= 3,
+        group::group_pids(pgid).len() >= 3,
         "node and two sleeps run"
     );
     let killed = guard.stop();
     assert!(killed, "the TERM-ignoring grandchild needs SIGKILL");
-    assert!(!group_alive(pgid), "left: {:?}", process::group_pids(pgid));
+    assert!(!group_alive(pgid), "left: {:?}", group::group_pids(pgid));
 }
 
 #[test]
@@ -207,7 +208,7 @@ fn never_healthy_times_out_with_log_path() {
     let start = "echo $$ > pgid; echo 'listening soon'; exec sleep 300";
     let t = TempContestant::new("sleepy", start, "health_timeout = \"1s\"");
     let c = t.load();
-    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     let started = Instant::now();
     let err = contestant::start(&c, &installed, &options(&t)).unwrap_err();
     let took = started.elapsed();
@@ -230,7 +231,7 @@ fn exiting_at_once_fails_fast_with_log_tail() {
     let start = "echo 'Error: Cannot find module express' >&2; exit 7";
     let t = TempContestant::new("crashy", start, "");
     let c = t.load();
-    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     let started = Instant::now();
     let err = contestant::start(&c, &installed, &options(&t)).unwrap_err();
     let text = err.to_string();
@@ -248,10 +249,10 @@ fn taken_port_is_retried_with_another() {
                  exec node server.js";
     let t = TempContestant::new("unlucky", start, "");
     let c = t.load();
-    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     let opts = options(&t);
     let guard = contestant::start(&c, &installed, &opts).unwrap();
-    assert!(process::probe_healthz(guard.addr(), Duration::from_secs(2)));
+    assert!(health::probe_healthz(guard.addr(), Duration::from_secs(2)));
     drop(guard);
     let log = std::fs::read_to_string(&opts.log_path).unwrap();
     assert!(log.contains("was taken; trying another"), "{log}");
@@ -265,7 +266,7 @@ fn versions_and_requirements() {
         "[versions]\ncommand = \"echo node=$(node --version); echo noise; echo app = 1.2\"\n",
     );
     let mut c = t.load();
-    let installed = contestant::install(&c, &t.cache()).unwrap();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
     let versions = contestant::versions(&c, &installed).unwrap();
     assert_eq!(versions.len(), 2, "{versions:?}");
     assert_eq!(versions[0].0, "node");
@@ -296,13 +297,13 @@ fn sampler_sees_cpu_and_memory_of_the_group() {
     // its first sample, a few milliseconds after the spawn, so it may be slightly lower.
     // SAFETY: sysconf has no preconditions.
     let ticks_per_s = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    let truth_s: f64 = process::group_pids(pgid)
+    let truth_s: f64 = group::group_pids(pgid)
         .iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter_map(|stat| process::parse_stat(&stat))
+        .filter_map(|stat| group::parse_stat(&stat))
         .map(|s| (s.utime_ticks + s.stime_ticks) as f64 / ticks_per_s)
         .sum();
-    process::kill_group(pgid, libc::SIGKILL);
+    group::kill_group(pgid, libc::SIGKILL);
     let _ = child.wait();
     assert!(usage.samples >= 5, "{usage:?}");
     // On a busy machine the loop may get little CPU; it still gets some.

@@ -6,6 +6,7 @@ mod common;
 mod bench;
 mod cli;
 mod contestant;
+mod interrupt;
 mod report;
 mod run;
 mod verify;

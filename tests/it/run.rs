@@ -94,7 +94,9 @@ fn quick_suite_end_to_end_then_interrupted() {
     assert_eq!(run.run.status, RunStatus::Complete);
     assert_eq!(run.contestants.len(), 2);
     assert!(
-        run.contestants.iter().all(|c| c.status == "measured"),
+        run.contestants
+            .iter()
+            .all(|c| c.status == faceoff::store::ContestantStatus::Measured),
         "{:?}",
         run.contestants
     );
@@ -237,7 +239,7 @@ fn a_crash_is_recorded_and_the_run_goes_on() {
         .iter()
         .find(|c| c.name == "crasher")
         .unwrap();
-    assert_eq!(crasher.status, "crashed");
+    assert_eq!(crasher.status, faceoff::store::ContestantStatus::Crashed);
     let steady = run
         .trials
         .iter()

@@ -3,10 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{faceoff, fixture, TempContestant};
+use crate::common::{
+    faceoff, fixture, group_alive, interrupt, wait_exit, wait_for_pgid, TempContestant,
+};
 
 /// Runs `faceoff verify --json` with `args` and a cache folder; returns exit code and JSON.
 fn verify_json(args: &[&str], cache: &Path) -> (i32, Value, String) {
@@ -212,6 +215,7 @@ fn missing_runtime_is_skipped_with_a_notice() {
 #[test]
 fn interrupt_stops_the_contestant_group() {
     // Never healthy, with a grandchild: faceoff sits in the health wait when interrupted.
+    // Regression (issue 8): the health wait saw the child die and failed with exit 1.
     let start = "echo $$ > pgid; sleep 300 & exec sleep 301";
     let t = TempContestant::new("interrupted", start, "health_timeout = \"60s\"");
     let mut child = faceoff()
@@ -222,35 +226,16 @@ fn interrupt_stops_the_contestant_group() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait for the contestant to be running.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let pgid: i32 = loop {
-        let found = std::fs::read_dir(t.cache().join("contestants"))
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("pgid")).ok())
-            .find_map(|text| text.trim().parse().ok());
-        if let Some(pgid) = found {
-            break pgid;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the contestant never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    assert!(crate::common::group_alive(pgid));
-    // SAFETY: signalling a child we spawned.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let status = child.wait().unwrap();
+    let pgid = wait_for_pgid(&t.cache(), "interrupted", "pgid", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(group_alive(pgid));
+    interrupt(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(130));
+    // faceoff waits for the group to be gone before it exits.
     assert!(
-        !crate::common::group_alive(pgid),
+        !group_alive(pgid),
         "left: {:?}",
-        faceoff::contestant::process::group_pids(pgid)
+        faceoff::contestant::group::group_pids(pgid)
     );
 }

@@ -217,7 +217,7 @@ pub fn build(hostile: bool) -> Fixture {
                     language: s.language.into(),
                     framework: s.framework.into(),
                     versions: s.versions.clone(),
-                    status: "measured".into(),
+                    status: faceoff::store::ContestantStatus::Measured,
                     verify: json!([
                         {"check": "GET /json", "passed": true, "detail": ""},
                         {"check": "GET /db", "passed": true, "detail": ""},
@@ -237,7 +237,7 @@ pub fn build(hostile: bool) -> Fixture {
                 language: "Python".into(),
                 framework: "Flask + gunicorn".into(),
                 versions: json!({"python": "3.11.7", "flask": "3.0.3"}),
-                status: "failed_verify".into(),
+                status: faceoff::store::ContestantStatus::FailedVerify,
                 verify: json!([
                     {"check": "GET /json", "passed": true, "detail": ""},
                     {"check": "GET /fortunes", "passed": false,
