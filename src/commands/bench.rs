@@ -188,6 +188,7 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
         timeout: args.timeout,
         threads,
         cpus,
+        warm: args.warm,
     };
     plan.validate()?;
     Ok(plan)
@@ -332,6 +333,20 @@ fn write_human(
             errors.join(", ")
         }
     )?;
+    if let Some(setup) = &s.setup {
+        writeln!(
+            out,
+            "  set-up       {} connections warm{} in {:.2}s, slowest connect {}   (not in the figures above)",
+            group(setup.opened),
+            if setup.failed > 0 {
+                format!(", {} failed", group(setup.failed))
+            } else {
+                String::new()
+            },
+            setup.wall_s,
+            setup.slowest_connect_us.map_or("none".to_string(), us)
+        )?;
+    }
     writeln!(
         out,
         "  transfer     read {}, written {}, {} connects",

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::recorder::ErrorKind;
-use super::{Pacing, Recording};
+use super::{Pacing, Recording, Setup};
 
 /// Version of the JSON schema below; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -113,6 +113,8 @@ pub struct Summary {
     pub target_rate_per_s: Option<f64>,
     /// The load was cut short by an interrupt.
     pub interrupted: bool,
+    /// The set-up before the window (warm loads only; `null` otherwise).
+    pub setup: Option<Setup>,
     /// One entry per second.
     pub timeline: Vec<SecondSummary>,
 }
@@ -167,6 +169,7 @@ impl Summary {
             mode,
             target_rate_per_s,
             interrupted: rec.interrupted,
+            setup: rec.setup,
             timeline: r
                 .timeline
                 .iter()

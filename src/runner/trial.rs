@@ -60,6 +60,7 @@ pub fn load_plan(
         timeout: workload.timeout,
         threads: load_cpus.len().max(1),
         cpus: load_cpus.to_vec(),
+        warm: true,
     }
 }
 
