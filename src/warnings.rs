@@ -95,7 +95,7 @@ pub fn engine_warnings(s: &Summary) -> Vec<Warning> {
     if busiest >= SATURATED_BUSY {
         warnings.push(Warning::EngineSaturated { busiest });
     }
-    let mean_latency_s = s.latency_uncorrected_us.mean / 1e6;
+    let mean_latency_s = s.latency_uncorrected_us.map_or(0.0, |p| p.mean) / 1e6;
     match s.target_rate_per_s {
         None => {
             let in_flight = s.rps * mean_latency_s;

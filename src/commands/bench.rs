@@ -279,15 +279,16 @@ fn write_human(
         s.duration_s,
         s.rps
     )?;
-    let row = |p: &load::summary::Percentiles| {
-        format!(
+    let row = |p: &Option<load::summary::Percentiles>| match p {
+        Some(p) => format!(
             "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
             us(p.p50),
             us(p.p90),
             us(p.p99),
             us(p.p999),
             us(p.max)
-        )
+        ),
+        None => "missing: no request was answered".to_string(),
     };
     if s.target_rate_per_s.is_some() {
         writeln!(
@@ -303,6 +304,16 @@ fn write_human(
         writeln!(out, "  late sends   {}", group(s.late_sends))?;
     } else {
         writeln!(out, "  latency      {}", row(&s.latency_us))?;
+    }
+    if let Some(waited) = &s.unanswered_elapsed_us {
+        writeln!(
+            out,
+            "  unanswered   {} still waiting when the window closed, for at least {} to {}: \
+             the latency figures above are incomplete",
+            group(s.unanswered),
+            us(waited.min),
+            us(waited.max)
+        )?;
     }
     let status: Vec<String> = s
         .status
@@ -357,9 +368,12 @@ fn write_human(
     let busiest = s.engine_thread_busy.iter().copied().fold(0.0, f64::max);
     writeln!(
         out,
-        "  engine CPU   {:.2}s, {:.2} µs per request, busiest thread {:.0}%",
+        "  engine CPU   {:.2}s, {} per request, busiest thread {:.0}%",
         s.engine_cpu_s,
-        s.engine_cpu_us_per_request,
+        s.engine_cpu_us_per_request
+            .map_or("missing (no responses)".to_string(), |v| format!(
+                "{v:.2} µs"
+            )),
         busiest * 100.0
     )?;
     Ok(())
@@ -371,6 +385,10 @@ fn write_distribution(
     h: &hdrhistogram::Histogram<u64>,
 ) -> std::io::Result<()> {
     writeln!(out)?;
+    if h.is_empty() {
+        writeln!(out, "  no latency distribution: no request was answered")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "  {:>12} {:>14} {:>12} {:>14}",

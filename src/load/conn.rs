@@ -44,6 +44,9 @@ pub(crate) struct Worker {
     /// Requests this worker may still send, when the run is bounded by count.
     pub quota: Option<Cell<u64>>,
     pub recorder: RefCell<Recorder>,
+    /// Per connection of this worker (by slot), the intended send time of its request in
+    /// flight, if any: what is still set when the window closes was never answered.
+    in_flight: Box<[Cell<Option<Instant>>]>,
     scratch: RefCell<Box<[u8]>>,
     /// Responses so far, read by the progress display.
     pub progress: std::sync::Arc<super::engine::Padded>,
@@ -58,6 +61,7 @@ impl Worker {
         mix: Rc<[usize]>,
         timeout: Duration,
         quota: Option<u64>,
+        connections: usize,
         progress: std::sync::Arc<super::engine::Padded>,
     ) -> Self {
         Self {
@@ -69,6 +73,7 @@ impl Worker {
             end: Cell::new(None),
             quota: quota.map(Cell::new),
             recorder: RefCell::new(Recorder::new()),
+            in_flight: (0..connections).map(|_| Cell::new(None)).collect(),
             scratch: RefCell::new(vec![0; SCRATCH_BYTES].into_boxed_slice()),
             progress,
             done: Cell::new(0),
@@ -81,6 +86,17 @@ impl Worker {
         self.start.set(start);
         self.end.set(end);
         *self.recorder.borrow_mut() = Recorder::new();
+    }
+
+    /// Closes the window at `closed_at`: every request still in flight is counted as
+    /// unanswered, with the time since its intended send time as a lower bound of its latency.
+    pub fn close_window(&self, closed_at: Instant) {
+        let mut rec = self.recorder.borrow_mut();
+        for slot in self.in_flight.iter() {
+            if let Some(since) = slot.take() {
+                rec.record_unanswered(closed_at.saturating_duration_since(since).as_micros() as u64);
+            }
+        }
     }
 
     #[inline]
@@ -113,11 +129,12 @@ enum Failure {
     Timeout,
 }
 
-/// Drives one connection until the worker's quota or end time is reached, starting on `stream`
-/// when the set-up left one open.
+/// Drives connection `index` (the worker's `slot`-th) until the worker's quota or end time is
+/// reached, starting on `stream` when the set-up left one open.
 pub(crate) async fn drive(
     worker: Rc<Worker>,
     index: usize,
+    slot: usize,
     mut schedule: Option<Schedule>,
     mut stream: Option<TcpStream>,
 ) {
@@ -157,6 +174,9 @@ pub(crate) async fn drive(
             // as any HTTP client would, instead of counting a reset that no request caused.
             stream = None;
         }
+        let in_flight = &worker.in_flight[slot];
+        // Under a schedule the request is due now, connected or not.
+        in_flight.set(intended);
         let (sent_at, outcome) = 'attempt: {
             if stream.is_none() {
                 match connect(&worker).await {
@@ -177,6 +197,7 @@ pub(crate) async fn drive(
             }
             let s = stream.as_mut().expect("connected above");
             let sent_at = Instant::now();
+            in_flight.set(Some(intended.unwrap_or(sent_at)));
             let deadline = sent_at + worker.timeout;
             let outcome = exchange(
                 &worker,
@@ -189,6 +210,7 @@ pub(crate) async fn drive(
             .await;
             (sent_at, Some(outcome))
         };
+        in_flight.set(None);
         let Some(outcome) = outcome else { continue };
         let now = Instant::now();
         let second = worker.second(now);

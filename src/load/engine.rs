@@ -174,6 +174,7 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         setup.mix.iter().copied().collect::<Vec<_>>().into(),
         setup.timeout,
         setup.quota,
+        setup.conns.len(),
         setup.progress,
     ));
     let local = tokio::task::LocalSet::new();
@@ -200,7 +201,7 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     let cpu_before = crate::sys::thread_cpu_time();
     let finished_at = local.block_on(&runtime, async {
         let mut tasks = Vec::with_capacity(setup.conns.len());
-        for (&index, stream) in setup.conns.iter().zip(streams) {
+        for (slot, (&index, stream)) in setup.conns.iter().zip(streams).enumerate() {
             let schedule = match setup.pacing {
                 Pacing::ClosedLoop => None,
                 Pacing::ConstantRate { rate_per_s } => Some(Schedule::new(
@@ -213,6 +214,7 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
             tasks.push(tokio::task::spawn_local(drive(
                 worker.clone(),
                 index,
+                slot,
                 schedule,
                 stream,
             )));
@@ -236,6 +238,7 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         let now = Instant::now();
         end.map_or(now, |end| now.min(end))
     });
+    worker.close_window(finished_at);
     drop(local);
     let cpu = crate::sys::thread_cpu_time().saturating_sub(cpu_before);
     let recorder = std::mem::take(&mut *worker.recorder.borrow_mut());

@@ -143,7 +143,7 @@ impl Setup {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The target could not be reached before the load began.
-    #[error("could not connect to {addr}: {source}")]
+    #[error("could not connect to {addr}")]
     Unreachable {
         /// The target.
         addr: SocketAddr,

@@ -272,3 +272,55 @@ fn warm_constant_rate_starts_after_the_set_up() {
     assert_eq!(u(&out, &["late_sends"]), 0, "{out}");
     assert_eq!(u(&out, &["connects"]), 0, "{out}");
 }
+
+#[test]
+fn a_server_that_stops_answering_leaves_unanswered_requests() {
+    // After 300 answers the server reads every request and never answers: each of the 4
+    // connections is left waiting when the window closes.
+    let server = TestServer::start(Behavior::StopAfter(300));
+    let out = bench_json(&[&server.url("/"), "-c", "4", "-d", "1500ms", "-t", "1"]);
+    assert_eq!(u(&out, &["requests"]), 300, "{out}");
+    assert_eq!(u(&out, &["unanswered"]), 4, "{out}");
+    assert_eq!(
+        server.count(),
+        300 + 4,
+        "the server read the answered requests and the 4 left waiting"
+    );
+    // The 300 answers come fast, so the unanswered waited most of the window.
+    let waited_min = u(&out, &["unanswered_elapsed_us", "min"]);
+    let waited_max = u(&out, &["unanswered_elapsed_us", "max"]);
+    assert!(waited_min >= 500_000, "{out}");
+    assert!(waited_max <= 1_600_000 && waited_min <= waited_max, "{out}");
+    assert!(out["latency_us"].is_object(), "{out}");
+}
+
+#[test]
+fn no_answer_at_all_is_missing_not_zero() {
+    let server = TestServer::start(Behavior::StopAfter(0));
+    let out = bench_json(&[&server.url("/"), "-c", "3", "-d", "1s", "-t", "1"]);
+    assert_eq!(u(&out, &["requests"]), 0, "{out}");
+    assert_eq!(u(&out, &["unanswered"]), 3, "{out}");
+    assert!(
+        u(&out, &["unanswered_elapsed_us", "min"]) >= 500_000,
+        "{out}"
+    );
+    assert!(out["latency_us"].is_null(), "{out}");
+    assert!(out["latency_uncorrected_us"].is_null(), "{out}");
+    assert!(out["engine_cpu_us_per_request"].is_null(), "{out}");
+
+    let out = run_faceoff(&["bench", &server.url("/"), "-c", "3", "-d", "1s"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    let latency = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("latency"))
+        .unwrap_or_else(|| panic!("no latency line: {text}"));
+    assert!(latency.contains("missing"), "{text}");
+    assert!(!latency.contains("0µs"), "{text}");
+    let unanswered = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("unanswered"))
+        .unwrap_or_else(|| panic!("no unanswered line: {text}"));
+    assert!(unanswered.contains("3 still waiting"), "{text}");
+    assert!(unanswered.contains("incomplete"), "{text}");
+}
