@@ -365,7 +365,13 @@ fn write_human(
         bytes(s.bytes_written),
         group(s.connects)
     )?;
-    let busiest = s.engine_thread_busy.iter().copied().fold(0.0, f64::max);
+    if let Some(busy) = s.busy_connections {
+        writeln!(
+            out,
+            "  busy         {busy:.1} of {} connections waiting on the server on average (Little's law)",
+            s.connections
+        )?;
+    }
     writeln!(
         out,
         "  engine CPU   {:.2}s, {} per request, busiest thread {:.0}%",
@@ -374,7 +380,7 @@ fn write_human(
             .map_or("missing (no responses)".to_string(), |v| format!(
                 "{v:.2} µs"
             )),
-        busiest * 100.0
+        s.engine_busiest_thread * 100.0
     )?;
     Ok(())
 }

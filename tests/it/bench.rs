@@ -324,3 +324,31 @@ fn no_answer_at_all_is_missing_not_zero() {
     assert!(unanswered.contains("3 still waiting"), "{text}");
     assert!(unanswered.contains("incomplete"), "{text}");
 }
+
+#[test]
+fn a_server_bound_load_is_not_engine_limited() {
+    // 8 connections on a server that answers after 20 ms: by Little's law all 8 are busy, so
+    // the engine-limited rule must not fire.
+    let server = TestServer::start(Behavior::Delay(Duration::from_millis(20)));
+    let out = run_faceoff(&[
+        "bench",
+        &server.url("/"),
+        "--warm",
+        "-c",
+        "8",
+        "-d",
+        "2s",
+        "-t",
+        "1",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let busy = json["busy_connections"].as_f64().unwrap();
+    assert!((6.4..=8.5).contains(&busy), "busy {busy}: {json}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let requests = u(&json, &["requests"]) as f64;
+    // 8 connections x 2 s / ~20 ms, with room for a slow shared machine.
+    assert!((500.0..=820.0).contains(&requests), "{json}");
+}
