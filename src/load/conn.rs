@@ -22,6 +22,7 @@ use tokio::time::Sleep;
 
 use super::http1::{Complete, Progress, ResponseParser};
 use super::pace::Schedule;
+use super::progress::Padded;
 use super::recorder::{ErrorKind, Recorder};
 use super::Request;
 
@@ -49,7 +50,7 @@ pub(crate) struct Worker {
     in_flight: Box<[Cell<Option<Instant>>]>,
     scratch: RefCell<Box<[u8]>>,
     /// Responses so far, read by the progress display.
-    pub progress: std::sync::Arc<super::engine::Padded>,
+    pub progress: std::sync::Arc<Padded>,
     done: Cell<u64>,
 }
 
@@ -62,7 +63,7 @@ impl Worker {
         timeout: Duration,
         quota: Option<u64>,
         connections: usize,
-        progress: std::sync::Arc<super::engine::Padded>,
+        progress: std::sync::Arc<Padded>,
     ) -> Self {
         Self {
             addr,

@@ -3,28 +3,15 @@
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::conn::{drive, warm_up, Warmed, Worker};
 use super::pace::{Pacing, Schedule};
+use super::progress::{Padded, Snapshot};
 use super::recorder::Recorder;
 use super::{Error, LoadPlan, Recording, Setup, Stop};
-
-/// A counter alone on its cache line, so workers never share a line.
-#[repr(align(64))]
-#[derive(Debug, Default)]
-pub struct Padded(pub AtomicU64);
-
-/// A look at a running load, for progress displays.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot {
-    /// Time since the load began.
-    pub elapsed: Duration,
-    /// Requests finished so far (answered or failed).
-    pub finished: u64,
-}
 
 struct WorkerResult {
     recorder: Recorder,

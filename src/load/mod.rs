@@ -5,6 +5,7 @@ mod conn;
 pub mod engine;
 pub mod http1;
 pub mod pace;
+pub mod progress;
 pub mod recorder;
 pub mod summary;
 
@@ -13,8 +14,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use engine::{run, Snapshot};
+pub use engine::run;
 pub use pace::Pacing;
+pub use progress::Snapshot;
 pub use recorder::{ErrorKind, Recorder};
 
 /// One request of a mix, serialized once.
