@@ -114,6 +114,12 @@ pub struct BenchArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: Duration,
 
+    /// Open every connection and complete one request on each before the measured window
+    /// opens, as `faceoff run` does; the set-up is reported apart. Without it, connects fall
+    /// inside the window, and with -n the server sees exactly N requests.
+    #[arg(long)]
+    pub warm: bool,
+
     /// Print one JSON object on stdout instead of the human summary (schema:
     /// docs/bench-output.md).
     #[arg(long)]

@@ -186,6 +186,7 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
         timeout: args.timeout,
         threads,
         cpus,
+        warm: args.warm,
     };
     plan.validate()?;
     Ok(plan)
@@ -276,15 +277,16 @@ fn write_human(
         s.duration_s,
         s.rps
     )?;
-    let row = |p: &load::summary::Percentiles| {
-        format!(
+    let row = |p: &Option<load::summary::Percentiles>| match p {
+        Some(p) => format!(
             "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
             us(p.p50),
             us(p.p90),
             us(p.p99),
             us(p.p999),
             us(p.max)
-        )
+        ),
+        None => "missing: no request was answered".to_string(),
     };
     if s.target_rate_per_s.is_some() {
         writeln!(
@@ -300,6 +302,16 @@ fn write_human(
         writeln!(out, "  late sends   {}", group(s.late_sends))?;
     } else {
         writeln!(out, "  latency      {}", row(&s.latency_us))?;
+    }
+    if let Some(waited) = &s.unanswered_elapsed_us {
+        writeln!(
+            out,
+            "  unanswered   {} still waiting when the window closed, for at least {} to {}: \
+             the latency figures above are incomplete",
+            group(s.unanswered),
+            us(waited.min),
+            us(waited.max)
+        )?;
     }
     let status: Vec<String> = s
         .status
@@ -330,6 +342,20 @@ fn write_human(
             errors.join(", ")
         }
     )?;
+    if let Some(setup) = &s.setup {
+        writeln!(
+            out,
+            "  set-up       {} connections warm{} in {:.2}s, slowest connect {}   (not in the figures above)",
+            group(setup.opened),
+            if setup.failed > 0 {
+                format!(", {} failed", group(setup.failed))
+            } else {
+                String::new()
+            },
+            setup.wall_s,
+            setup.slowest_connect_us.map_or("none".to_string(), us)
+        )?;
+    }
     writeln!(
         out,
         "  transfer     read {}, written {}, {} connects",
@@ -337,13 +363,22 @@ fn write_human(
         bytes(s.bytes_written),
         group(s.connects)
     )?;
-    let busiest = s.engine_thread_busy.iter().copied().fold(0.0, f64::max);
+    if let Some(busy) = s.busy_connections {
+        writeln!(
+            out,
+            "  busy         {busy:.1} of {} connections waiting on the server on average (Little's law)",
+            s.connections
+        )?;
+    }
     writeln!(
         out,
-        "  engine CPU   {:.2}s, {:.2} µs per request, busiest thread {:.0}%",
+        "  engine CPU   {:.2}s, {} per request, busiest thread {:.0}%",
         s.engine_cpu_s,
-        s.engine_cpu_us_per_request,
-        busiest * 100.0
+        s.engine_cpu_us_per_request
+            .map_or("missing (no responses)".to_string(), |v| format!(
+                "{v:.2} µs"
+            )),
+        s.engine_busiest_thread * 100.0
     )?;
     Ok(())
 }
@@ -354,6 +389,10 @@ fn write_distribution(
     h: &hdrhistogram::Histogram<u64>,
 ) -> std::io::Result<()> {
     writeln!(out)?;
+    if h.is_empty() {
+        writeln!(out, "  no latency distribution: no request was answered")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "  {:>12} {:>14} {:>12} {:>14}",

@@ -22,6 +22,7 @@ use tokio::time::Sleep;
 
 use super::http1::{Complete, Progress, ResponseParser};
 use super::pace::Schedule;
+use super::progress::Padded;
 use super::recorder::{ErrorKind, Recorder};
 use super::Request;
 
@@ -37,15 +38,19 @@ pub(crate) struct Worker {
     /// Request indices in weighted order; connection `i` walks it from offset `i`.
     pub mix: Rc<[usize]>,
     pub timeout: Duration,
-    pub start: Instant,
+    /// The window's start; set by [`Worker::open_window`] once any set-up is done.
+    start: Cell<Instant>,
     /// No request is sent at or after this instant.
-    pub end: Option<Instant>,
+    end: Cell<Option<Instant>>,
     /// Requests this worker may still send, when the run is bounded by count.
     pub quota: Option<Cell<u64>>,
     pub recorder: RefCell<Recorder>,
+    /// Per connection of this worker (by slot), the intended send time of its request in
+    /// flight, if any: what is still set when the window closes was never answered.
+    in_flight: Box<[Cell<Option<Instant>>]>,
     scratch: RefCell<Box<[u8]>>,
     /// Responses so far, read by the progress display.
-    pub progress: std::sync::Arc<super::engine::Padded>,
+    pub progress: std::sync::Arc<Padded>,
     done: Cell<u64>,
 }
 
@@ -56,23 +61,42 @@ impl Worker {
         requests: Rc<[Request]>,
         mix: Rc<[usize]>,
         timeout: Duration,
-        start: Instant,
-        end: Option<Instant>,
         quota: Option<u64>,
-        progress: std::sync::Arc<super::engine::Padded>,
+        connections: usize,
+        progress: std::sync::Arc<Padded>,
     ) -> Self {
         Self {
             addr,
             requests,
             mix,
             timeout,
-            start,
-            end,
+            start: Cell::new(Instant::now()),
+            end: Cell::new(None),
             quota: quota.map(Cell::new),
             recorder: RefCell::new(Recorder::new()),
+            in_flight: (0..connections).map(|_| Cell::new(None)).collect(),
             scratch: RefCell::new(vec![0; SCRATCH_BYTES].into_boxed_slice()),
             progress,
             done: Cell::new(0),
+        }
+    }
+
+    /// Opens the measured window: timeline seconds count from `start`, and (under a duration)
+    /// no request is sent at or after `end`. Anything recorded before is dropped.
+    pub fn open_window(&self, start: Instant, end: Option<Instant>) {
+        self.start.set(start);
+        self.end.set(end);
+        *self.recorder.borrow_mut() = Recorder::new();
+    }
+
+    /// Closes the window at `closed_at`: every request still in flight is counted as
+    /// unanswered, with the time since its intended send time as a lower bound of its latency.
+    pub fn close_window(&self, closed_at: Instant) {
+        let mut rec = self.recorder.borrow_mut();
+        for slot in self.in_flight.iter() {
+            if let Some(since) = slot.take() {
+                rec.record_unanswered(closed_at.saturating_duration_since(since).as_micros() as u64);
+            }
         }
     }
 
@@ -90,7 +114,7 @@ impl Worker {
 
     #[inline]
     fn second(&self, at: Instant) -> usize {
-        at.saturating_duration_since(self.start).as_secs() as usize
+        at.saturating_duration_since(self.start.get()).as_secs() as usize
     }
 
     #[inline]
@@ -106,10 +130,16 @@ enum Failure {
     Timeout,
 }
 
-/// Drives one connection until the worker's quota or end time is reached.
-pub(crate) async fn drive(worker: Rc<Worker>, index: usize, mut schedule: Option<Schedule>) {
-    let mut stream: Option<TcpStream> = None;
-    let mut reused = false;
+/// Drives connection `index` (the worker's `slot`-th) until the worker's quota or end time is
+/// reached, starting on `stream` when the set-up left one open.
+pub(crate) async fn drive(
+    worker: Rc<Worker>,
+    index: usize,
+    slot: usize,
+    mut schedule: Option<Schedule>,
+    mut stream: Option<TcpStream>,
+) {
+    let mut reused = stream.is_some();
     let mut parser = ResponseParser::new(false);
     let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(worker.timeout));
     let mut mix_pos = index % worker.mix.len();
@@ -121,7 +151,7 @@ pub(crate) async fn drive(worker: Rc<Worker>, index: usize, mut schedule: Option
         let intended = match schedule.as_mut() {
             Some(schedule) => {
                 let due = schedule.next_send();
-                if worker.end.is_some_and(|end| due >= end) {
+                if worker.end.get().is_some_and(|end| due >= end) {
                     return;
                 }
                 if due > Instant::now() {
@@ -145,6 +175,9 @@ pub(crate) async fn drive(worker: Rc<Worker>, index: usize, mut schedule: Option
             // as any HTTP client would, instead of counting a reset that no request caused.
             stream = None;
         }
+        let in_flight = &worker.in_flight[slot];
+        // Under a schedule the request is due now, connected or not.
+        in_flight.set(intended);
         let (sent_at, outcome) = 'attempt: {
             if stream.is_none() {
                 match connect(&worker).await {
@@ -165,6 +198,7 @@ pub(crate) async fn drive(worker: Rc<Worker>, index: usize, mut schedule: Option
             }
             let s = stream.as_mut().expect("connected above");
             let sent_at = Instant::now();
+            in_flight.set(Some(intended.unwrap_or(sent_at)));
             let deadline = sent_at + worker.timeout;
             let outcome = exchange(
                 &worker,
@@ -177,6 +211,7 @@ pub(crate) async fn drive(worker: Rc<Worker>, index: usize, mut schedule: Option
             .await;
             (sent_at, Some(outcome))
         };
+        in_flight.set(None);
         let Some(outcome) = outcome else { continue };
         let now = Instant::now();
         let second = worker.second(now);
@@ -220,14 +255,72 @@ fn peer_closed(stream: &TcpStream) -> bool {
 }
 
 async fn connect(worker: &Worker) -> Result<TcpStream, ErrorKind> {
-    let stream = match tokio::time::timeout(worker.timeout, TcpStream::connect(worker.addr)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(_)) => return Err(ErrorKind::Connect),
-        Err(_) => return Err(ErrorKind::Connect),
-    };
-    let _ = stream.set_nodelay(true);
+    let stream = open(worker).await?;
     worker.recorder.borrow_mut().connects += 1;
     Ok(stream)
+}
+
+/// Opens a connection to the worker's target within its timeout, counting nothing.
+async fn open(worker: &Worker) -> Result<TcpStream, ErrorKind> {
+    match tokio::time::timeout(worker.timeout, TcpStream::connect(worker.addr)).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+        Ok(Err(_)) | Err(_) => Err(ErrorKind::Connect),
+    }
+}
+
+/// What the set-up of one connection gave.
+pub(crate) struct Warmed {
+    /// The connection, still open after its set-up request (`None` when it failed, or when
+    /// the server closed it after answering).
+    pub stream: Option<TcpStream>,
+    /// How long the connect took, when it succeeded.
+    pub connect: Option<Duration>,
+    /// The connection opened and its set-up request was answered.
+    pub answered: bool,
+}
+
+impl Warmed {
+    /// A connection whose set-up did not finish.
+    pub fn failed() -> Self {
+        Self {
+            stream: None,
+            connect: None,
+            answered: false,
+        }
+    }
+}
+
+/// Opens connection `index` and completes one request of its mix on it before the window
+/// opens (a warm start, issue 8), all by `deadline`. Counts into the worker's recorder are
+/// dropped when the window opens.
+pub(crate) async fn warm_up(worker: Rc<Worker>, index: usize, deadline: Instant) -> Warmed {
+    let mut warmed = Warmed::failed();
+    let began = Instant::now();
+    let attempt = async {
+        let mut stream = open(&worker).await.ok()?;
+        warmed.connect = Some(began.elapsed());
+        let request = &worker.requests[worker.mix[index % worker.mix.len()]];
+        let mut parser = ResponseParser::new(request.head);
+        let mut timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(deadline.into()));
+        let complete = exchange(
+            &worker,
+            &mut stream,
+            &request.bytes,
+            &mut parser,
+            &mut timer,
+            deadline,
+        )
+        .await
+        .ok()?;
+        warmed.answered = true;
+        (!complete.close).then_some(stream)
+    };
+    let stream = tokio::time::timeout_at(deadline.into(), attempt).await;
+    warmed.stream = stream.ok().flatten();
+    warmed
 }
 
 /// Writes one request and reads its answer, or gives up at `deadline`.

@@ -3,33 +3,21 @@
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::conn::{drive, Worker};
+use super::conn::{drive, warm_up, Warmed, Worker};
 use super::pace::{Pacing, Schedule};
+use super::progress::{Padded, Snapshot};
 use super::recorder::Recorder;
-use super::{Error, LoadPlan, Recording, Stop};
-
-/// A counter alone on its cache line, so workers never share a line.
-#[repr(align(64))]
-#[derive(Debug, Default)]
-pub struct Padded(pub AtomicU64);
-
-/// A look at a running load, for progress displays.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot {
-    /// Time since the load began.
-    pub elapsed: Duration,
-    /// Requests finished so far (answered or failed).
-    pub finished: u64,
-}
+use super::{Error, LoadPlan, Recording, Setup, Stop};
 
 struct WorkerResult {
     recorder: Recorder,
     finished_at: Instant,
     cpu: Duration,
+    setup: Option<Setup>,
 }
 
 /// Runs `plan` to completion (or until `interrupt` is set) and returns what was recorded.
@@ -44,6 +32,7 @@ pub fn run(
     preflight(plan.addr, plan.timeout.min(Duration::from_secs(3)))?;
     crate::sys::raise_nofile_limit();
 
+    let began = Instant::now();
     let threads = plan.threads.clamp(1, plan.connections);
     let mix: Arc<[usize]> = weighted_mix(plan).into();
     let counters: Vec<Arc<Padded>> = (0..threads).map(|_| Arc::new(Padded::default())).collect();
@@ -78,6 +67,7 @@ pub fn run(
             ready: ready.clone(),
             start: start_cell.clone(),
             interrupt: interrupt.clone(),
+            warm: plan.warm,
         };
         let handle = std::thread::Builder::new()
             .name(format!("faceoff-load-{id}"))
@@ -109,6 +99,18 @@ pub fn run(
         finished_at = finished_at.max(result.finished_at);
     }
     let duration = finished_at - start;
+    let setup = plan.warm.then(|| {
+        let mut setup = Setup {
+            opened: 0,
+            failed: 0,
+            wall_s: (start - began).as_secs_f64(),
+            slowest_connect_us: None,
+        };
+        for part in results.iter().filter_map(|r| r.setup.as_ref()) {
+            setup.merge(part);
+        }
+        setup
+    });
     for result in &results {
         worker_busy.push(result.cpu.as_secs_f64() / duration.as_secs_f64().max(1e-9));
     }
@@ -121,6 +123,7 @@ pub fn run(
         threads,
         pacing: plan.pacing,
         interrupted: interrupt.load(Ordering::Relaxed),
+        setup,
     })
 }
 
@@ -139,9 +142,11 @@ struct WorkerSetup {
     ready: Arc<Barrier>,
     start: Arc<OnceLock<Instant>>,
     interrupt: Arc<AtomicBool>,
+    warm: bool,
 }
 
-/// One load worker: pins itself, builds its runtime, drives its connections, returns its record.
+/// One load worker: pins itself, builds its runtime, warms its connections when asked, waits
+/// for the shared start, drives its connections through the window, returns its record.
 fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     let pinned = setup
         .cpu
@@ -150,6 +155,28 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         .enable_all()
         .build()
         .map_err(Error::Runtime);
+    let worker = Rc::new(Worker::new(
+        setup.addr,
+        setup.requests.into(),
+        setup.mix.iter().copied().collect::<Vec<_>>().into(),
+        setup.timeout,
+        setup.quota,
+        setup.conns.len(),
+        setup.progress,
+    ));
+    let local = tokio::task::LocalSet::new();
+    let interrupt = setup.interrupt;
+    let mut streams: Vec<Option<tokio::net::TcpStream>> =
+        setup.conns.iter().map(|_| None).collect();
+    let mut warm_setup = None;
+    if let (true, None | Some(Ok(())), Ok(runtime)) = (setup.warm, &pinned, &runtime) {
+        let (part, warmed) = local.block_on(
+            runtime,
+            warm_all(&worker, &setup.conns, setup.timeout, &interrupt),
+        );
+        warm_setup = Some(part);
+        streams = warmed;
+    }
     setup.ready.wait();
     if let Some(Err((cpu, source))) = pinned {
         return Err(Error::Pin { cpu, source });
@@ -157,22 +184,11 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     let runtime = runtime?;
     let start = *setup.start.get_or_init(Instant::now);
     let end = setup.duration.map(|d| start + d);
+    worker.open_window(start, end);
     let cpu_before = crate::sys::thread_cpu_time();
-    let worker = Rc::new(Worker::new(
-        setup.addr,
-        setup.requests.into(),
-        setup.mix.iter().copied().collect::<Vec<_>>().into(),
-        setup.timeout,
-        start,
-        end,
-        setup.quota,
-        setup.progress,
-    ));
-    let local = tokio::task::LocalSet::new();
-    let interrupt = setup.interrupt;
     let finished_at = local.block_on(&runtime, async {
         let mut tasks = Vec::with_capacity(setup.conns.len());
-        for &index in &setup.conns {
+        for (slot, (&index, stream)) in setup.conns.iter().zip(streams).enumerate() {
             let schedule = match setup.pacing {
                 Pacing::ClosedLoop => None,
                 Pacing::ConstantRate { rate_per_s } => Some(Schedule::new(
@@ -185,17 +201,14 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
             tasks.push(tokio::task::spawn_local(drive(
                 worker.clone(),
                 index,
+                slot,
                 schedule,
+                stream,
             )));
         }
         let all_done = async {
             for task in tasks {
                 let _ = task.await;
-            }
-        };
-        let interrupted = async {
-            while !interrupt.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         };
         let ended = async {
@@ -206,12 +219,13 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         };
         tokio::select! {
             _ = all_done => {}
-            _ = interrupted => {}
+            _ = interrupted(&interrupt) => {}
             _ = ended => {}
         }
         let now = Instant::now();
         end.map_or(now, |end| now.min(end))
     });
+    worker.close_window(finished_at);
     drop(local);
     let cpu = crate::sys::thread_cpu_time().saturating_sub(cpu_before);
     let recorder = std::mem::take(&mut *worker.recorder.borrow_mut());
@@ -219,7 +233,66 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         recorder,
         finished_at,
         cpu,
+        setup: warm_setup,
     })
+}
+
+/// Warms every connection of a worker at once, all bounded by one `timeout`; an interrupt
+/// ends the set-up early (connections not yet warm count as failed).
+async fn warm_all(
+    worker: &Rc<Worker>,
+    conns: &[usize],
+    timeout: Duration,
+    interrupt: &AtomicBool,
+) -> (Setup, Vec<Option<tokio::net::TcpStream>>) {
+    let deadline = Instant::now() + timeout;
+    let mut tasks: Vec<_> = conns
+        .iter()
+        .map(|&index| tokio::task::spawn_local(warm_up(worker.clone(), index, deadline)))
+        .collect();
+    let mut warmed: Vec<Warmed> = Vec::with_capacity(conns.len());
+    let collect = async {
+        for task in tasks.iter_mut() {
+            if let Ok(w) = task.await {
+                warmed.push(w);
+            } else {
+                warmed.push(Warmed::failed());
+            }
+        }
+    };
+    tokio::select! {
+        _ = collect => {}
+        _ = interrupted(interrupt) => {}
+    }
+    for task in &tasks {
+        task.abort();
+    }
+    warmed.resize_with(conns.len(), Warmed::failed);
+    let mut part = Setup {
+        opened: 0,
+        failed: 0,
+        wall_s: 0.0,
+        slowest_connect_us: None,
+    };
+    let mut streams = Vec::with_capacity(conns.len());
+    for w in warmed {
+        if w.answered {
+            part.opened += 1;
+        } else {
+            part.failed += 1;
+        }
+        let connect_us = w.connect.map(|d| d.as_micros() as u64);
+        part.slowest_connect_us = part.slowest_connect_us.max(connect_us);
+        streams.push(w.stream);
+    }
+    (part, streams)
+}
+
+/// Resolves once `interrupt` is set (polled every 50 ms).
+async fn interrupted(interrupt: &AtomicBool) {
+    while !interrupt.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Splits `n` requests over workers in proportion to their connections, exactly: the

@@ -5,14 +5,18 @@ mod conn;
 pub mod engine;
 pub mod http1;
 pub mod pace;
+pub mod progress;
 pub mod recorder;
 pub mod summary;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use engine::{run, Snapshot};
+use serde::Serialize;
+
+pub use engine::run;
 pub use pace::Pacing;
+pub use progress::Snapshot;
 pub use recorder::{ErrorKind, Recorder};
 
 /// One request of a mix, serialized once.
@@ -54,6 +58,10 @@ pub struct LoadPlan {
     pub threads: usize,
     /// CPUs to pin workers to, worker `i` on `cpus[i % len]`; empty for no pinning.
     pub cpus: Vec<usize>,
+    /// Open every connection and complete one request on each before the measured window opens
+    /// (issue 8): the window then holds only steady-state traffic, and the set-up is reported
+    /// apart in [`Recording::setup`]. Set-up requests are not counted against [`Stop::Requests`].
+    pub warm: bool,
 }
 
 impl LoadPlan {
@@ -105,13 +113,39 @@ pub struct Recording {
     pub pacing: Pacing,
     /// The load was stopped early by an interrupt.
     pub interrupted: bool,
+    /// The set-up before the window, when the plan asked for warm connections.
+    pub setup: Option<Setup>,
+}
+
+/// The set-up of a warm load: every connection opened and answered one request before the
+/// measured window. None of it is in the window's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Setup {
+    /// Connections that opened and answered their set-up request.
+    pub opened: u64,
+    /// Connections whose connect or set-up request failed or ran out of time (bounded by the
+    /// plan's timeout). They still take part in the window, connecting again.
+    pub failed: u64,
+    /// From the start of the load until the window opened, in seconds.
+    pub wall_s: f64,
+    /// The slowest connect of the set-up, in microseconds; `None` when no connect succeeded.
+    pub slowest_connect_us: Option<u64>,
+}
+
+impl Setup {
+    /// Adds another worker's set-up into this one (`wall_s` is the caller's to set).
+    pub fn merge(&mut self, other: &Setup) {
+        self.opened += other.opened;
+        self.failed += other.failed;
+        self.slowest_connect_us = self.slowest_connect_us.max(other.slowest_connect_us);
+    }
 }
 
 /// Errors that stop a load before it starts.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The target could not be reached before the load began.
-    #[error("could not connect to {addr}: {source}")]
+    #[error("could not connect to {addr}")]
     Unreachable {
         /// The target.
         addr: SocketAddr,

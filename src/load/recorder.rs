@@ -74,6 +74,10 @@ pub struct Recorder {
     pub latency_us: Histogram<u64>,
     /// Latency from the moment the request was actually written.
     pub latency_uncorrected_us: Histogram<u64>,
+    /// Requests still unanswered when the window closed: the time from each one's intended
+    /// send time (its send time in closed loop) to the close, a lower bound of its latency.
+    /// Not in the latency histograms.
+    pub unanswered_us: Histogram<u64>,
     /// Per-second counts, indexed by whole seconds since the start.
     pub timeline: Vec<Second>,
     /// Response counts by status code (index = code, 0..1000).
@@ -105,6 +109,7 @@ impl Recorder {
         Self {
             latency_us: hist(),
             latency_uncorrected_us: hist(),
+            unanswered_us: hist(),
             timeline: Vec::new(),
             status: vec![0; 1000],
             errors: [0; ErrorKind::ALL.len()],
@@ -159,6 +164,17 @@ impl Recorder {
             .saturating_record(latency_us.max(1));
     }
 
+    /// Records a request still unanswered when the window closed, `elapsed_us` after its
+    /// intended send time.
+    pub fn record_unanswered(&mut self, elapsed_us: u64) {
+        self.unanswered_us.saturating_record(elapsed_us.max(1));
+    }
+
+    /// Requests still unanswered when the window closed.
+    pub fn unanswered(&self) -> u64 {
+        self.unanswered_us.len()
+    }
+
     /// Records a failed request of any kind but timeout.
     pub fn record_error(&mut self, second: usize, kind: ErrorKind) {
         self.errors[kind as usize] += 1;
@@ -180,6 +196,9 @@ impl Recorder {
         self.latency_us.add(&other.latency_us).expect("same bounds");
         self.latency_uncorrected_us
             .add(&other.latency_uncorrected_us)
+            .expect("same bounds");
+        self.unanswered_us
+            .add(&other.unanswered_us)
             .expect("same bounds");
         for (i, sec) in other.timeline.iter().enumerate() {
             let mine = self.second(i);
@@ -214,6 +233,8 @@ mod tests {
             b.record_response(2, 503, 1000 + i, 1000 + i);
         }
         b.record_timeout(2, 5_000_000, 5_000_000);
+        b.record_unanswered(7_000);
+        a.record_unanswered(0);
         a.merge(&b);
         assert_eq!(a.responses(), 2000);
         assert_eq!(a.status[200], 1000);
@@ -226,5 +247,8 @@ mod tests {
         assert_eq!(a.latency_us.len(), 2001);
         assert!(a.latency_us.value_at_quantile(0.5).abs_diff(1000) <= 1);
         assert!(a.latency_us.max() >= 4_990_000);
+        assert_eq!(a.unanswered(), 2);
+        assert_eq!(a.unanswered_us.min(), 1);
+        assert!(a.unanswered_us.max().abs_diff(7_000) <= 7);
     }
 }

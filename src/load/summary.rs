@@ -7,14 +7,17 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::recorder::ErrorKind;
-use super::{Pacing, Recording};
+use super::{Pacing, Recording, Setup};
 
 /// Version of the JSON schema below; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// Latency percentiles in microseconds.
+/// Latency percentiles in microseconds, of a histogram with at least one value: an empty
+/// histogram has no percentiles ([`Percentiles::of`] gives `None`), never zeros.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Percentiles {
+    /// Smallest value seen.
+    pub min: u64,
     /// Median.
     pub p50: u64,
     /// 90th percentile.
@@ -30,26 +33,20 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// Reads the percentiles of a histogram (all zero when it is empty).
-    pub fn of(h: &Histogram<u64>) -> Self {
+    /// Reads the percentiles of a histogram; `None` when it holds no value.
+    pub fn of(h: &Histogram<u64>) -> Option<Self> {
         if h.is_empty() {
-            return Self {
-                p50: 0,
-                p90: 0,
-                p99: 0,
-                p999: 0,
-                max: 0,
-                mean: 0.0,
-            };
+            return None;
         }
-        Self {
+        Some(Self {
+            min: h.min(),
             p50: h.value_at_quantile(0.5),
             p90: h.value_at_quantile(0.9),
             p99: h.value_at_quantile(0.99),
             p999: h.value_at_quantile(0.999),
             max: h.max(),
             mean: h.mean(),
-        }
+        })
     }
 }
 
@@ -62,10 +59,10 @@ pub struct SecondSummary {
     pub requests: u64,
     /// Failed requests in this second.
     pub errors: u64,
-    /// Median corrected latency of this second's responses.
-    pub p50_us: u64,
-    /// 99th percentile corrected latency of this second's responses.
-    pub p99_us: u64,
+    /// Median corrected latency of this second's responses (`None` for a second without any).
+    pub p50_us: Option<u64>,
+    /// 99th percentile corrected latency of this second's responses (`None` likewise).
+    pub p99_us: Option<u64>,
 }
 
 /// The summary of one load: what `faceoff bench --json` prints.
@@ -75,16 +72,22 @@ pub struct Summary {
     pub schema: u32,
     /// Responses received (any status).
     pub requests: u64,
-    /// Requests written.
+    /// Requests written that finished in the window (answered, timed out or failed).
     pub sent: u64,
     /// Wall time of the load in seconds.
     pub duration_s: f64,
     /// Responses per second.
     pub rps: f64,
-    /// Latency from the intended send time (constant rate) or the send time (closed loop).
-    pub latency_us: Percentiles,
-    /// Latency from the moment each request was written.
-    pub latency_uncorrected_us: Percentiles,
+    /// Latency from the intended send time (constant rate) or the send time (closed loop);
+    /// `None` when no request was answered or timed out: the figures are missing, not zero.
+    pub latency_us: Option<Percentiles>,
+    /// Latency from the moment each request was written (`None` likewise).
+    pub latency_uncorrected_us: Option<Percentiles>,
+    /// Requests still unanswered when the window closed (not in the latency figures).
+    pub unanswered: u64,
+    /// For the unanswered requests, the time from their intended send time to the window's
+    /// close: a lower bound of their latency. `None` when every request was answered.
+    pub unanswered_elapsed_us: Option<Percentiles>,
     /// Requests due while their connection was still busy (constant rate only).
     pub late_sends: u64,
     /// Responses by status code.
@@ -99,10 +102,17 @@ pub struct Summary {
     pub connects: u64,
     /// CPU seconds (user + system) faceoff itself used.
     pub engine_cpu_s: f64,
-    /// faceoff's CPU microseconds per response.
-    pub engine_cpu_us_per_request: f64,
+    /// faceoff's CPU microseconds per response (`None` without responses).
+    pub engine_cpu_us_per_request: Option<f64>,
     /// Per load thread, the fraction of the time it was on a CPU.
     pub engine_thread_busy: Vec<f64>,
+    /// The busiest load thread's share of the window on a CPU (1.0 = saturated).
+    pub engine_busiest_thread: f64,
+    /// Connections waiting on the server on average over the window, by Little's law: the
+    /// time requests spent in flight (answered and timed-out ones from their write, the
+    /// unanswered ones until the close) divided by the window, i.e. throughput x mean latency.
+    /// Compare with `connections`; `None` for a window of zero length.
+    pub busy_connections: Option<f64>,
     /// Connections kept open.
     pub connections: usize,
     /// Load threads.
@@ -113,6 +123,8 @@ pub struct Summary {
     pub target_rate_per_s: Option<f64>,
     /// The load was cut short by an interrupt.
     pub interrupted: bool,
+    /// The set-up before the window (warm loads only; `null` otherwise).
+    pub setup: Option<Setup>,
     /// One entry per second.
     pub timeline: Vec<SecondSummary>,
 }
@@ -140,6 +152,8 @@ impl Summary {
             },
             latency_us: Percentiles::of(&r.latency_us),
             latency_uncorrected_us: Percentiles::of(&r.latency_uncorrected_us),
+            unanswered: r.unanswered(),
+            unanswered_elapsed_us: Percentiles::of(&r.unanswered_us),
             late_sends: r.late_sends,
             status: r
                 .status
@@ -156,17 +170,21 @@ impl Summary {
             bytes_written: r.bytes_written,
             connects: r.connects,
             engine_cpu_s,
-            engine_cpu_us_per_request: if requests > 0 {
-                engine_cpu_s * 1e6 / requests as f64
-            } else {
-                0.0
-            },
+            engine_cpu_us_per_request: (requests > 0).then(|| engine_cpu_s * 1e6 / requests as f64),
             engine_thread_busy: rec.worker_busy.clone(),
+            engine_busiest_thread: rec.worker_busy.iter().copied().fold(0.0, f64::max),
+            busy_connections: (duration_s > 0.0).then(|| {
+                let in_flight_us = r.latency_uncorrected_us.mean()
+                    * r.latency_uncorrected_us.len() as f64
+                    + r.unanswered_us.mean() * r.unanswered_us.len() as f64;
+                in_flight_us / 1e6 / duration_s
+            }),
             connections: rec.connections,
             threads: rec.threads,
             mode,
             target_rate_per_s,
             interrupted: rec.interrupted,
+            setup: rec.setup,
             timeline: r
                 .timeline
                 .iter()
@@ -175,16 +193,9 @@ impl Summary {
                     second,
                     requests: s.responses,
                     errors: s.errors,
-                    p50_us: if s.latency_us.is_empty() {
-                        0
-                    } else {
-                        s.latency_us.value_at_quantile(0.5)
-                    },
-                    p99_us: if s.latency_us.is_empty() {
-                        0
-                    } else {
-                        s.latency_us.value_at_quantile(0.99)
-                    },
+                    p50_us: (!s.latency_us.is_empty()).then(|| s.latency_us.value_at_quantile(0.5)),
+                    p99_us: (!s.latency_us.is_empty())
+                        .then(|| s.latency_us.value_at_quantile(0.99)),
                 })
                 .collect(),
         }

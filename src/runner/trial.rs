@@ -60,6 +60,7 @@ pub fn load_plan(
         timeout: workload.timeout,
         threads: load_cpus.len().max(1),
         cpus: load_cpus.to_vec(),
+        warm: true,
     }
 }
 
@@ -111,9 +112,11 @@ pub fn record(
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-        latency_us: pct(&summary.latency_us),
-        latency_uncorrected_us: pct(&summary.latency_uncorrected_us),
-        latency_mean_us: summary.latency_us.mean,
+        // The store has no "missing" yet: a trial without answers keeps zeros there, and
+        // `requests == 0` marks it (issue 8, Build 4, store side).
+        latency_us: summary.latency_us.as_ref().map_or([0; 5], pct),
+        latency_uncorrected_us: summary.latency_uncorrected_us.as_ref().map_or([0; 5], pct),
+        latency_mean_us: summary.latency_us.map_or(0.0, |p| p.mean),
         late_sends: summary.late_sends,
         server_cpu_s: usage.cpu_s,
         cpu_ms_per_1k: if summary.requests > 0 {

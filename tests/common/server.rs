@@ -52,6 +52,9 @@ pub enum Behavior {
     ResetEvery(u64),
     /// As `Hello`, and a connection idle for this long is closed (a keep-alive timeout).
     IdleClose(Duration),
+    /// As `Hello` for the first `n` requests over all connections, then reads requests and
+    /// never answers (a server that stops answering mid-run).
+    StopAfter(u64),
 }
 
 /// A test server on 127.0.0.1:0 with its own runtime thread; it stops when dropped.
@@ -177,7 +180,7 @@ async fn serve_connection(
             }
         }
         buf.drain(..head_end + body_len);
-        requests.fetch_add(1, Ordering::SeqCst);
+        let before = requests.fetch_add(1, Ordering::SeqCst);
         on_this_connection += 1;
 
         let hello = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
@@ -201,6 +204,12 @@ async fn serve_connection(
             Behavior::Hang => {
                 std::future::pending::<()>().await;
                 unreachable!()
+            }
+            Behavior::StopAfter(n) => {
+                if before >= n {
+                    std::future::pending::<()>().await;
+                }
+                hello.to_vec()
             }
             Behavior::ResetEvery(n) => {
                 if on_this_connection % n == 0 {
