@@ -45,7 +45,7 @@ pub fn spawn_in_group(cmd: &mut Command, cpus: &[usize]) -> std::io::Result<Chil
 }
 
 /// Forgets `pgid` (it has been stopped).
-pub fn unregister_group(pgid: i32) {
+fn unregister_group(pgid: i32) {
     live().retain(|&g| g != pgid);
 }
 

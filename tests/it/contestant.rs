@@ -320,3 +320,63 @@ fn sampler_sees_cpu_and_memory_of_the_group() {
     assert!(usage.pss_mean_bytes <= usage.pss_peak_bytes, "{usage:?}");
     assert!(usage.processes_peak >= 2, "{usage:?}");
 }
+
+/// Sets `cancel` once `file` appears in the install folder of the contestant under `cache`.
+fn cancel_when_written(cancel: &Cancel, cache: std::path::PathBuf, name: &'static str) {
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        crate::common::wait_for_pgid(&cache, name, "pgid", Duration::from_secs(60));
+        cancel.cancel();
+    });
+}
+
+#[test]
+fn a_cancelled_install_stops_its_group_and_says_interrupted() {
+    let t = TempContestant::new(
+        "cancelled-install",
+        "exec node server.js",
+        "[install]\ncommand = 'echo $$ > pgid; sleep 300 & exec sleep 301'",
+    );
+    let c = t.load();
+    let cancel = Cancel::new();
+    cancel_when_written(&cancel, t.cache(), "cancelled-install");
+    let err = contestant::install(&c, &t.cache(), &cancel).unwrap_err();
+    assert!(matches!(err, Error::Interrupted { .. }), "{err}");
+    let pgid =
+        crate::common::wait_for_pgid(&t.cache(), "cancelled-install", "pgid", Duration::ZERO);
+    assert!(!group_alive(pgid), "left: {:?}", group::group_pids(pgid));
+    // Not marked installed: the next install runs the command again.
+    assert!(!faceoff::contestant::install::cache_key(&c)
+        .map(|key| {
+            t.cache()
+                .join("contestants")
+                .join(format!("cancelled-install-{key}"))
+                .join(faceoff::contestant::install::MARKER_FILE)
+                .exists()
+        })
+        .unwrap());
+}
+
+#[test]
+fn a_cancelled_health_wait_is_an_interrupt_not_a_crash() {
+    let t = TempContestant::new(
+        "cancelled-start",
+        "echo $$ > pgid; sleep 300 & exec sleep 301",
+        "health_timeout = \"300s\"",
+    );
+    let c = t.load();
+    let installed = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
+    let mut opts = options(&t);
+    opts.cancel = Cancel::new();
+    cancel_when_written(&opts.cancel, t.cache(), "cancelled-start");
+    let started = Instant::now();
+    let err = contestant::start(&c, &installed, &opts).unwrap_err();
+    assert!(matches!(err, Error::Interrupted { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let pgid: i32 = std::fs::read_to_string(installed.dir.join("pgid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!group_alive(pgid), "left: {:?}", group::group_pids(pgid));
+}
