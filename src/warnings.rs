@@ -42,7 +42,7 @@ pub enum Warning {
         /// Larger distance from the median to a bound of its interval, relative to the median.
         rel_half_width: f64,
         /// The target for that distance.
-        target_rel_half_width: f64,
+        target_ci_rel: f64,
         /// Trials measured.
         trials: usize,
     },
@@ -76,13 +76,13 @@ impl fmt::Display for Warning {
                     write!(f, "the server (or the engine) could not keep up; the corrected latency shows the cost.")
                 }
             }
-            Warning::HighVariance { rel_half_width, target_rel_half_width, trials } => write!(
+            Warning::HighVariance { rel_half_width, target_ci_rel, trials } => write!(
                 f,
                 "throughput varied between trials: over {trials} trials the interval of the median \
                  reaches ±{:.1}%, above the ±{:.1}% target. Stop other work on this machine, keep \
                  the server and faceoff on separate CPUs, or allow more trials.",
                 rel_half_width * 100.0,
-                target_rel_half_width * 100.0
+                target_ci_rel * 100.0
             ),
         }
     }

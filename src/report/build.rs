@@ -8,9 +8,9 @@ use hdrhistogram::Histogram;
 use serde_json::Value;
 
 use super::{
-    ContestantInfo, ContestantResult, CurvePoint, Estimate, Headline, KeyValue, Method, ReportData,
-    ReportWarning, RunInfo, StackCell, StackRow, StackView, VerifyCheck, Who, WorkloadReport,
-    CONFIDENCE, CURVE_PERCENTILES, DEFAULT_TARGET_REL_HALF_WIDTH, SCHEMA_VERSION,
+    ContestantInfo, ContestantResult, CurvePoint, Estimate, Headline, Method, ReportData,
+    ReportWarning, RunInfo, StackCell, StackRow, StackView, VerifyCheck, Who, WorkloadMethod,
+    WorkloadReport, CONFIDENCE, CURVE_PERCENTILES, DEFAULT_TARGET_CI_REL, SCHEMA_VERSION,
 };
 use crate::stats::{self, Interval};
 use crate::store::{ContestantRecord, RunDetail, TrialRecord};
@@ -23,11 +23,9 @@ impl ReportData {
     /// Computes a report from everything stored about one run. Never fails: a part that cannot
     /// be read (a corrupt histogram, a malformed verify list) becomes a warning or is left out.
     pub fn from_run(detail: &RunDetail) -> ReportData {
-        let settings = &detail.settings;
-        let target = lookup(settings, &["target_rel_half_width", "ci_target"])
-            .and_then(Value::as_f64)
-            .filter(|t| *t > 0.0)
-            .unwrap_or(DEFAULT_TARGET_REL_HALF_WIDTH);
+        let settings = detail.settings.as_ref();
+        let workload_settings =
+            |name: &str| settings.and_then(|s| s.workloads.iter().find(|w| w.name == name));
         let mut warnings = Vec::new();
 
         let contestants: Vec<ContestantInfo> =
@@ -51,6 +49,10 @@ impl ReportData {
 
         for w in &workloads {
             for r in &w.results {
+                let target = workload_settings(&w.name)
+                    .map(|s| s.target_ci_rel)
+                    .filter(|t| *t > 0.0)
+                    .unwrap_or(DEFAULT_TARGET_CI_REL);
                 if r.rps.rel_half_width > target {
                     warnings.push(ReportWarning {
                         kind: "high_variance".into(),
@@ -58,7 +60,7 @@ impl ReportData {
                         workload: Some(w.name.clone()),
                         message: Warning::HighVariance {
                             rel_half_width: r.rps.rel_half_width,
-                            target_rel_half_width: target,
+                            target_ci_rel: target,
                             trials: r.trials as usize,
                         }
                         .to_string(),
@@ -77,27 +79,25 @@ impl ReportData {
             .iter()
             .flat_map(|w| w.results.iter().map(|r| r.trials));
         let method = Method {
-            server_cpus: lookup_text(settings, &["server_cpus", "cpus.server", "server.cpus"]),
-            engine_cpus: lookup_text(settings, &["engine_cpus", "cpus.engine", "engine.cpus"]),
-            warmup: lookup_text(settings, &["warmup", "warmup_s", "warm_up", "warm_up_s"]),
-            trial_duration: lookup_text(settings, &["trial_duration", "trial_duration_s"]),
+            server_cpus: settings.map(|s| s.server_cpus.clone()),
+            load_cpus: settings.map(|s| s.load_cpus.clone()),
+            workers: settings.map(|s| s.workers),
+            order_seed: settings.and_then(|s| s.order_seed),
+            noise: settings.and_then(|s| s.noise.clone()),
             confidence: CONFIDENCE,
-            target_rel_half_width: target,
+            workloads: workloads
+                .iter()
+                .map(|w| WorkloadMethod {
+                    name: w.name.clone(),
+                    settings: workload_settings(&w.name).cloned(),
+                })
+                .collect(),
             trials_total: detail.trials.len() as u64,
             trials_min: trial_counts.clone().min().unwrap_or(0),
             trials_max: trial_counts.max().unwrap_or(0),
-            environment: flatten(&detail.environment),
-            settings: flatten(settings),
+            environment: detail.environment.clone(),
             suite_toml: detail.suite_toml.clone(),
-            reproduce: lookup(settings, &["command_line"])
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    // A built-in suite is stored as `builtin:NAME`; faceoff takes the bare name.
-                    let suite = detail.run.suite_path.as_str();
-                    let suite = suite.strip_prefix("builtin:").unwrap_or(suite);
-                    format!("faceoff run --suite {suite}")
-                }),
+            reproduce: reproduce(detail),
         };
 
         ReportData {
@@ -486,86 +486,27 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The first of `keys` (dotted paths) present in `root`.
-fn lookup<'a>(root: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().find_map(|key| {
-        key.split('.')
-            .try_fold(root, |v, part| v.get(part))
-            .filter(|v| !v.is_null())
-    })
-}
-
-fn lookup_text(root: &Value, keys: &[&str]) -> Option<String> {
-    let (key, value) = keys.iter().find_map(|k| Some((*k, lookup(root, &[k])?)))?;
-    let mut s = text(value);
-    if key.ends_with("_s") && value.is_number() {
-        s.push_str(" s");
+/// A command line that runs the same suite again on the same CPUs.
+fn reproduce(detail: &RunDetail) -> String {
+    // A built-in suite is stored as `builtin:NAME`; faceoff takes the bare name.
+    let suite = detail.run.suite_path.as_str();
+    let suite = suite.strip_prefix("builtin:").unwrap_or(suite);
+    let mut line = format!("faceoff run --suite {suite}");
+    if let Some(s) = &detail.settings {
+        let cpus = |c: &[usize]| c.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        line.push_str(&format!(
+            " --server-cpus {} --load-cpus {} --workers {}",
+            cpus(&s.server_cpus),
+            cpus(&s.load_cpus),
+            s.workers
+        ));
     }
-    Some(s)
-}
-
-/// Flattens nested objects to dotted keys; arrays of scalars become one comma-joined value.
-fn flatten(v: &Value) -> Vec<KeyValue> {
-    fn walk(prefix: &str, v: &Value, out: &mut Vec<KeyValue>) {
-        match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk(&format!("{prefix}.{i}"), item, out);
-                }
-            }
-            scalar => out.push(KeyValue {
-                key: prefix.to_string(),
-                value: text(scalar),
-            }),
-        }
-    }
-    let mut out = Vec::new();
-    walk("", v, &mut out);
-    out
+    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn flattens_nested_settings() {
-        let kv = flatten(&json!({"cpus": {"server": [0, 1], "engine": [2]}, "warmup_s": 5}));
-        let pairs: Vec<(&str, &str)> = kv
-            .iter()
-            .map(|kv| (kv.key.as_str(), kv.value.as_str()))
-            .collect();
-        assert_eq!(
-            pairs,
-            [
-                ("cpus.engine", "2"),
-                ("cpus.server", "0,1"),
-                ("warmup_s", "5")
-            ]
-        );
-    }
-
-    #[test]
-    fn looks_up_dotted_keys() {
-        let v = json!({"cpus": {"server": [0, 1]}, "warmup_s": 5});
-        assert_eq!(
-            lookup_text(&v, &["server_cpus", "cpus.server"]).as_deref(),
-            Some("0,1")
-        );
-        assert_eq!(lookup_text(&v, &["warmup_s"]).as_deref(), Some("5 s"));
-        assert_eq!(lookup_text(&v, &["nothing"]), None);
-    }
 
     #[test]
     fn reference_stacks_come_first() {

@@ -1,6 +1,9 @@
 //! Number formatting shared by the renderers, so every format writes a figure the same way.
 
-use super::{Estimate, CONFIDENCE};
+use super::{Environment, Estimate, Method, NoiseCalibration, WorkloadSettings, CONFIDENCE};
+
+/// Shown for a setting the run did not record.
+pub const NOT_RECORDED: &str = "not recorded";
 
 /// Formats a count with thousands separators: `1234567` → `1,234,567`.
 pub fn group(n: u64) -> String {
@@ -115,6 +118,119 @@ pub fn trial_range(min: u32, max: u32) -> String {
     }
 }
 
+/// A duration in seconds, short: `5 s`, `1.25 s`, `250 ms`.
+pub fn secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{} ms", plain((s * 1e3 * 100.0).round() / 100.0))
+    } else {
+        format!("{} s", plain((s * 100.0).round() / 100.0))
+    }
+}
+
+/// A list of CPUs: `0,1`.
+pub fn cpus(list: &[usize]) -> String {
+    list.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One workload's settings in words.
+pub fn workload_settings(w: &WorkloadSettings) -> String {
+    let shape = match w.rate_per_s {
+        Some(rate) => format!("{} req/s over {} connections", plain(rate), w.connections),
+        None => format!("{} connections, closed loop", w.connections),
+    };
+    let rounds = trial_range(w.min_rounds, w.max_rounds);
+    format!(
+        "{shape}; warm-up {}, trials of {}, {rounds} rounds, target {}",
+        secs(w.warmup_s),
+        secs(w.trial_s),
+        pm_pct(w.target_ci_rel)
+    )
+}
+
+/// The machine's measured noise in words.
+pub fn noise(n: &NoiseCalibration) -> String {
+    format!(
+        "{} between trials ({} alone on {}, {} trials of {}, median {} req/s): differences within this are not a finding",
+        pm_pct(n.rel_spread),
+        n.contestant,
+        n.workload,
+        n.trials,
+        secs(n.trial_s),
+        rps(n.median_rps)
+    )
+}
+
+/// The environment as labelled lines.
+pub fn environment(e: &Environment) -> Vec<(String, String)> {
+    let mut lines = vec![
+        ("CPU".to_string(), e.cpu_model.clone()),
+        (
+            "CPUs".to_string(),
+            format!(
+                "{} online, faceoff allowed {}",
+                e.cpus_online,
+                cpus(&e.cpus_allowed)
+            ),
+        ),
+        ("memory".to_string(), format!("{} MiB", mib(e.memory_bytes))),
+        ("kernel".to_string(), e.kernel.clone()),
+    ];
+    for (name, version) in &e.runtimes {
+        lines.push((name.clone(), version.clone()));
+    }
+    lines.push(("faceoff".to_string(), e.faceoff_version.clone()));
+    lines
+}
+
+/// The settings of a run as labelled lines, each "not recorded" when the run did not record
+/// it; the same in every format.
+pub fn method_facts(m: &Method) -> Vec<(String, String)> {
+    let or_not = |v: Option<String>| v.unwrap_or_else(|| NOT_RECORDED.to_string());
+    let mut facts = vec![
+        (
+            "server CPUs".to_string(),
+            or_not(m.server_cpus.as_deref().map(cpus)),
+        ),
+        (
+            "load engine CPUs".to_string(),
+            or_not(m.load_cpus.as_deref().map(cpus)),
+        ),
+        (
+            "workers per contestant".to_string(),
+            or_not(m.workers.map(|w| w.to_string())),
+        ),
+        (
+            "order within a round".to_string(),
+            or_not(m.order_seed.map(|s| format!("shuffled, seed {s}"))),
+        ),
+        (
+            "machine noise".to_string(),
+            m.noise
+                .as_ref()
+                .map(noise)
+                .unwrap_or_else(|| "not measured".to_string()),
+        ),
+    ];
+    for w in &m.workloads {
+        facts.push((
+            format!("workload {}", w.name),
+            or_not(w.settings.as_ref().map(workload_settings)),
+        ));
+    }
+    facts.push((
+        "trials".to_string(),
+        format!(
+            "{} in all, {} per contestant and workload",
+            m.trials_total,
+            trial_range(m.trials_min, m.trials_max)
+        ),
+    ));
+    facts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +254,8 @@ mod tests {
         assert_eq!(us_tick(250.0), "250 µs");
         assert_eq!(us_tick(25_000.0), "25 ms");
         assert_eq!(us_tick(1_500_000.0), "1.5 s");
+        assert_eq!(secs(1.25), "1.25 s");
+        assert_eq!(secs(0.25), "250 ms");
+        assert_eq!(cpus(&[0, 1]), "0,1");
     }
 }

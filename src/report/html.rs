@@ -44,6 +44,8 @@ impl Exporter for Html {
             charts => charts,
             colors => Serde(colors),
             confidence_pct => (CONFIDENCE * 100.0).round() as u32,
+            method_facts => format::method_facts(&data.method),
+            environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
         })?;
         Ok(page.into_bytes())
     }

@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::format::{
-    coverage, group, mib, ms, pm_pct, rps, rps_range, signed_pct, trial_range, us,
+    coverage, environment, group, method_facts, mib, ms, pm_pct, rps, rps_range, signed_pct, us,
+    NOT_RECORDED,
 };
 use super::{Exporter, ReportData};
 
@@ -145,21 +146,18 @@ impl Exporter for Markdown {
         writeln!(
             out,
             "Throughput is the median over trials with the distribution-free interval of the median; \
-             latency and CPU figures are medians over trials. {} trials in all ({} per contestant \
-             and workload).\n",
-            m.trials_total,
-            trial_range(m.trials_min, m.trials_max)
+             latency and CPU figures are medians over trials.\n"
         )?;
-        let facts = [
-            ("server CPUs", &m.server_cpus),
-            ("load engine CPUs", &m.engine_cpus),
-            ("warm-up", &m.warmup),
-            ("trial duration", &m.trial_duration),
-        ];
-        for (label, value) in facts {
-            if let Some(v) = value {
-                writeln!(out, "- {label}: {}", esc(v))?;
+        for (label, value) in method_facts(m) {
+            writeln!(out, "- {}: {}", esc(&label), esc(&value))?;
+        }
+        match &m.environment {
+            Some(e) => {
+                for (label, value) in environment(e) {
+                    writeln!(out, "- {}: {}", esc(&label), esc(&value))?;
+                }
             }
+            None => writeln!(out, "- environment: {NOT_RECORDED}")?,
         }
         writeln!(
             out,

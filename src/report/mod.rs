@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::store::RunStatus;
+pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
 mod build;
 mod format;
@@ -26,14 +27,14 @@ pub use md::Markdown;
 pub use term::Term;
 
 /// Version of the results JSON schema (`docs/results-schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Confidence of every interval in a report.
 pub const CONFIDENCE: f64 = 0.95;
 
 /// Relative half-width of the throughput interval above which a result is flagged as noisy,
-/// when the run's settings do not name their own target (`target_rel_half_width`).
-pub const DEFAULT_TARGET_REL_HALF_WIDTH: f64 = 0.03;
+/// when the run recorded no target of its own.
+pub const DEFAULT_TARGET_CI_REL: f64 = 0.03;
 
 /// Latency percentiles drawn on the percentile curves (HDR style: dense toward the tail).
 pub const CURVE_PERCENTILES: [f64; 14] = [
@@ -295,42 +296,43 @@ pub struct ReportWarning {
     pub message: String,
 }
 
-/// How the run was made.
+/// How the run was made. Every setting is `None` ("not recorded") when the run stored none
+/// this faceoff can read.
 #[derive(Debug, Clone, Serialize)]
 pub struct Method {
-    /// CPUs the contestants ran on, as the settings give them.
-    pub server_cpus: Option<String>,
+    /// CPUs the contestants ran on.
+    pub server_cpus: Option<Vec<usize>>,
     /// CPUs the load engine ran on.
-    pub engine_cpus: Option<String>,
-    /// Warm-up before the trials.
-    pub warmup: Option<String>,
-    /// Length of one trial.
-    pub trial_duration: Option<String>,
+    pub load_cpus: Option<Vec<usize>>,
+    /// `WORKERS` given to each contestant.
+    pub workers: Option<u32>,
+    /// Seed of the shuffled order of contestants within each round.
+    pub order_seed: Option<u64>,
+    /// This machine's own trial-to-trial noise, measured at the start of the run.
+    pub noise: Option<NoiseCalibration>,
     /// Confidence of the intervals.
     pub confidence: f64,
-    /// Relative half-width above which throughput is flagged as noisy.
-    pub target_rel_half_width: f64,
+    /// Per workload of the run: its settings and the interval widths this machine gave.
+    pub workloads: Vec<WorkloadMethod>,
     /// Trials stored for the run.
     pub trials_total: u64,
     /// Fewest trials of any contestant on any workload.
     pub trials_min: u32,
     /// Most trials of any contestant on any workload.
     pub trials_max: u32,
-    /// Machine and software environment, flattened to dotted keys.
-    pub environment: Vec<KeyValue>,
-    /// Run settings, flattened to dotted keys.
-    pub settings: Vec<KeyValue>,
+    /// Machine and software environment.
+    pub environment: Option<Environment>,
     /// The suite file as it was run.
     pub suite_toml: String,
     /// A command line that runs the same suite again.
     pub reproduce: String,
 }
 
-/// One flattened setting or environment entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyValue {
-    /// Dotted key (`cpu.model`, `server_cpus`).
-    pub key: String,
-    /// The value as text.
-    pub value: String,
+/// One workload in the method section.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadMethod {
+    /// Workload name.
+    pub name: String,
+    /// Its settings; `None` when not recorded.
+    pub settings: Option<WorkloadSettings>,
 }

@@ -2,13 +2,19 @@
 //! contestants (Node.js, Python, Rust) plus one that failed verify, 2 workloads and 3 trials
 //! each, with real V2-serialized HDR histograms. Figures are chosen so that one workload has a
 //! clear leader, the other a lead within noise, one result is noisy and one trial saturated the
-//! load engine.
+//! load engine. The settings come from a suite file through the same code as `faceoff run`
+//! (`suite::parse_plan`, `RunSettings::new`).
+//!
+//! The hostile variant adds every way a result can go wrong: a contestant named `<script>`,
+//! one that stops answering (zero responses, requests left unanswered), one with no figure at
+//! all (it crashed in every trial), an engine-limited result and a contaminated trial.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use faceoff::store::{
-    ContestantRecord, Event, NewRun, RunDetail, Store, TrialMetrics, TrialRecord,
+    ContestantRecord, Environment, Event, NewRun, NoiseCalibration, RunDetail, RunSettings, Store,
+    TrialMetrics, TrialQuality, TrialRecord,
 };
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
@@ -174,31 +180,54 @@ pub fn build(hostile: bool) -> Fixture {
             plain.to_string()
         }
     };
+    let suite_toml = format!(
+        "name = \"quick\"\n# {}\n[defaults]\nwarmup = \"5s\"\ntrial = \"10s\"\nmin_rounds = 3\nmax_rounds = 10\ntarget_ci = 0.03\nconnections = 64\n\n[[workload]]\nname = \"json\"\n[[workload.request]]\npath = \"/json\"\n\n[[workload]]\nname = \"db\"\n[[workload.request]]\npath = \"/db\"\n",
+        evil("a comment")
+    );
+    let plan = faceoff::suite::parse_plan(&suite_toml, Path::new("suites/quick.toml")).unwrap();
+    let mut settings = RunSettings::new(
+        &plan,
+        vec!["contestants/express".into(), "contestants/fastapi".into()],
+        vec![1],
+        vec![0],
+        1,
+        true,
+    );
+    settings.order_seed = Some(8_133_214);
     let run_id = store
         .begin_run(&NewRun {
             suite_name: "quick".into(),
             suite_path: "suites/quick.toml".into(),
             suite_sha256: "9f2c6e0b4d".into(),
-            suite_toml: format!(
-                "name = \"quick\"\n# {}\n[[workload]]\nname = \"json\"\npath = \"/json\"\n\n[[workload]]\nname = \"db\"\npath = \"/db\"\n",
-                evil("a comment")
-            ),
-            environment: json!({
-                "cpu": {"model": evil("AMD EPYC 7B13"), "cores": 2},
-                "kernel": "6.1.0-28-cloud-amd64",
-                "os": "Debian GNU/Linux 12",
-            }),
-            settings: json!({
-                "server_cpus": [1],
-                "engine_cpus": [0],
-                "warmup_s": 5,
-                "trial_duration_s": 10,
-                "connections": 64,
-                "min_trials": 3,
-                "max_trials": 10,
-            }),
+            suite_toml,
+            environment: Environment {
+                cpu_model: evil("AMD EPYC 7B13"),
+                cpus_online: 2,
+                cpus_allowed: vec![0, 1],
+                server_cpus: vec![1],
+                load_cpus: vec![0],
+                memory_bytes: 8 << 30,
+                kernel: "6.1.0-28-cloud-amd64".into(),
+                runtimes: [
+                    ("node".to_string(), "v24.11.1".to_string()),
+                    ("python".to_string(), "Python 3.11.2".to_string()),
+                ]
+                .into(),
+                faceoff_version: "0.1.0".into(),
+            },
+            settings: settings.clone(),
         })
         .unwrap();
+    // The runner adds the noise calibration once it has measured it.
+    settings.noise = Some(NoiseCalibration {
+        contestant: "axum".into(),
+        workload: "json".into(),
+        trials: 5,
+        trial_s: 5.0,
+        median_rps: 101_500.0,
+        rel_spread: 0.11,
+    });
+    store.put_settings(run_id, &settings).unwrap();
 
     let specs = specs();
     for s in &specs {
@@ -289,7 +318,21 @@ pub fn build(hostile: bool) -> Fixture {
                     },
                     timeline_rps: vec![rps as u64; 10],
                     crashed: false,
-                    quality: Default::default(),
+                    quality: TrialQuality {
+                        quiet_wait_s: Some(0.2 + 0.1 * i as f64),
+                        quiet_at_start: Some(true),
+                        foreign_cpu_s: Some(0.01),
+                        contaminated: false,
+                        retry: 0,
+                        connections: Some(64),
+                        warm_connections: Some(64),
+                        setup_failures: Some(0),
+                        setup_s: Some(0.04),
+                        unanswered: 60,
+                        unanswered_max_age_us: Some((s.base_us * factor * 3.0) as u64),
+                        busy_connections: Some(60.5),
+                        engine_limited: None,
+                    },
                 };
                 let contestant = if hostile && s.name == "express" {
                     evil(s.name)

@@ -98,7 +98,7 @@ fn figures_follow_from_the_trials() {
         "{kinds:?}"
     );
     assert!(kinds.contains(&("warning", Some("fastapi"))), "{kinds:?}");
-    assert_eq!(data.method.server_cpus.as_deref(), Some("1"));
+    assert_eq!(data.method.server_cpus.as_deref(), Some(&[1][..]));
     assert_eq!(data.method.trials_total, 18);
     assert_eq!(data.contestants[3].verify_failed, 1);
 }
@@ -167,7 +167,7 @@ fn schema_rejects_drift() {
         .remove("within_noise");
     assert!(!validator.is_valid(&missing));
     let mut wrong_version = good;
-    wrong_version["schema"] = 2.into();
+    wrong_version["schema"] = (faceoff::report::SCHEMA_VERSION + 1).into();
     assert!(!validator.is_valid(&wrong_version));
 }
 
@@ -240,4 +240,74 @@ fn command_errors_are_one_clear_line() {
         !fixture.dir.path().join("none.db").exists(),
         "no empty database left behind"
     );
+}
+
+/// Issue 8: the method section of a report of a real `faceoff run` has every setting `run`
+/// knows filled in (the fixture above is built through the same code, but this is the proof).
+#[test]
+fn settings_of_a_real_run_fill_the_method_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let contestant = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    let output = crate::common::faceoff()
+        .arg("run")
+        .env("FACEOFF_RESULTS_DIR", dir.path())
+        .env("FACEOFF_DB", dir.path().join("faceoff.db"))
+        .args(["--suite"])
+        .arg(crate::common::fixture("healthz-suite.toml"))
+        .args(["--trial", "300ms", "--warmup", "100ms", "--max-rounds", "2"])
+        .arg("--contestant")
+        .arg(contestant.dir())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = faceoff::store::Store::open(&dir.path().join("faceoff.db")).unwrap();
+    let detail = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let data = ReportData::from_run(&detail);
+    let json: serde_json::Value = serde_json::from_slice(&Json.render(&data).unwrap()).unwrap();
+    let method = &json["method"];
+    // The shuffle seed and the noise calibration are the runner's to fill (issue 8, Build 3
+    // and 6); every other setting must be there.
+    let mut nulls = Vec::new();
+    find_nulls("method", method, &mut nulls);
+    // and a closed-loop workload has no rate.
+    nulls
+        .retain(|p| p != "method.order_seed" && p != "method.noise" && !p.ends_with(".rate_per_s"));
+    assert!(
+        nulls.is_empty(),
+        "unrecorded settings: {nulls:?}\n{method:#}"
+    );
+    let w = &data.method.workloads[0];
+    let settings = w.settings.as_ref().expect("workload settings");
+    assert_eq!((w.name.as_str(), settings.trial_s), ("healthz", 0.3));
+    assert_eq!((settings.warmup_s, settings.max_rounds), (0.1, 2));
+    assert_eq!(settings.connections, 4);
+    let env = data.method.environment.as_ref().unwrap();
+    assert!(!env.cpu_model.is_empty() && env.memory_bytes > 0, "{env:?}");
+    let md = render(&Markdown, &data);
+    let unrecorded: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("not recorded") && !l.contains("order within a round"))
+        .collect();
+    assert!(unrecorded.is_empty(), "{unrecorded:?}");
+}
+
+fn find_nulls(path: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Null => out.push(path.to_string()),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                find_nulls(&format!("{path}.{k}"), v, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find_nulls(&format!("{path}.{i}"), v, out);
+            }
+        }
+        _ => {}
+    }
 }
