@@ -1,6 +1,12 @@
 //! Number formatting shared by the renderers, so every format writes a figure the same way.
 
-use super::{Environment, Estimate, Method, NoiseCalibration, WorkloadSettings, CONFIDENCE};
+use super::{
+    ContestantResult, Environment, Estimate, Headline, Method, NoiseCalibration, Standing, Verdict,
+    WorkloadSettings, CONFIDENCE,
+};
+
+/// Shown in place of a figure that does not exist (never a zero).
+pub const MISSING: &str = "—";
 
 /// Shown for a setting the run did not record.
 pub const NOT_RECORDED: &str = "not recorded";
@@ -215,11 +221,49 @@ pub fn method_facts(m: &Method) -> Vec<(String, String)> {
         ),
     ];
     for w in &m.workloads {
-        facts.push((
-            format!("workload {}", w.name),
-            or_not(w.settings.as_ref().map(workload_settings)),
-        ));
+        let mut text = or_not(w.settings.as_ref().map(workload_settings));
+        if let Some(widest) = w.widest_rel_half_width {
+            text.push_str(&format!("; widest interval here {}", pm_pct(widest)));
+            if w.target_reached == Some(false) {
+                text.push_str(" (target not reached, see the warnings)");
+            }
+        }
+        facts.push((format!("workload {}", w.name), text));
     }
+    facts.push(("intervals within ±10%".to_string(), rows_within_10pct(m)));
+    facts.push((
+        "wait for quiet server CPUs".to_string(),
+        match &m.quiet_wait {
+            None => NOT_RECORDED.to_string(),
+            Some(q) => {
+                let mut text = format!(
+                    "median {}, longest {} over {} trials",
+                    secs(q.median_s),
+                    secs(q.max_s),
+                    q.trials
+                );
+                if q.not_quiet > 0 {
+                    text.push_str(&format!(
+                        "; {} started with the CPUs still busy",
+                        q.not_quiet
+                    ));
+                }
+                text
+            }
+        },
+    ));
+    facts.push((
+        "contaminated trials (left out)".to_string(),
+        if m.contaminated.is_empty() {
+            "none".to_string()
+        } else {
+            m.contaminated
+                .iter()
+                .map(|c| format!("{} on {}: {}", c.contestant, c.workload, c.count))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    ));
     facts.push((
         "trials".to_string(),
         format!(
@@ -229,6 +273,91 @@ pub fn method_facts(m: &Method) -> Vec<(String, String)> {
         ),
     ));
     facts
+}
+
+/// A figure or [`MISSING`].
+pub fn or_missing<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map(f).unwrap_or_else(|| MISSING.to_string())
+}
+
+/// A result's throughput: `152,340 ±1.2%`, `≥ 91,000` for a lower bound, `no data`.
+pub fn result_rps(r: &ContestantResult) -> String {
+    match (&r.rps, r.standing) {
+        (None, _) => "no data".to_string(),
+        (Some(e), Standing::LowerBound) => format!("≥ {}", rps(e.median)),
+        (Some(e), _) => rps_pm(e),
+    }
+}
+
+/// Trials that count, and the ones left out: `3`, `2 (1 contaminated)`.
+pub fn trials(r: &ContestantResult) -> String {
+    let mut left_out = Vec::new();
+    if r.contaminated > 0 {
+        left_out.push(format!("{} contaminated", r.contaminated));
+    }
+    if r.crashed_trials > 0 {
+        left_out.push(format!("{} crashed", r.crashed_trials));
+    }
+    if r.silent_trials > 0 {
+        left_out.push(format!("{} unanswered", r.silent_trials));
+    }
+    if left_out.is_empty() {
+        r.trials.to_string()
+    } else {
+        format!("{} ({})", r.trials, left_out.join(", "))
+    }
+}
+
+/// Requests left unanswered when windows closed: `0`, `64 (≥ 10,000 ms)`.
+pub fn unanswered(r: &ContestantResult) -> String {
+    match r.unanswered_max_age_us {
+        Some(age) if r.unanswered > 0 => {
+            format!("{} (≥ {} ms)", group(r.unanswered), group(age / 1000))
+        }
+        _ => group(r.unanswered),
+    }
+}
+
+/// Where a result stands against the leader, in words, with the reason when it is not ranked.
+pub fn standing(r: &ContestantResult) -> String {
+    let vs = || or_missing(r.ratio_to_first, |x| signed_pct(x - 1.0));
+    match r.standing {
+        Standing::Leader => "leader".to_string(),
+        Standing::Behind => format!("behind ({})", vs()),
+        Standing::WithinNoise => format!("within noise ({})", vs()),
+        Standing::Indicative => format!("indicative ({})", vs()),
+        Standing::LowerBound => format!(
+            "lower bound, not ranked: {}",
+            r.engine_limited
+                .as_deref()
+                .unwrap_or("the load engine was the limit")
+        ),
+        Standing::NoData => format!("no data: {}", r.no_data.as_deref().unwrap_or("no figures")),
+    }
+}
+
+/// The one-word verdict of a headline.
+pub fn verdict(h: &Headline) -> &'static str {
+    match h.verdict {
+        Verdict::Ahead => "ahead (95%)",
+        Verdict::WithinNoise => "within noise",
+        Verdict::Indicative => "indicative",
+        Verdict::OnlyOne => "only one ranked",
+        Verdict::NothingRanked => "nothing ranked",
+    }
+}
+
+/// The share of ranked rows whose interval is within ±10%: `7 of 9 (78%)`.
+pub fn rows_within_10pct(m: &Method) -> String {
+    if m.rows_with_interval == 0 {
+        return MISSING.to_string();
+    }
+    format!(
+        "{} of {} ({:.0}%)",
+        m.rows_within_10pct,
+        m.rows_with_interval,
+        100.0 * f64::from(m.rows_within_10pct) / f64::from(m.rows_with_interval)
+    )
 }
 
 #[cfg(test)]

@@ -321,8 +321,15 @@ pub fn build(hostile: bool) -> Fixture {
                     quality: TrialQuality {
                         quiet_wait_s: Some(0.2 + 0.1 * i as f64),
                         quiet_at_start: Some(true),
-                        foreign_cpu_s: Some(0.01),
-                        contaminated: false,
+                        foreign_cpu_s: Some(
+                            if workload == "db" && s.name == "express" && round == 3 {
+                                0.42
+                            } else {
+                                0.01
+                            },
+                        ),
+                        // Other work ran on the server CPUs during this one: left out.
+                        contaminated: workload == "db" && s.name == "express" && round == 3,
                         retry: 0,
                         connections: Some(64),
                         warm_connections: Some(64),
@@ -331,7 +338,8 @@ pub fn build(hostile: bool) -> Fixture {
                         unanswered: 60,
                         unanswered_max_age_us: Some((s.base_us * factor * 3.0) as u64),
                         busy_connections: Some(60.5),
-                        engine_limited: None,
+                        engine_limited: (workload == "json" && s.name == "axum" && round == 2)
+                            .then(|| "a load thread was on its CPU 93% of the time".to_string()),
                     },
                 };
                 let contestant = if hostile && s.name == "express" {
@@ -356,6 +364,9 @@ pub fn build(hostile: bool) -> Fixture {
             }
         }
     }
+    if hostile {
+        add_broken_contestants(&store, run_id);
+    }
     store
         .put_event(
             run_id,
@@ -374,4 +385,87 @@ pub fn build(hostile: bool) -> Fixture {
         .finish_run(run_id, faceoff::store::RunStatus::Complete)
         .unwrap();
     Fixture { dir, db, run_id }
+}
+
+/// Two contestants that give no honest figure: `silent` answers the first json trial, then
+/// stops answering (requests left waiting ≥ 10 s) and never answers on db; `ghost` crashes in
+/// every trial.
+fn add_broken_contestants(store: &Store, run_id: i64) {
+    for (name, stack) in [("silent", "Node.js"), ("ghost", "Go")] {
+        store
+            .put_contestant(
+                run_id,
+                &ContestantRecord {
+                    name: name.into(),
+                    display_name: name.into(),
+                    stack: stack.into(),
+                    language: stack.into(),
+                    framework: "own".into(),
+                    versions: json!({}),
+                    status: if name == "ghost" {
+                        "crashed"
+                    } else {
+                        "measured"
+                    }
+                    .into(),
+                    verify: json!([]),
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+    }
+    let empty = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let (answered, _) = histograms(2_000.0);
+    let trial = |workload: &str, contestant: &str, round: u32, answers: bool| {
+        let requests = if answers { 50_000 } else { 0 };
+        let h = if answers { &answered } else { &empty };
+        TrialRecord {
+            workload: workload.into(),
+            contestant: contestant.into(),
+            round,
+            started_at: "2026-11-02T10:05:00Z".into(),
+            metrics: TrialMetrics {
+                duration_s: 10.0,
+                requests,
+                rps: requests as f64 / 10.0,
+                errors: 0,
+                errors_by_kind: Default::default(),
+                status: Default::default(),
+                latency_us: if answers { percentiles(h) } else { [0; 5] },
+                latency_uncorrected_us: if answers { percentiles(h) } else { [0; 5] },
+                latency_mean_us: if answers { h.mean() } else { 0.0 },
+                late_sends: 0,
+                server_cpu_s: 0.0,
+                cpu_ms_per_1k: 0.0,
+                pss_mean_bytes: if answers { 30 << 20 } else { 0 },
+                pss_peak_bytes: if answers { 31 << 20 } else { 0 },
+                rss_peak_bytes: if answers { 40 << 20 } else { 0 },
+                engine_cpu_s: 0.5,
+                engine_busiest: 0.1,
+                timeline_rps: vec![0; 10],
+                crashed: contestant == "ghost",
+                quality: TrialQuality {
+                    connections: Some(64),
+                    unanswered: if contestant == "ghost" { 0 } else { 64 },
+                    unanswered_max_age_us: (contestant != "ghost").then_some(if answers {
+                        3_000
+                    } else {
+                        10_000_000
+                    }),
+                    ..Default::default()
+                },
+            },
+            histogram: serialize(h),
+            histogram_uncorrected: serialize(h),
+        }
+    };
+    for round in 1..=3 {
+        for t in [
+            trial("json", "silent", round, round == 1),
+            trial("db", "silent", round, false),
+            trial("json", "ghost", round, false),
+        ] {
+            store.put_trial(run_id, &t).unwrap();
+        }
+    }
 }
