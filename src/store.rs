@@ -346,6 +346,19 @@ pub struct TrialMetrics {
     pub quality: TrialQuality,
 }
 
+impl TrialMetrics {
+    /// Whether this trial's figures count toward medians and rankings: not contaminated by
+    /// other work on the server CPUs, not cut short by a crash, and answered at least once
+    /// (a trial without a response has no throughput or latency, not zero ones).
+    pub fn counts(&self) -> bool {
+        !self.quality.contaminated
+            && !self.crashed
+            && self.requests > 0
+            && self.rps.is_finite()
+            && self.rps > 0.0
+    }
+}
+
 /// How far one trial can be trusted: what else ran on the server CPUs, what the window left
 /// unanswered, and whether the load engine rather than the server set the figure.
 ///

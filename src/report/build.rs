@@ -261,12 +261,6 @@ fn engine_limit(t: &TrialRecord) -> Option<String> {
     })
 }
 
-/// A trial whose figures count: not contaminated, not cut short by a crash, answered.
-fn counts(t: &TrialRecord) -> bool {
-    let m = &t.metrics;
-    !m.quality.contaminated && !m.crashed && m.requests > 0 && m.rps.is_finite() && m.rps > 0.0
-}
-
 /// One contestant's figures on one workload; not yet ranked.
 fn summarize(
     who: Who,
@@ -274,7 +268,7 @@ fn summarize(
     all: &[&TrialRecord],
     warnings: &mut Vec<ReportWarning>,
 ) -> ContestantResult {
-    let trials: Vec<&TrialRecord> = all.iter().copied().filter(|t| counts(t)).collect();
+    let trials: Vec<&TrialRecord> = all.iter().copied().filter(|t| t.metrics.counts()).collect();
     let contaminated = all
         .iter()
         .filter(|t| t.metrics.quality.contaminated)
@@ -479,13 +473,14 @@ fn rank(mut results: Vec<ContestantResult>) -> Vec<ContestantResult> {
     results
 }
 
-/// Throughput estimates of the ranked results.
+/// Throughput intervals of the ranked results (a single trial has none).
 fn ranked_estimates(workloads: &[WorkloadReport]) -> impl Iterator<Item = &Estimate> {
     workloads
         .iter()
         .flat_map(|w| w.results.iter())
         .filter(|r| r.rank.is_some())
         .filter_map(|r| r.rps.as_ref())
+        .filter(|e| e.coverage > 0.0)
 }
 
 /// The wait for quiet server CPUs over the trials that recorded one.

@@ -94,7 +94,17 @@ pub fn ms(v: f64) -> String {
 
 /// Median throughput with its interval as a relative half-width: `152,340 ±1.2%`.
 pub fn rps_pm(e: &Estimate) -> String {
-    format!("{} {}", rps(e.median), pm_pct(e.rel_half_width))
+    format!("{} {}", rps(e.median), half_width(e))
+}
+
+/// An interval's half-width as `±1.2%`, or `no interval` from a single trial (which has none,
+/// rather than a width of zero).
+pub fn half_width(e: &Estimate) -> String {
+    if e.coverage <= 0.0 {
+        "no interval".to_string()
+    } else {
+        pm_pct(e.rel_half_width)
+    }
 }
 
 /// The bounds of an interval: `150,100–153,900`.

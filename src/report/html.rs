@@ -95,7 +95,7 @@ fn cells(r: &ContestantResult) -> Value {
             (Some(e), _) => format!("{} – {}", format::rps(e.lo), format::rps(e.hi)),
             (None, _) => format::MISSING.to_string(),
         },
-        pm => format::or_missing(r.rps.filter(|_| r.standing != Standing::LowerBound), |e: super::Estimate| format::pm_pct(e.rel_half_width)),
+        pm => format::or_missing(r.rps.filter(|_| r.standing != Standing::LowerBound), |e: super::Estimate| format::half_width(&e)),
         trials => format::trials(r),
         p50 => format::or_missing(r.p50_us, format::us),
         p99 => format::or_missing(r.p99_us, format::us),

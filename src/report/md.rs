@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::format::{
-    coverage, environment, group, method_facts, mib, ms, or_missing, pm_pct, rps, rps_range,
+    coverage, environment, group, half_width, method_facts, mib, ms, or_missing, rps, rps_range,
     signed_pct, standing, trials, unanswered, us, verdict, MISSING, NOT_RECORDED,
 };
 use super::{Exporter, ReportData, Standing};
@@ -102,7 +102,7 @@ impl Exporter for Markdown {
                     (Some(e), Standing::LowerBound) => {
                         (MISSING.to_string(), format!("≥ {}", rps(e.lo)))
                     }
-                    (Some(e), _) => (pm_pct(e.rel_half_width), rps_range(e)),
+                    (Some(e), _) => (half_width(e), rps_range(e)),
                     (None, _) => (MISSING.to_string(), MISSING.to_string()),
                 };
                 writeln!(
