@@ -107,6 +107,16 @@ impl ReportData {
                     message: e.message.clone(),
                 }),
         );
+        // A warning stored once per trial says the same thing each time: show it once.
+        let mut seen = std::collections::BTreeSet::new();
+        warnings.retain(|w| {
+            seen.insert((
+                w.kind.clone(),
+                w.contestant.clone(),
+                w.workload.clone(),
+                w.message.clone(),
+            ))
+        });
 
         let trial_counts = workloads
             .iter()

@@ -208,14 +208,7 @@ fn broken_results_show_as_missing_with_their_reason() {
     }
     // The command writes every file for such a run too.
     let fixture = build(true);
-    let out = fixture.dir.path().join("out");
-    let output = crate::common::faceoff()
-        .args(["report", "--db"])
-        .arg(&fixture.db)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let (out, output) = report_command(&fixture);
     assert!(
         output.status.success(),
         "{}",
@@ -294,9 +287,8 @@ fn schema_rejects_drift() {
     assert!(!validator.is_valid(&wrong_version));
 }
 
-#[test]
-fn command_writes_three_files_and_prints_their_paths() {
-    let fixture = build(false);
+/// `faceoff report` on a fixture, writing into its folder's `out`.
+fn report_command(fixture: &fixture::Fixture) -> (std::path::PathBuf, std::process::Output) {
     let out = fixture.dir.path().join("out");
     let output = crate::common::faceoff()
         .args(["report", "--db"])
@@ -305,6 +297,13 @@ fn command_writes_three_files_and_prints_their_paths() {
         .arg(&out)
         .output()
         .unwrap();
+    (out, output)
+}
+
+#[test]
+fn command_writes_three_files_and_prints_their_paths() {
+    let fixture = build(false);
+    let (out, output) = report_command(&fixture);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -410,6 +409,20 @@ fn settings_of_a_real_run_fill_the_method_section() {
     assert_eq!((w.name.as_str(), settings.trial_s), ("healthz", 0.3));
     assert_eq!((settings.warmup_s, settings.max_rounds), (0.1, 2));
     assert_eq!(settings.connections, 4);
+    // Each warning once: the variance warning at most once per workload, from the report.
+    let variance = data
+        .warnings
+        .iter()
+        .filter(|w| w.kind == "high_variance")
+        .count();
+    assert!(variance <= data.workloads.len(), "{:#?}", data.warnings);
+    assert!(
+        data.warnings
+            .iter()
+            .all(|w| w.contestant.is_none() || w.kind != "high_variance"),
+        "{:#?}",
+        data.warnings
+    );
     let env = data.method.environment.as_ref().unwrap();
     assert!(!env.cpu_model.is_empty() && env.memory_bytes > 0, "{env:?}");
     let md = render(&Markdown, &data);
