@@ -197,10 +197,146 @@ pub struct NewRun {
     pub suite_sha256: String,
     /// The suite file itself, so the run can be reproduced.
     pub suite_toml: String,
-    /// Machine and software environment (JSON object).
-    pub environment: serde_json::Value,
-    /// Run settings: CPUs, durations, rounds (JSON object).
-    pub settings: serde_json::Value,
+    /// Machine and software environment.
+    pub environment: Environment,
+    /// How the run was set up.
+    pub settings: RunSettings,
+}
+
+/// How a run was set up: written by `faceoff run` when the run starts, read back by
+/// `run --resume` and by the reports (issue 8: one typed record, no guessed keys).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunSettings {
+    /// The contestant folders, in the run's order.
+    pub contestant_dirs: Vec<PathBuf>,
+    /// CPUs the contestants were pinned to.
+    pub server_cpus: Vec<usize>,
+    /// CPUs the load engine was pinned to.
+    pub load_cpus: Vec<usize>,
+    /// `WORKERS` given to each contestant.
+    pub workers: u32,
+    /// Whether contestants had to pass the whole API contract (reference suites).
+    pub full_contract: bool,
+    /// Every workload of the run with the settings it ran with (suite file plus overrides).
+    pub workloads: Vec<WorkloadSettings>,
+    /// Seed of the shuffled order of contestants within each round; `None` when the order was
+    /// not shuffled (runs stored before it was).
+    #[serde(default)]
+    pub order_seed: Option<u64>,
+    /// This machine's own trial-to-trial noise, measured at the start of the run; `None` when
+    /// it was not measured.
+    #[serde(default)]
+    pub noise: Option<NoiseCalibration>,
+}
+
+impl RunSettings {
+    /// The settings of a run of `plan` (after command-line overrides) on these CPUs; the
+    /// shuffle seed and the noise calibration are filled in by the runner.
+    pub fn new(
+        plan: &crate::suite::Plan,
+        contestant_dirs: Vec<PathBuf>,
+        server_cpus: Vec<usize>,
+        load_cpus: Vec<usize>,
+        workers: u32,
+        full_contract: bool,
+    ) -> Self {
+        Self {
+            contestant_dirs,
+            server_cpus,
+            load_cpus,
+            workers,
+            full_contract,
+            workloads: plan.workloads.iter().map(WorkloadSettings::of).collect(),
+            order_seed: None,
+            noise: None,
+        }
+    }
+}
+
+/// One workload's settings as it ran.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WorkloadSettings {
+    /// Workload name.
+    pub name: String,
+    /// Warm-up per contestant before its trials count (seconds).
+    pub warmup_s: f64,
+    /// Length of one trial (seconds).
+    pub trial_s: f64,
+    /// Fewest rounds.
+    pub min_rounds: u32,
+    /// Most rounds.
+    pub max_rounds: u32,
+    /// Target relative half-width of the 95% interval of each median throughput.
+    pub target_ci_rel: f64,
+    /// A request unanswered after this long is a timeout error (seconds).
+    pub timeout_s: f64,
+    /// Connections kept open.
+    pub connections: u32,
+    /// Constant rate over all connections (requests per second); `None` for a closed loop.
+    pub rate_per_s: Option<f64>,
+}
+
+impl WorkloadSettings {
+    /// The settings a workload of a validated plan runs with.
+    pub fn of(w: &crate::suite::Workload) -> Self {
+        let (connections, rate_per_s) = match w.shape {
+            crate::suite::LoadShape::Closed { connections } => (connections, None),
+            crate::suite::LoadShape::Rate { per_s, connections } => (connections, Some(per_s)),
+        };
+        Self {
+            name: w.name.clone(),
+            warmup_s: w.warmup.as_secs_f64(),
+            trial_s: w.trial.as_secs_f64(),
+            min_rounds: w.min_rounds as u32,
+            max_rounds: w.max_rounds as u32,
+            target_ci_rel: w.target_ci_rel,
+            timeout_s: w.timeout.as_secs_f64(),
+            connections,
+            rate_per_s,
+        }
+    }
+}
+
+/// This machine's trial-to-trial noise: one contestant measured alone several times in a row at
+/// the start of a run, so a reader knows what "within noise" means here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NoiseCalibration {
+    /// The contestant measured.
+    pub contestant: String,
+    /// The workload it was measured on.
+    pub workload: String,
+    /// Trials run.
+    pub trials: u32,
+    /// Length of each (seconds).
+    pub trial_s: f64,
+    /// Median requests per second over those trials.
+    pub median_rps: f64,
+    /// Largest distance from the median to a trial, relative to the median (0.11 = ±11%).
+    pub rel_spread: f64,
+}
+
+/// Where and with what a run was measured; produced by `runner::environment`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Environment {
+    /// CPU model name from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical CPUs online.
+    pub cpus_online: usize,
+    /// CPUs faceoff may use (its affinity set).
+    pub cpus_allowed: Vec<usize>,
+    /// CPUs the contestants were pinned to.
+    pub server_cpus: Vec<usize>,
+    /// CPUs the load engine was pinned to.
+    pub load_cpus: Vec<usize>,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    /// Kernel release (uname -r).
+    pub kernel: String,
+    /// `node --version`, `python3 --version`, `rustc --version` (absent when missing).
+    pub runtimes: std::collections::BTreeMap<String, String>,
+    /// faceoff's own version.
+    pub faceoff_version: String,
 }
 
 /// A contestant's place in a run.
@@ -271,6 +407,19 @@ pub struct TrialMetrics {
     /// runs stored before it existed, which read back as [`TrialQuality::default`].
     #[serde(default)]
     pub quality: TrialQuality,
+}
+
+impl TrialMetrics {
+    /// Whether this trial's figures count toward medians and rankings: not contaminated by
+    /// other work on the server CPUs, not cut short by a crash, and answered at least once
+    /// (a trial without a response has no throughput or latency, not zero ones).
+    pub fn counts(&self) -> bool {
+        !self.quality.contaminated
+            && !self.crashed
+            && self.requests > 0
+            && self.rps.is_finite()
+            && self.rps > 0.0
+    }
 }
 
 /// How far one trial can be trusted: what else ran on the server CPUs, what the window left
@@ -360,10 +509,10 @@ pub struct RunDetail {
     pub run: RunRow,
     /// The suite file.
     pub suite_toml: String,
-    /// Environment.
-    pub environment: serde_json::Value,
-    /// Settings.
-    pub settings: serde_json::Value,
+    /// Environment; `None` when the run stored none this faceoff can read.
+    pub environment: Option<Environment>,
+    /// Settings; `None` when the run stored none this faceoff can read.
+    pub settings: Option<RunSettings>,
     /// Contestants.
     pub contestants: Vec<ContestantRecord>,
     /// Trials in the order they ran.
@@ -453,6 +602,16 @@ impl Store {
             ],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Replaces a run's settings (the runner adds the shuffle seed and the noise calibration
+    /// once it has them).
+    pub fn put_settings(&self, run_id: i64, settings: &RunSettings) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE runs SET settings = ?2 WHERE id = ?1",
+            params![run_id, serde_json::to_string(settings)?],
+        )?;
+        Ok(())
     }
 
     /// Marks a run ended.
@@ -648,13 +807,41 @@ impl Store {
         Ok(RunDetail {
             run,
             suite_toml,
-            environment: serde_json::from_str(&environment)?,
-            settings: serde_json::from_str(&settings)?,
+            environment: serde_json::from_str(&environment).ok(),
+            settings: read_settings(&settings),
             contestants,
             trials,
             events,
         })
     }
+}
+
+/// Reads stored settings. Runs stored before [`RunSettings`] listed workload names in
+/// `workloads` and their settings, as the suite serialized them, in `workloads_detail`; those
+/// are read into the same record. Anything else unreadable is `None` ("not recorded").
+fn read_settings(json: &str) -> Option<RunSettings> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    if let Some(detail) = value.get("workloads_detail").and_then(|d| d.as_array()) {
+        let workloads: Vec<serde_json::Value> = detail
+            .iter()
+            .map(|w| {
+                let shape = &w["shape"];
+                serde_json::json!({
+                    "name": w["name"],
+                    "warmup_s": w["warmup_s"],
+                    "trial_s": w["trial_s"],
+                    "min_rounds": w["min_rounds"],
+                    "max_rounds": w["max_rounds"],
+                    "target_ci_rel": w["target_ci_rel"],
+                    "timeout_s": w["timeout_s"],
+                    "connections": shape["connections"],
+                    "rate_per_s": shape.get("per_s"),
+                })
+            })
+            .collect();
+        value["workloads"] = workloads.into();
+    }
+    serde_json::from_value(value).ok()
 }
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
@@ -673,6 +860,22 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_of_older_runs_are_read_into_the_typed_record() {
+        let old = r#"{"contestant_dirs":["contestants/a"],"server_cpus":[1],"load_cpus":[0],
+            "workers":1,"full_contract":true,"workloads":["json"],
+            "workloads_detail":[{"name":"json","requests":[],"shape":{"kind":"closed","connections":64},
+            "warmup_s":2.0,"trial_s":1.25,"min_rounds":3,"max_rounds":3,"target_ci_rel":0.05,
+            "timeout_s":5.0,"requires":[]}]}"#;
+        let s = read_settings(old).unwrap();
+        assert_eq!(s.server_cpus, [1]);
+        assert_eq!(s.workloads[0].connections, 64);
+        assert_eq!(s.workloads[0].trial_s, 1.25);
+        assert_eq!(s.workloads[0].rate_per_s, None);
+        assert_eq!(s.order_seed, None);
+        assert_eq!(read_settings(r#"{"server_cpus":"1"}"#), None);
+    }
 
     fn metrics(rps: f64) -> TrialMetrics {
         TrialMetrics {
@@ -723,8 +926,8 @@ mod tests {
                     suite_path: "builtin:quick".into(),
                     suite_sha256: "ab".into(),
                     suite_toml: "name = 'quick'".into(),
-                    environment: serde_json::json!({"cpus": 2}),
-                    settings: serde_json::json!({}),
+                    environment: Environment::default(),
+                    settings: RunSettings::default(),
                 })
                 .unwrap();
             store
@@ -769,6 +972,7 @@ mod tests {
         assert_eq!(detail.trials[2].metrics, metrics(3000.0));
         assert_eq!(detail.trials[0].histogram, vec![1, 2, 3]);
         assert_eq!(detail.contestants[0].display_name, "<N>");
+        assert_eq!(detail.settings, Some(RunSettings::default()));
         store.finish_run(id, RunStatus::Interrupted).unwrap();
         assert_eq!(store.runs().unwrap()[0].status, RunStatus::Interrupted);
         assert_eq!(store.latest_run().unwrap(), Some(id));

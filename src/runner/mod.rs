@@ -249,31 +249,8 @@ pub fn run(
                 break;
             }
         }
-        for (&i, s) in &samples {
-            if let stats::Decision::MaxRounds { rel_half_width } = stats::should_stop(
-                s,
-                workload.target_ci_rel,
-                workload.min_rounds,
-                workload.max_rounds,
-            ) {
-                if entrants[i].in_race() {
-                    let message = format!(
-                        "after {} rounds the 95% interval of the median throughput is +/-{:.1}%, wider than the +/-{:.1}% target; raise max_rounds or the trial length, or quiet the machine",
-                        s.len(),
-                        rel_half_width * 100.0,
-                        workload.target_ci_rel * 100.0
-                    );
-                    event(
-                        store,
-                        run_id,
-                        Some(entrants[i].name()),
-                        Some(&workload.name),
-                        "high_variance",
-                        &message,
-                    )?;
-                }
-            }
-        }
+        // A workload that ends at max_rounds wider than its target is reported once, by
+        // the report (`warnings::Warning::HighVariance`), not here (issue 8).
     }
 
     for entrant in &mut entrants {
