@@ -403,11 +403,10 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                     framework: "own".into(),
                     versions: json!({}),
                     status: if name == "ghost" {
-                        "crashed"
+                        faceoff::store::ContestantStatus::Crashed
                     } else {
-                        "measured"
-                    }
-                    .into(),
+                        faceoff::store::ContestantStatus::Measured
+                    },
                     verify: json!([]),
                     note: String::new(),
                 },
