@@ -29,6 +29,10 @@ struct StoredSettings {
     workers: u32,
     full_contract: bool,
     workloads: Vec<String>,
+    /// Seed of the order of contestants within each round (runs stored before it existed
+    /// resume with 0).
+    #[serde(default)]
+    order_seed: u64,
 }
 
 /// Runs the suite on the chosen contestants.
@@ -53,15 +57,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         cache: contestant::cache_dir(),
         results_dir: settings::results_dir(),
         full_contract: stored.full_contract,
+        order_seed: stored.order_seed,
+        calibrate: !args.no_calibration,
     };
     let ui = TermUi::new();
     ui.notice(&format!(
-        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; results in {}",
+        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; order seed {} (--seed); results in {}",
         plan.name,
         plan.workloads.len(),
         contestants.len(),
         config.server_cpus,
         config.load_cpus,
+        config.order_seed,
         db.display()
     ));
     let end = match runner::run(&store, run_id, &plan, contestants, &config, interrupt, &ui) {
@@ -116,6 +123,7 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, StoredSett
         workers,
         full_contract,
         workloads: plan.workloads.iter().map(|w| w.name.clone()).collect(),
+        order_seed: args.seed.unwrap_or_else(runner::order::new_seed),
     };
     let environment = Environment::capture(&server_cpus, &load_cpus);
     let mut settings_json = serde_json::to_value(&stored)?;

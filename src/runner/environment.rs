@@ -1,12 +1,12 @@
-//! The environment every figure carries: machine, kernel, runtimes, faceoff itself, and which
-//! CPUs served and which loaded.
+//! The environment every figure carries: machine, kernel, runtimes, faceoff itself, which
+//! CPUs served and which loaded, and how noisy this machine was when the run started.
 
 use std::process::Command;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where and with what a run was measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     /// CPU model name from /proc/cpuinfo.
     pub cpu_model: String,
@@ -26,6 +26,71 @@ pub struct Environment {
     pub runtimes: std::collections::BTreeMap<String, String>,
     /// faceoff's own version.
     pub faceoff_version: String,
+    /// This machine's trial-to-trial spread, measured at the start of the run (absent when
+    /// skipped with `--no-calibration`, or in runs stored before it existed).
+    #[serde(default)]
+    pub noise: Option<Noise>,
+}
+
+/// This machine's own trial-to-trial noise: back-to-back short trials of one contestant on one
+/// workload, with nothing changed between them. Differences between contestants smaller than
+/// this spread are within what the machine does to a figure on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Noise {
+    /// Contestant measured.
+    pub contestant: String,
+    /// Workload measured.
+    pub workload: String,
+    /// Length of each trial in seconds.
+    pub trial_s: f64,
+    /// Throughput of each trial, in order (responses per second).
+    pub rps: Vec<f64>,
+    /// Median of `rps`.
+    pub median_rps: f64,
+    /// Half the range of `rps` relative to its median: the trials lay within +/- this share.
+    pub rel_spread: f64,
+}
+
+impl Noise {
+    /// The noise of some trials' throughputs; `None` with fewer than two, or a median of zero.
+    pub fn of(contestant: &str, workload: &str, trial_s: f64, rps: Vec<f64>) -> Option<Noise> {
+        if rps.len() < 2 {
+            return None;
+        }
+        let median_rps = crate::stats::median(&rps)?;
+        if median_rps <= 0.0 {
+            return None;
+        }
+        let (lo, hi) = rps
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+                (lo.min(r), hi.max(r))
+            });
+        Some(Noise {
+            contestant: contestant.to_string(),
+            workload: workload.to_string(),
+            trial_s,
+            rel_spread: (hi - lo) / 2.0 / median_rps,
+            rps,
+            median_rps,
+        })
+    }
+}
+
+impl std::fmt::Display for Noise {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "machine noise: {} trials of {:.1} s of {} on {}, median {:.0} req/s, spread +/-{:.1}% \
+             (differences smaller than this are within this machine's noise)",
+            self.rps.len(),
+            self.trial_s,
+            self.workload,
+            self.contestant,
+            self.median_rps,
+            self.rel_spread * 100.0
+        )
+    }
 }
 
 impl Environment {
@@ -72,6 +137,7 @@ impl Environment {
             kernel,
             runtimes,
             faceoff_version: env!("CARGO_PKG_VERSION").to_string(),
+            noise: None,
         }
     }
 }
@@ -115,10 +181,24 @@ mod tests {
     }
 
     #[test]
+    fn noise_is_half_the_range_over_the_median() {
+        let n = Noise::of("a", "json", 1.0, vec![90.0, 100.0, 110.0, 100.0, 95.0]).unwrap();
+        assert_eq!(n.median_rps, 100.0);
+        assert!((n.rel_spread - 0.10).abs() < 1e-9);
+        assert!(n.to_string().contains("+/-10.0%"), "{n}");
+        assert_eq!(Noise::of("a", "json", 1.0, vec![100.0]), None);
+        assert_eq!(Noise::of("a", "json", 1.0, vec![0.0, 0.0]), None);
+    }
+
+    #[test]
     fn captures_this_machine() {
         let env = Environment::capture(&[1], &[0]);
         assert!(!env.cpus_allowed.is_empty());
         assert!(env.memory_bytes > 0);
         assert_ne!(env.kernel, "unknown");
+        let back: Environment =
+            serde_json::from_value(serde_json::to_value(&env).unwrap()).unwrap();
+        assert_eq!(back.noise, None);
+        assert_eq!(back.server_cpus, vec![1]);
     }
 }

@@ -1,5 +1,6 @@
-//! One trial: load one contestant for the trial duration while sampling its process group,
-//! and turn what was recorded into a [`TrialRecord`] for the store.
+//! One trial: load one contestant for the trial duration while sampling its process group and
+//! the server CPUs, and turn what was recorded into a [`TrialRecord`] for the store, with the
+//! [`TrialQuality`] that says how far it can be trusted.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
@@ -9,11 +10,13 @@ use std::time::Duration;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
-use crate::contestant::sampler::{Sampler, Usage, DEFAULT_INTERVAL};
+use super::isolation::{self, Quiet, MAX_RETRIES};
+use crate::contestant::sampler::{CpuWatch, Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
 use crate::store::{TrialMetrics, TrialQuality, TrialRecord};
 use crate::suite::{LoadShape, Workload};
+use crate::warnings::{engine_warnings, Warning};
 
 /// Serializes a workload's request mix for a contestant at `addr`.
 pub fn requests_for(workload: &Workload, addr: SocketAddr) -> Vec<Request> {
@@ -71,20 +74,78 @@ pub struct TrialOutcome {
     pub summary: Summary,
 }
 
-/// Runs one trial of `plan` against the process group `pgid`, sampling it throughout.
+/// Runs one trial of `plan` against the process group `pgid`, sampling it and the busy time of
+/// `server_cpus` throughout (the sampler's thread runs on the plan's load CPUs).
+// TODO(engine): once the engine opens and warms its connections before the window, sample
+// over the window alone rather than over the whole load.
 pub fn run_trial(
     plan: &LoadPlan,
     pgid: i32,
+    server_cpus: &[usize],
     interrupt: Arc<AtomicBool>,
     on_progress: impl FnMut(load::Snapshot),
 ) -> Result<(Recording, Usage), load::Error> {
-    let sampler = Sampler::start(pgid, DEFAULT_INTERVAL);
+    let watch = CpuWatch {
+        server_cpus: server_cpus.to_vec(),
+        sampler_cpus: plan.cpus.clone(),
+    };
+    let sampler = Sampler::start_watching(pgid, DEFAULT_INTERVAL, watch);
     let recording = load::run(plan, interrupt, on_progress);
     let usage = sampler.stop();
     Ok((recording?, usage))
 }
 
+/// How one try of a round was isolated from the rest of the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Isolation {
+    /// The wait for quiet before the window (`None`: the counters could not be read).
+    pub quiet: Option<Quiet>,
+    /// Number of server CPUs.
+    pub server_cpus: usize,
+    /// Earlier tries of this round for this contestant.
+    pub retry: u32,
+}
+
+/// What a trial's figures say about its own quality: isolation, contamination, busy
+/// connections by Little's law, and whether the load engine set the figure.
+pub fn quality_of(summary: &Summary, usage: &Usage, isolation: Isolation) -> TrialQuality {
+    let foreign_cpu_s = usage
+        .server_busy_s
+        .map(|busy| isolation::foreign_cpu_s(busy, usage.cpu_s));
+    let contaminated = foreign_cpu_s
+        .is_some_and(|f| isolation::is_contaminated(f, usage.wall_s, isolation.server_cpus));
+    let engine_limited = engine_warnings(summary)
+        .into_iter()
+        .find(|w| {
+            matches!(
+                w,
+                Warning::EngineSaturated { .. } | Warning::EngineLagging { .. }
+            )
+        })
+        .map(|w| w.to_string());
+    TrialQuality {
+        quiet_wait_s: isolation.quiet.map(|q| q.waited_s),
+        quiet_at_start: isolation.quiet.map(|q| q.quiet),
+        foreign_cpu_s,
+        contaminated,
+        retry: isolation.retry,
+        superseded: contaminated && isolation.retry < MAX_RETRIES,
+        connections: Some(summary.connections as u32),
+        // TODO(engine): warm connections, set-up failures and time, and the requests left
+        // unanswered when the window closed come from the engine's branch.
+        warm_connections: None,
+        setup_failures: None,
+        setup_s: None,
+        unanswered: 0,
+        unanswered_max_age_us: None,
+        busy_connections: (summary.requests > 0)
+            .then(|| summary.rps * summary.latency_uncorrected_us.mean / 1e6),
+        engine_limited,
+    }
+}
+
 /// Turns a trial's recording and usage into what the store keeps.
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     workload: &str,
     contestant: &str,
@@ -93,8 +154,10 @@ pub fn record(
     recording: &Recording,
     usage: &Usage,
     crashed: bool,
+    isolation: Isolation,
 ) -> TrialOutcome {
     let summary = Summary::of(recording);
+    let quality = quality_of(&summary, usage, isolation);
     let pct = |p: &load::summary::Percentiles| [p.p50, p.p90, p.p99, p.p999, p.max];
     let metrics = TrialMetrics {
         duration_s: summary.duration_s,
@@ -132,7 +195,7 @@ pub fn record(
             .fold(0.0, f64::max),
         timeline_rps: summary.timeline.iter().map(|s| s.requests).collect(),
         crashed,
-        quality: TrialQuality::default(),
+        quality,
     };
     let record = TrialRecord {
         workload: workload.to_string(),
