@@ -297,6 +297,14 @@ pub struct TrialRecord {
     pub histogram_uncorrected: Vec<u8>,
 }
 
+impl TrialRecord {
+    /// Whether this trial counts in the figures: every trial but a contaminated one that a
+    /// later try of its round replaced ([`TrialQuality::superseded`]).
+    pub fn counted(&self) -> bool {
+        !self.metrics.quality.superseded
+    }
+}
+
 /// A run's row as listed by `faceoff history`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {

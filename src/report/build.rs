@@ -136,7 +136,8 @@ fn group_trials(detail: &RunDetail) -> Vec<(&str, ByContestant<'_>)> {
             .unwrap_or(usize::MAX)
     };
     let mut groups: Vec<(&str, ByContestant<'_>)> = Vec::new();
-    for t in &detail.trials {
+    // Replaced (contaminated) tries are stored to be shown, never counted (issue 8).
+    for t in detail.trials.iter().filter(|t| t.counted()) {
         let at = match groups.iter().position(|(w, _)| *w == t.workload) {
             Some(at) => at,
             None => {

@@ -527,7 +527,7 @@ fn done_trials(store: &Store, run_id: i64) -> anyhow::Result<Done> {
             .tries
             .entry((t.workload.clone(), t.contestant.clone(), t.round))
             .or_default() += 1;
-        if !t.metrics.crashed && !t.metrics.quality.superseded {
+        if !t.metrics.crashed && t.counted() {
             done.rps
                 .entry((t.workload, t.contestant))
                 .or_default()
