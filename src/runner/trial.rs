@@ -216,3 +216,144 @@ fn serialize(h: &Histogram<u64>) -> Vec<u8> {
         .expect("serializing into memory cannot fail");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::summary::Percentiles;
+
+    fn summary(rps: f64, mean_latency_us: f64, busiest: f64) -> Summary {
+        let p = Percentiles {
+            p50: mean_latency_us as u64,
+            p90: mean_latency_us as u64,
+            p99: mean_latency_us as u64,
+            p999: mean_latency_us as u64,
+            max: mean_latency_us as u64,
+            mean: mean_latency_us,
+        };
+        Summary {
+            schema: 1,
+            requests: (rps * 2.0) as u64,
+            sent: (rps * 2.0) as u64,
+            duration_s: 2.0,
+            rps,
+            latency_us: p,
+            latency_uncorrected_us: p,
+            late_sends: 0,
+            status: Default::default(),
+            errors: Default::default(),
+            bytes_read: 0,
+            bytes_written: 0,
+            connects: 64,
+            engine_cpu_s: 1.0,
+            engine_cpu_us_per_request: 1.0,
+            engine_thread_busy: vec![busiest],
+            connections: 64,
+            threads: 1,
+            mode: "closed_loop",
+            target_rate_per_s: None,
+            interrupted: false,
+            timeline: Vec::new(),
+        }
+    }
+
+    fn usage(cpu_s: f64, server_busy_s: Option<f64>) -> Usage {
+        Usage {
+            cpu_s,
+            wall_s: 2.0,
+            server_busy_s,
+            ..Usage::default()
+        }
+    }
+
+    fn isolation(retry: u32) -> Isolation {
+        Isolation {
+            quiet: Some(Quiet {
+                waited_s: 0.2,
+                quiet: true,
+            }),
+            server_cpus: 1,
+            retry,
+        }
+    }
+
+    #[test]
+    fn a_clean_trial() {
+        // 10,000 req/s at 6.4 ms: 64 requests in flight, all 64 connections busy.
+        let q = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &usage(1.5, Some(1.55)),
+            isolation(0),
+        );
+        assert_eq!(q.quiet_wait_s, Some(0.2));
+        assert_eq!(q.quiet_at_start, Some(true));
+        assert!((q.foreign_cpu_s.unwrap() - 0.05).abs() < 1e-9);
+        assert!(!q.contaminated && !q.superseded);
+        assert_eq!(q.connections, Some(64));
+        assert!((q.busy_connections.unwrap() - 64.0).abs() < 1e-9);
+        assert_eq!(q.engine_limited, None);
+    }
+
+    #[test]
+    fn a_disturbed_trial_is_replaced_until_the_last_try() {
+        // 0.5 CPU-s of something else in a 2 s window on one CPU: 25%.
+        let disturbed = usage(1.0, Some(1.5));
+        let first = quality_of(&summary(10_000.0, 6_400.0, 0.5), &disturbed, isolation(0));
+        assert!(first.contaminated && first.superseded);
+        let last = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &disturbed,
+            isolation(MAX_RETRIES),
+        );
+        assert!(last.contaminated && !last.superseded);
+        assert_eq!(last.retry, MAX_RETRIES);
+        // Not measured is not zero: no counters, no verdict.
+        let unknown = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &usage(1.0, None),
+            Isolation {
+                quiet: None,
+                ..isolation(0)
+            },
+        );
+        assert_eq!(
+            (
+                unknown.foreign_cpu_s,
+                unknown.quiet_wait_s,
+                unknown.quiet_at_start
+            ),
+            (None, None, None)
+        );
+        assert!(!unknown.contaminated);
+    }
+
+    #[test]
+    fn an_engine_limited_trial_says_why() {
+        let saturated = quality_of(
+            &summary(10_000.0, 6_400.0, 0.95),
+            &usage(1.0, Some(1.0)),
+            isolation(0),
+        );
+        assert!(
+            saturated
+                .engine_limited
+                .as_deref()
+                .is_some_and(|w| w.contains("saturated")),
+            "{saturated:?}"
+        );
+        // 10,000 req/s at 3.2 ms: only 32 of 64 connections waited on the server.
+        let lagging = quality_of(
+            &summary(10_000.0, 3_200.0, 0.5),
+            &usage(1.0, Some(1.0)),
+            isolation(0),
+        );
+        assert!((lagging.busy_connections.unwrap() - 32.0).abs() < 1e-9);
+        assert!(
+            lagging
+                .engine_limited
+                .as_deref()
+                .is_some_and(|w| w.contains("32.0 of 64")),
+            "{lagging:?}"
+        );
+    }
+}
