@@ -390,7 +390,13 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
-        let version: usize = conn
+        // The version is read and the migrations run under one write lock, so two processes
+        // opening a new database at once do not both migrate it (the second waits, then finds
+        // it current).
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)
+                .map_err(open_err)?;
+        let version: usize = tx
             .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
             .map_err(open_err)? as usize;
         if version > MIGRATIONS.len() {
@@ -401,12 +407,11 @@ impl Store {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.unchecked_transaction().map_err(open_err)?;
             tx.execute_batch(sql).map_err(open_err)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(open_err)?;
-            tx.commit().map_err(open_err)?;
         }
+        tx.commit().map_err(open_err)?;
         Ok(Self { conn })
     }
 

@@ -513,3 +513,70 @@ fn contaminated_trials_are_stored_and_retried() {
     );
     no_process_left(&dir);
 }
+
+#[test]
+fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    let other = crate::common::TempContestant::new("other", "exec node server.js", "");
+    let rounds = 4;
+    let mut child = run_in(&dir)
+        .arg("--suite")
+        .arg(short_suite(&dir, "300ms", rounds))
+        .arg("--contestant")
+        .arg(steady.dir())
+        .arg("--contestant")
+        .arg(other.dir())
+        .args(["--seed", "5", "--no-calibration"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("first.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let db = dir.join("faceoff.db");
+    let log = || std::fs::read_to_string(dir.join("first.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let stored = db
+            .exists()
+            .then(|| Store::open(&db).ok())
+            .flatten()
+            .and_then(|s| s.latest_run().ok().flatten().map(|id| (s, id)))
+            .map_or(0, |(s, id)| s.run(id).map_or(0, |r| r.trials.len()));
+        if stored >= 2 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended early: {}",
+            log()
+        );
+        assert!(Instant::now() < deadline, "no trial stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    no_process_left(&dir);
+
+    let out = run_in(&dir)
+        .args(["--resume", "--no-calibration"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("order seed 5"), "{stderr}");
+    let store = Store::open(&db).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    assert_eq!(run.run.status, RunStatus::Complete);
+    for name in ["steady", "other"] {
+        let mut counted: Vec<u32> = run
+            .trials
+            .iter()
+            .filter(|t| t.contestant == name && t.counted())
+            .map(|t| t.round)
+            .collect();
+        counted.sort();
+        assert_eq!(counted, (1..=rounds).collect::<Vec<_>>(), "{name}");
+    }
+    no_process_left(&dir);
+}
