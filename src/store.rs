@@ -8,7 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id              INTEGER PRIMARY KEY,
     started_at      TEXT NOT NULL,
@@ -55,7 +56,29 @@ CREATE TABLE run_events (
     kind            TEXT NOT NULL,
     message         TEXT NOT NULL
 );
-"#];
+"#,
+    // 2 (issue 8): a contaminated trial is stored and its round tried again, so one round of
+    // one contestant may hold several tries. SQLite cannot drop a UNIQUE constraint: rebuild.
+    r#"
+CREATE TABLE trials_v2 (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    workload        TEXT NOT NULL,
+    contestant      TEXT NOT NULL,
+    round           INTEGER NOT NULL,
+    retry           INTEGER NOT NULL DEFAULT 0,
+    started_at      TEXT NOT NULL,
+    metrics         TEXT NOT NULL,
+    histogram       BLOB NOT NULL,
+    histogram_uncorrected BLOB NOT NULL,
+    UNIQUE (run_id, workload, contestant, round, retry)
+);
+INSERT INTO trials_v2 (id, run_id, workload, contestant, round, retry, started_at, metrics, histogram, histogram_uncorrected)
+    SELECT id, run_id, workload, contestant, round, 0, started_at, metrics, histogram, histogram_uncorrected FROM trials;
+DROP TABLE trials;
+ALTER TABLE trials_v2 RENAME TO trials;
+"#,
+];
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -410,11 +433,13 @@ pub struct TrialMetrics {
 }
 
 impl TrialMetrics {
-    /// Whether this trial's figures count toward medians and rankings: not contaminated by
-    /// other work on the server CPUs, not cut short by a crash, and answered at least once
-    /// (a trial without a response has no throughput or latency, not zero ones).
+    /// Whether this trial's figures count toward medians and rankings: not a contaminated try
+    /// that a later try of its round replaced ([`TrialQuality::superseded`]; the last try
+    /// allowed counts, marked), not cut short by a crash, and answered at least once (a trial
+    /// without a response has no throughput or latency, not zero ones). The one rule for the
+    /// runner, the reports and `diff`.
     pub fn counts(&self) -> bool {
-        !self.quality.contaminated
+        !self.quality.superseded
             && !self.crashed
             && self.requests > 0
             && self.rps.is_finite()
@@ -440,6 +465,11 @@ pub struct TrialQuality {
     pub contaminated: bool,
     /// Earlier tries of this round for this contestant that were contaminated (0 for most).
     pub retry: u32,
+    /// A later try of the same round replaced this (contaminated) one: it is kept to be shown,
+    /// and left out of every figure. A contaminated trial that is not superseded was the last
+    /// try allowed, and is counted (marked).
+    #[serde(default)]
+    pub superseded: bool,
     /// Connections the window was meant to keep busy.
     pub connections: Option<u32>,
     /// Connections opened (each with one completed request) before the window opened.
@@ -566,7 +596,13 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
-        let version: usize = conn
+        // The version is read and the migrations run under one write lock, so two processes
+        // opening a new database at once do not both migrate it (the second waits, then finds
+        // it current).
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)
+                .map_err(open_err)?;
+        let version: usize = tx
             .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
             .map_err(open_err)? as usize;
         if version > MIGRATIONS.len() {
@@ -577,12 +613,11 @@ impl Store {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.unchecked_transaction().map_err(open_err)?;
             tx.execute_batch(sql).map_err(open_err)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(open_err)?;
-            tx.commit().map_err(open_err)?;
         }
+        tx.commit().map_err(open_err)?;
         Ok(Self { conn })
     }
 
@@ -657,11 +692,25 @@ impl Store {
         Ok(())
     }
 
-    /// Stores one trial in its own transaction (committed when this returns).
+    /// Replaces a run's environment (the noise calibration is added once the contestants run).
+    pub fn set_environment(
+        &self,
+        run_id: i64,
+        environment: &serde_json::Value,
+    ) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE runs SET environment = ?2 WHERE id = ?1",
+            params![run_id, serde_json::to_string(environment)?],
+        )?;
+        Ok(())
+    }
+
+    /// Stores one trial in its own transaction (committed when this returns). Tries of one
+    /// round are told apart by `metrics.quality.retry`.
     pub fn put_trial(&self, run_id: i64, t: &TrialRecord) -> Result<(), Error> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO trials (run_id, workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO trials (run_id, workload, contestant, round, retry, started_at, metrics, histogram, histogram_uncorrected)
+             VALUES (?1, ?2, ?3, ?4, ?9, ?5, ?6, ?7, ?8)",
             params![
                 run_id,
                 t.workload,
@@ -671,6 +720,7 @@ impl Store {
                 serde_json::to_string(&t.metrics)?,
                 t.histogram,
                 t.histogram_uncorrected,
+                t.metrics.quality.retry,
             ],
         )?;
         Ok(())
@@ -978,5 +1028,68 @@ mod tests {
         assert_eq!(store.latest_run().unwrap(), Some(id));
         assert!(matches!(store.run(id + 1), Err(Error::NoSuchRun(_))));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn migrates_a_version_1_store_and_keeps_every_try_of_a_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO runs (id, started_at, status, suite_name, suite_path, suite_sha256, suite_toml, environment, settings)
+                 VALUES (1, 'then', 'interrupted', 'quick', 'builtin:quick', 'ab', '', '{}', '{}')",
+                [],
+            )
+            .unwrap();
+            let old = serde_json::to_value(metrics(500.0)).unwrap();
+            let mut old = old.as_object().unwrap().clone();
+            old.remove("quality");
+            conn.execute(
+                "INSERT INTO trials (run_id, workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected)
+                 VALUES (1, 'json', 'n', 1, 'then', ?1, x'01', x'02')",
+                params![serde_json::Value::Object(old).to_string()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        let trial = |round, retry, rps| {
+            let mut m = metrics(rps);
+            m.quality.retry = retry;
+            m.quality.contaminated = retry == 0;
+            m.quality.superseded = retry == 0;
+            TrialRecord {
+                workload: "json".into(),
+                contestant: "n".into(),
+                round,
+                started_at: now_rfc3339(),
+                metrics: m,
+                histogram: vec![],
+                histogram_uncorrected: vec![],
+            }
+        };
+        store.put_trial(1, &trial(2, 0, 600.0)).unwrap();
+        store.put_trial(1, &trial(2, 1, 700.0)).unwrap();
+        let trials = store.run(1).unwrap().trials;
+        assert_eq!(trials.len(), 3);
+        assert_eq!(trials[0].metrics.rps, 500.0);
+        assert_eq!(trials[0].metrics.quality, TrialQuality::default());
+        assert_eq!(trials[0].histogram, vec![1]);
+        assert!(trials[1].metrics.quality.superseded);
+        assert_eq!(
+            (
+                trials[2].round,
+                trials[2].metrics.quality.retry,
+                trials[2].metrics.rps
+            ),
+            (2, 1, 700.0)
+        );
     }
 }

@@ -40,15 +40,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         cache: contestant::cache_dir(),
         results_dir: settings::results_dir(),
         full_contract: stored.full_contract,
+        // Runs stored before the order was shuffled resume with seed 0.
+        order_seed: stored.order_seed.unwrap_or(0),
+        calibrate: !args.no_calibration,
     };
     let ui = TermUi::new();
     ui.notice(&format!(
-        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; results in {}",
+        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; order seed {} (--seed); results in {}",
         plan.name,
         plan.workloads.len(),
         contestants.len(),
         config.server_cpus,
         config.load_cpus,
+        config.order_seed,
         db.display()
     ));
     let end = match runner::run(&store, run_id, &plan, contestants, &config, &cancel, &ui) {
@@ -105,7 +109,7 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
     }
     let workers = args.workers.unwrap_or(server_cpus.len() as u32).max(1);
     let environment = Environment::capture(&server_cpus, &load_cpus);
-    let stored = RunSettings::new(
+    let mut stored = RunSettings::new(
         &plan,
         contestant_dirs,
         server_cpus,
@@ -113,6 +117,7 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
         workers,
         full_contract,
     );
+    stored.order_seed = Some(args.seed.unwrap_or_else(runner::order::new_seed));
     let run_id = store.begin_run(&NewRun {
         suite_name: plan.name.clone(),
         suite_path: plan.source_path.display().to_string(),

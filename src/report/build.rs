@@ -191,6 +191,8 @@ fn group_trials(detail: &RunDetail) -> Vec<(&str, ByContestant<'_>)> {
             .unwrap_or(usize::MAX)
     };
     let mut groups: Vec<(&str, ByContestant<'_>)> = Vec::new();
+    // Every try is grouped, replaced (contaminated) ones included, so a cell can say how many
+    // there were; `TrialMetrics::counts` picks the ones its figures come from (issue 8).
     for t in &detail.trials {
         let at = match groups.iter().position(|(w, _)| *w == t.workload) {
             Some(at) => at,
@@ -288,7 +290,7 @@ fn summarize(
         .iter()
         .filter(|t| {
             let m = &t.metrics;
-            !m.quality.contaminated && !m.crashed && m.requests == 0
+            !m.quality.superseded && !m.crashed && m.requests == 0
         })
         .count() as u32;
     let unanswered: u64 = all.iter().map(|t| t.metrics.quality.unanswered).sum();

@@ -263,7 +263,8 @@ pub fn method_facts(m: &Method) -> Vec<(String, String)> {
         },
     ));
     facts.push((
-        "contaminated trials (left out)".to_string(),
+        "contaminated tries (each retried; a last try still contaminated counts, marked)"
+            .to_string(),
         if m.contaminated.is_empty() {
             "none".to_string()
         } else {

@@ -184,8 +184,9 @@ pub enum Standing {
     NoData,
 }
 
-/// One contestant's figures on one workload, over the trials that count: not contaminated,
-/// not cut short by a crash, with at least one response. A figure is `None` when no trial
+/// One contestant's figures on one workload, over the trials that count
+/// ([`crate::store::TrialMetrics::counts`]): not a contaminated try replaced by a retry, not cut
+/// short by a crash, with at least one response. A figure is `None` when no trial
 /// counts; it is never shown as zero.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContestantResult {
@@ -203,7 +204,8 @@ pub struct ContestantResult {
     pub trials: u32,
     /// Trials stored, counted or not.
     pub trials_stored: u32,
-    /// Trials left out because other work ran on the server CPUs during them.
+    /// Tries during which other work ran on the server CPUs: each was retried, and a last try
+    /// still contaminated counts (marked).
     pub contaminated: u32,
     /// Trials in which the contestant crashed.
     pub crashed_trials: u32,
@@ -381,8 +383,8 @@ pub struct Method {
     pub trials_max: u32,
     /// Machine and software environment.
     pub environment: Option<Environment>,
-    /// Trials left out of the figures because other work ran on the server CPUs, per
-    /// workload and contestant (only those with any).
+    /// Tries during which other work ran on the server CPUs, per workload and contestant
+    /// (only those with any).
     pub contaminated: Vec<CellCount>,
     /// How long trials waited for the server CPUs to be quiet; `None` when not recorded.
     pub quiet_wait: Option<QuietWait>,

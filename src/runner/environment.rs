@@ -97,5 +97,8 @@ mod tests {
         assert!(!env.cpus_allowed.is_empty());
         assert!(env.memory_bytes > 0);
         assert_ne!(env.kernel, "unknown");
+        let back: Environment =
+            serde_json::from_value(serde_json::to_value(&env).unwrap()).unwrap();
+        assert_eq!(back.server_cpus, vec![1]);
     }
 }

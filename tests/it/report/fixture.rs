@@ -330,6 +330,7 @@ pub fn build(hostile: bool) -> Fixture {
                         ),
                         // Other work ran on the server CPUs during this one: left out.
                         contaminated: workload == "db" && s.name == "express" && round == 3,
+                        superseded: workload == "db" && s.name == "express" && round == 3,
                         retry: 0,
                         connections: Some(64),
                         warm_connections: Some(64),
