@@ -28,6 +28,8 @@ pub struct Outcome {
     pub message: Option<String>,
     /// The check results (empty when it never started).
     pub checks: Vec<CheckResult>,
+    /// Checks not run because they exercise endpoints its manifest does not declare.
+    pub undeclared: Vec<&'static str>,
     /// `name=version` pairs from its versions command.
     pub versions: Vec<(String, String)>,
     /// Its server log.
@@ -64,7 +66,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Some(list) => list.0.clone(),
         None => default_server_cpus(&crate::sys::allowed_cpus()),
     };
-    let only: Vec<&str> = match &args.checks {
+    let only: Vec<&'static str> = match &args.checks {
         Some(names) => {
             let known = contract::check_names();
             for name in names {
@@ -75,7 +77,10 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            names.iter().map(String::as_str).collect()
+            known
+                .into_iter()
+                .filter(|k| names.iter().any(|n| n == k))
+                .collect()
         }
         None => contract::check_names(),
     };
@@ -117,7 +122,7 @@ fn verify_one(
     c: &Contestant,
     cache: &Path,
     server_cpus: &[usize],
-    only: &[&str],
+    only: &[&'static str],
 ) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome {
         name: c.name().to_string(),
@@ -125,9 +130,12 @@ fn verify_one(
         status: "error",
         message: None,
         checks: Vec::new(),
+        undeclared: Vec::new(),
         versions: Vec::new(),
         log: None,
     };
+    let (only, undeclared) = contract::declared_checks(only, |e| c.manifest.serves(e));
+    let only = &only[..];
     let missing = contestant::missing_requirements(c);
     if !missing.is_empty() {
         let message = format!("needs {} on PATH", missing.join(", "));
@@ -179,6 +187,7 @@ fn verify_one(
         "failed"
     };
     outcome.checks = checks;
+    outcome.undeclared = undeclared;
     Ok(outcome)
 }
 
@@ -196,7 +205,7 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
             let cell = match o.checks.iter().find(|r| r.name == *name) {
                 Some(r) if r.passed => "pass",
                 Some(_) => "FAIL",
-                None if o.status == "skipped" => "skip",
+                None if o.status == "skipped" || o.undeclared.contains(name) => "skip",
                 None => "-",
             };
             line.push_str(&format!("  {cell:w$}"));
@@ -206,12 +215,20 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
     let mut first = true;
     for o in outcomes {
         let failures: Vec<&CheckResult> = o.checks.iter().filter(|r| !r.passed).collect();
-        if failures.is_empty() && o.message.is_none() {
+        if failures.is_empty() && o.message.is_none() && o.undeclared.is_empty() {
             continue;
         }
         if first {
             writeln!(out)?;
             first = false;
+        }
+        if !o.undeclared.is_empty() {
+            writeln!(
+                out,
+                "{} (skipped): {}: its manifest does not declare those endpoints",
+                o.name,
+                o.undeclared.join(", ")
+            )?;
         }
         if let Some(message) = &o.message {
             let label = if o.status == "skipped" {

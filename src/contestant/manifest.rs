@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::Error;
+use crate::contract::Endpoint;
 
 /// The manifest's file name inside a contestant folder.
 pub const MANIFEST_FILE: &str = "contestant.toml";
@@ -37,6 +38,12 @@ pub struct Manifest {
     /// One line about the contestant.
     #[serde(default)]
     pub description: Option<String>,
+    /// The contract endpoints it serves; `None` (the key left out) means all of them.
+    #[serde(default)]
+    pub endpoints: Option<Vec<Endpoint>>,
+    /// How it is deployed and why.
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
     /// How to install dependencies, if any are needed.
     #[serde(default)]
     pub install: Option<InstallSection>,
@@ -48,6 +55,18 @@ pub struct Manifest {
     /// Extra environment for every command.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+/// `[deployment]`: how the contestant is served and why, shown beside it in reports.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Server and process model (e.g. "gunicorn, WORKERS processes x 256 gthread threads").
+    pub server: String,
+    /// Why this deployment.
+    pub why: String,
+    /// The production documentation it follows (a URL or a title).
+    pub doc: String,
 }
 
 /// `[install]`.
@@ -139,6 +158,16 @@ impl Manifest {
         if manifest.start.command.trim().is_empty() {
             return Err(bad(None, "[start] command is empty".into()));
         }
+        if let Some(endpoints) = &manifest.endpoints {
+            if endpoints.is_empty() {
+                return Err(bad(
+                    None,
+                    "endpoints is empty; list the contract endpoints the app serves, or leave \
+                     the key out if it serves them all"
+                        .into(),
+                ));
+            }
+        }
         for file in manifest.install.iter().flat_map(|i| &i.cache_key) {
             let p = Path::new(file);
             if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
@@ -149,6 +178,13 @@ impl Manifest {
             }
         }
         Ok(manifest)
+    }
+
+    /// Whether it serves `endpoint` (every endpoint when `endpoints` is left out).
+    pub fn serves(&self, endpoint: Endpoint) -> bool {
+        self.endpoints
+            .as_ref()
+            .is_none_or(|list| list.contains(&endpoint))
     }
 
     /// Paths of the cache-key files, resolved against the contestant folder `dir`.
@@ -208,6 +244,33 @@ NODE_ENV = "production"
         assert_eq!(m.start.health_timeout, Duration::from_secs(30));
         assert_eq!(m.install.unwrap().cache_key.len(), 2);
         assert_eq!(m.env["NODE_ENV"], "production");
+    }
+
+    #[test]
+    fn declared_endpoints_and_deployment() {
+        let text = GOOD.replace(
+            "requires = [\"node\", \"npm\"]",
+            "requires = []\nendpoints = [\"json\", \"ws-room\"]\n\n\
+             [deployment]\nserver = \"node:cluster\"\nwhy = \"docs\"\ndoc = \"https://x\"",
+        );
+        let m = Manifest::parse(&text, Path::new("c.toml")).unwrap();
+        assert!(m.serves(Endpoint::Json));
+        assert!(m.serves(Endpoint::WsRoom));
+        assert!(!m.serves(Endpoint::Db));
+        assert_eq!(m.deployment.unwrap().server, "node:cluster");
+        assert!(Manifest::parse(GOOD, Path::new("c.toml"))
+            .unwrap()
+            .serves(Endpoint::Db));
+    }
+
+    #[test]
+    fn unknown_or_empty_endpoints_are_errors() {
+        let text = GOOD.replace("requires = [", "endpoints = [\"jsonn\"]\nrequires = [");
+        let err = Manifest::parse(&text, Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("jsonn"), "{err}");
+        let text = GOOD.replace("requires = [", "endpoints = []\nrequires = [");
+        let err = Manifest::parse(&text, Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("endpoints is empty"), "{err}");
     }
 
     #[test]

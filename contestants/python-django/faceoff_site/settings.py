@@ -19,7 +19,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "channels",
     "bench",
 ]
 
@@ -50,7 +49,7 @@ TEMPLATES = [
     },
 ]
 
-ASGI_APPLICATION = "faceoff_site.asgi.application"
+WSGI_APPLICATION = "faceoff_site.wsgi.application"
 
 DATABASES = {
     "default": {
@@ -62,16 +61,13 @@ DATABASES = {
             # Take the write lock when a transaction begins, so concurrent /updates queue up
             # instead of failing with "database is locked" on lock upgrade.
             "transaction_mode": "IMMEDIATE",
+            # The contract's durability, the same in every contestant: WAL (set on the file by
+            # faceoff) with synchronous=NORMAL.
+            "init_command": "PRAGMA synchronous=NORMAL",
         },
-    }
-}
-
-# In-process channel layer: /ws/room reaches the connections of this worker process only.
-# A larger capacity than the default 100 so a burst of broadcasts is not dropped.
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels.layers.InMemoryChannelLayer",
-        "CONFIG": {"capacity": 1000},
+        # Persistent connections, as Django's deployment checklist advises: each gunicorn
+        # thread keeps its connection for its life instead of opening one per request.
+        "CONN_MAX_AGE": None,
     }
 }
 
