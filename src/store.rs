@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+pub use crate::contestant::manifest::Deployment;
+
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id              INTEGER PRIMARY KEY,
     started_at      TEXT NOT NULL,
@@ -55,7 +58,12 @@ CREATE TABLE run_events (
     kind            TEXT NOT NULL,
     message         TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE run_contestants ADD COLUMN runtime TEXT;
+ALTER TABLE run_contestants ADD COLUMN deployment TEXT;
+"#,
+];
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +169,10 @@ pub struct ContestantRecord {
     pub verify: serde_json::Value,
     /// Free text: why skipped, crash log tail, ...
     pub note: String,
+    /// The runtime it ran on, exactly (`node v24.11.1`), when its versions command said.
+    pub runtime: Option<String>,
+    /// Its manifest's deployment note.
+    pub deployment: Option<Deployment>,
 }
 
 /// The figures of one trial (stored as JSON; read back the same way).
@@ -371,12 +383,12 @@ impl Store {
     /// Records (or updates) a contestant of a run.
     pub fn put_contestant(&self, run_id: i64, c: &ContestantRecord) -> Result<(), Error> {
         self.conn.execute(
-            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note, runtime, deployment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (run_id, name) DO UPDATE SET display_name = excluded.display_name,
                stack = excluded.stack, language = excluded.language, framework = excluded.framework,
                versions = excluded.versions, status = excluded.status, verify = excluded.verify,
-               note = excluded.note",
+               note = excluded.note, runtime = excluded.runtime, deployment = excluded.deployment",
             params![
                 run_id,
                 c.name,
@@ -388,6 +400,8 @@ impl Store {
                 c.status,
                 serde_json::to_string(&c.verify)?,
                 c.note,
+                c.runtime,
+                c.deployment.as_ref().map(serde_json::to_string).transpose()?,
             ],
         )?;
         Ok(())
@@ -459,7 +473,8 @@ impl Store {
         let (run, suite_toml, environment, settings) = head;
 
         let mut stmt = self.conn.prepare(
-            "SELECT name, display_name, stack, language, framework, versions, status, verify, note
+            "SELECT name, display_name, stack, language, framework, versions, status, verify, note,
+               runtime, deployment
              FROM run_contestants WHERE run_id = ?1 ORDER BY rowid",
         )?;
         let raw = stmt
@@ -474,11 +489,25 @@ impl Store {
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
                     r.get::<_, String>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut contestants = Vec::with_capacity(raw.len());
-        for (name, display_name, stack, language, framework, versions, status, verify, note) in raw
+        for (
+            name,
+            display_name,
+            stack,
+            language,
+            framework,
+            versions,
+            status,
+            verify,
+            note,
+            runtime,
+            deployment,
+        ) in raw
         {
             contestants.push(ContestantRecord {
                 name,
@@ -490,6 +519,11 @@ impl Store {
                 status,
                 verify: serde_json::from_str(&verify)?,
                 note,
+                runtime,
+                deployment: deployment
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()?,
             });
         }
 
@@ -623,6 +657,12 @@ mod tests {
                         status: "measured".into(),
                         verify: serde_json::json!([]),
                         note: String::new(),
+                        runtime: Some("node v24.11.1".into()),
+                        deployment: Some(Deployment {
+                            server: "node:cluster".into(),
+                            why: "<why>".into(),
+                            doc: "https://nodejs.org".into(),
+                        }),
                     },
                 )
                 .unwrap();
@@ -652,6 +692,17 @@ mod tests {
         assert_eq!(detail.trials[2].metrics, metrics(3000.0));
         assert_eq!(detail.trials[0].histogram, vec![1, 2, 3]);
         assert_eq!(detail.contestants[0].display_name, "<N>");
+        assert_eq!(
+            detail.contestants[0].runtime.as_deref(),
+            Some("node v24.11.1")
+        );
+        assert_eq!(
+            detail.contestants[0]
+                .deployment
+                .as_ref()
+                .map(|d| &d.why[..]),
+            Some("<why>")
+        );
         store.finish_run(id, RunStatus::Interrupted).unwrap();
         assert_eq!(store.runs().unwrap()[0].status, RunStatus::Interrupted);
         assert_eq!(store.latest_run().unwrap(), Some(id));

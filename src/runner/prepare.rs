@@ -55,6 +55,8 @@ fn base_record(c: &Contestant) -> ContestantRecord {
         status: "pending".into(),
         verify: serde_json::json!([]),
         note: String::new(),
+        runtime: None,
+        deployment: m.deployment.clone(),
     }
 }
 
@@ -92,6 +94,7 @@ pub fn prepare(contestant: Contestant, opts: &PrepareOptions<'_>, say: &dyn Fn(&
         }
     };
     if let Ok(pairs) = contestant::runtime::versions(&contestant, &installed) {
+        record.runtime = contestant::runtime::runtime_version(&pairs);
         if !pairs.is_empty() {
             record.versions = serde_json::Value::Object(
                 pairs

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use faceoff::store::{
-    ContestantRecord, Event, NewRun, RunDetail, Store, TrialMetrics, TrialRecord,
+    ContestantRecord, Deployment, Event, NewRun, RunDetail, Store, TrialMetrics, TrialRecord,
 };
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
@@ -223,6 +223,16 @@ pub fn build(hostile: bool) -> Fixture {
                         {"check": "GET /db", "passed": true, "detail": ""},
                     ]),
                     note: String::new(),
+                    runtime: Some(format!("{} v1", s.stack)),
+                    deployment: Some(Deployment {
+                        server: format!("{} server", s.framework),
+                        why: if hostile {
+                            evil("why: ")
+                        } else {
+                            "its docs".into()
+                        },
+                        doc: "https://example.org/deploying".into(),
+                    }),
                 },
             )
             .unwrap();
@@ -244,6 +254,8 @@ pub fn build(hostile: bool) -> Fixture {
                      "detail": evil("message 11 was not HTML-escaped: ")},
                 ]),
                 note: evil("[2026-11-02 10:00:01] worker booted\n[2026-11-02 10:00:02] GET /fortunes 200\n"),
+                runtime: None,
+                deployment: None,
             },
         )
         .unwrap();
