@@ -187,6 +187,20 @@ impl Manifest {
             .is_none_or(|list| list.contains(&endpoint))
     }
 
+    /// The contract endpoints among `targets` (request targets such as `/queries?n=20`, or
+    /// endpoint names such as `ws`) that it does not declare, each once; targets outside the
+    /// contract never count.
+    pub fn undeclared<'a>(&self, targets: impl IntoIterator<Item = &'a str>) -> Vec<Endpoint> {
+        let mut missing: Vec<Endpoint> = targets
+            .into_iter()
+            .filter_map(Endpoint::of)
+            .filter(|&e| !self.serves(e))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
     /// Paths of the cache-key files, resolved against the contestant folder `dir`.
     pub fn cache_key_paths(&self, dir: &Path) -> Vec<PathBuf> {
         self.install
@@ -257,6 +271,10 @@ NODE_ENV = "production"
         assert!(m.serves(Endpoint::Json));
         assert!(m.serves(Endpoint::WsRoom));
         assert!(!m.serves(Endpoint::Db));
+        assert_eq!(
+            m.undeclared(["/db", "/json", "/queries?n=2", "/db?x", "/mine", "ws"]),
+            [Endpoint::Db, Endpoint::Queries, Endpoint::Ws]
+        );
         assert_eq!(m.deployment.unwrap().server, "node:cluster");
         assert!(Manifest::parse(GOOD, Path::new("c.toml"))
             .unwrap()

@@ -319,3 +319,127 @@ fn sampler_sees_cpu_and_memory_of_the_group() {
     assert!(usage.pss_mean_bytes <= usage.pss_peak_bytes, "{usage:?}");
     assert!(usage.processes_peak >= 2, "{usage:?}");
 }
+
+/// The faulty fixture copied to a temporary folder with `endpoints = [...]` added to its
+/// manifest.
+fn faulty_declaring(endpoints: &[&str]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("faulty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = crate::common::fixture("faulty");
+    for file in ["server.js", "db.py"] {
+        std::fs::copy(src.join(file), dir.join(file)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(src.join("contestant.toml")).unwrap();
+    let list: Vec<String> = endpoints.iter().map(|e| format!("\"{e}\"")).collect();
+    let manifest = manifest.replacen(
+        "requires = ",
+        &format!("endpoints = [{}]\nrequires = ", list.join(", ")),
+        1,
+    );
+    std::fs::write(dir.join("contestant.toml"), manifest).unwrap();
+    root
+}
+
+/// `faceoff verify` on `root/faulty` with `args`; exit code, stdout, stderr.
+fn verify_declared(root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = crate::common::faceoff()
+        .arg("verify")
+        .arg("--contestant")
+        .arg(root.join("faulty"))
+        .args(args)
+        .env("FACEOFF_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn undeclared_endpoints_are_skipped_and_declared_faults_still_fail() {
+    // json and users are declared but wrong in the fixture; fortunes and io (also wrong) and
+    // the WebSockets are left out.
+    let root = faulty_declaring(&[
+        "plaintext",
+        "json",
+        "db",
+        "queries",
+        "updates",
+        "compute",
+        "users",
+    ]);
+    let (code, stdout, stderr) = verify_declared(root.path(), &["--json"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let c = &json["contestants"][0];
+    assert_eq!(c["status"], "failed", "{c:#}");
+    let names = |passed: bool| -> Vec<String> {
+        c["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["passed"] == passed)
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(false), ["json", "users-invalid"], "{c:#}");
+    let undeclared: Vec<&str> = c["undeclared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        undeclared,
+        [
+            "fortunes",
+            "io",
+            "io-concurrent",
+            "io-invalid",
+            "ws-echo",
+            "ws-room"
+        ]
+    );
+    for general in [
+        "healthz",
+        "not-found",
+        "headers",
+        "date-changes",
+        "db",
+        "users-create",
+    ] {
+        assert!(names(true).iter().any(|n| n == general), "{general}: {c:#}");
+    }
+}
+
+#[test]
+fn a_contestant_serving_part_of_the_contract_passes_and_says_what_it_skipped() {
+    let root = faulty_declaring(&["plaintext", "db", "queries", "updates", "compute"]);
+    let (code, stdout, stderr) = verify_declared(root.path(), &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let row = |check: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(check))
+            .unwrap_or_else(|| panic!("no row {check}: {stdout}"))
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_string)
+    };
+    assert_eq!(row("json").as_deref(), Some("skip"), "{stdout}");
+    assert_eq!(row("ws-room").as_deref(), Some("skip"), "{stdout}");
+    assert_eq!(row("db").as_deref(), Some("pass"), "{stdout}");
+    assert!(
+        stdout.contains("faulty (skipped): json, fortunes, io, io-concurrent, io-invalid, users-create, users-invalid, users-size-limit, users-media-type, ws-echo, ws-room: its manifest does not declare those endpoints"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verify: 1 of 1 contestants meet the contract"),
+        "{stdout}"
+    );
+}
