@@ -78,6 +78,11 @@ pub struct InstallSection {
     /// Files (relative to the contestant folder) whose bytes, with the manifest's, key the cache.
     #[serde(default)]
     pub cache_key: Vec<String>,
+    /// Folders (relative to the contestant folder, e.g. `../_shared/node`) whose files are
+    /// copied into the install folder before the contestant's own (which win on a clash); every
+    /// file in them keys the cache.
+    #[serde(default)]
+    pub shared: Vec<String>,
 }
 
 /// `[start]`.
@@ -168,6 +173,14 @@ impl Manifest {
                 ));
             }
         }
+        for folder in manifest.install.iter().flat_map(|i| &i.shared) {
+            if Path::new(folder).is_absolute() {
+                return Err(bad(
+                    None,
+                    format!("shared folder '{folder}' must be relative to the contestant folder"),
+                ));
+            }
+        }
         for file in manifest.install.iter().flat_map(|i| &i.cache_key) {
             let p = Path::new(file);
             if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
@@ -199,6 +212,15 @@ impl Manifest {
         missing.sort_unstable();
         missing.dedup();
         missing
+    }
+
+    /// The shared folders, resolved against the contestant folder `dir`.
+    pub fn shared_paths(&self, dir: &Path) -> Vec<PathBuf> {
+        self.install
+            .iter()
+            .flat_map(|i| &i.shared)
+            .map(|f| dir.join(f))
+            .collect()
     }
 
     /// Paths of the cache-key files, resolved against the contestant folder `dir`.

@@ -443,3 +443,50 @@ fn a_contestant_serving_part_of_the_contract_passes_and_says_what_it_skipped() {
         "{stdout}"
     );
 }
+
+#[test]
+fn shared_folders_are_copied_in_and_key_the_cache() {
+    let t = TempContestant::new(
+        "sharer",
+        "exec node server.js",
+        "[install]\ncommand = 'test -d \"$FACEOFF_BUILDS_DIR\" && echo built > built.txt'\n\
+         shared = [\"../_shared/js\"]\ncache_key = []\n",
+    );
+    let shared = t.root.path().join("_shared/js");
+    std::fs::create_dir_all(shared.join("lib")).unwrap();
+    std::fs::write(shared.join("lib/db.js"), "// shared db").unwrap();
+    std::fs::write(shared.join("server.js"), "// shared server, overridden").unwrap();
+    let c = t.load();
+
+    let first = contestant::install(&c, &t.cache()).unwrap();
+    assert!(first.ran_install);
+    let read = |file: &str| std::fs::read_to_string(first.dir.join(file)).unwrap();
+    assert_eq!(read("lib/db.js"), "// shared db");
+    assert_eq!(
+        read("server.js"),
+        crate::common::TINY_SERVER_JS,
+        "the contestant's own file wins over a shared one"
+    );
+    assert_eq!(
+        read("built.txt").trim(),
+        "built",
+        "FACEOFF_BUILDS_DIR is given and exists"
+    );
+    assert!(
+        !std::fs::symlink_metadata(first.dir.join("lib"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "shared code is copied, not linked"
+    );
+
+    // Any change to a shared file means a new install folder.
+    std::fs::write(shared.join("lib/db.js"), "// shared db, fixed").unwrap();
+    let second = contestant::install(&c, &t.cache()).unwrap();
+    assert!(second.ran_install);
+    assert_ne!(second.key, first.key);
+    assert_eq!(
+        std::fs::read_to_string(second.dir.join("lib/db.js")).unwrap(),
+        "// shared db, fixed"
+    );
+}

@@ -1,6 +1,8 @@
-"""faceoff reference contestant: FastAPI on uvicorn (uvloop, httptools).
+"""faceoff reference contestants python-fastapi and python-fastapi-numpy: FastAPI on uvicorn
+(uvloop, httptools). Shared by both (contestants/_shared/fastapi, copied in at install time); each
+brings its own `stats.py` for /compute: pure Python, or NumPy.
 
-Blocking work (SQLite through the stdlib driver, the pure-Python /compute) lives in plain `def`
+Blocking work (SQLite through the stdlib driver, /compute) lives in plain `def`
 path operations, which FastAPI runs in its thread pool so the event loop stays free. Those take
 `response_model=None` ("Disable Response Model" in FastAPI's Response Model tutorial): the return
 annotation stays for readers, but FastAPI does not validate the answer against it, which for a
@@ -8,7 +10,6 @@ annotation stays for readers, but FastAPI does not validate the answer against i
 """
 
 import asyncio
-import math
 import os
 import random
 import re
@@ -23,13 +24,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
+from stats import summary
+
 DB_PATH = os.environ["DB_PATH"]
 BUSY_TIMEOUT_S = 5.0
 MAX_BODY_BYTES = 1024 * 1024
 INTEGER = re.compile(r"[+-]?[0-9]+")
 
 app = FastAPI(
-    title="faceoff python-fastapi",
+    title="faceoff python-fastapi",  # unused: the OpenAPI pages are off
     docs_url=None,
     redoc_url=None,
     openapi_url=None,
@@ -156,18 +159,7 @@ async def io(ms: str | None = None):
 @app.get("/compute", response_model=None)
 def compute(n: str | None = None) -> dict:
     count = clamp_count(n, 1_000_000)
-    xs = [((i * 7919) % 10007) / 10007 for i in range(count)]
-    total = math.fsum(xs)
-    mean = total / count
-    variance = math.fsum((x - mean) ** 2 for x in xs) / count
-    return {
-        "n": count,
-        "sum": total,
-        "mean": mean,
-        "std": math.sqrt(variance),
-        "min": min(xs),
-        "max": max(xs),
-    }
+    return {"n": count, **summary(count)}
 
 
 # --- users -------------------------------------------------------------------------------------
