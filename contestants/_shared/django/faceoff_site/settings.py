@@ -1,4 +1,5 @@
-"""Django settings for the faceoff reference contestant.
+"""Django settings shared by python-django (WSGI) and python-django-channels (ASGI, which adds
+Channels in its settings_channels.py).
 
 Started from `django-admin startproject` (Django 5.2): the default middleware stays as generated.
 The admin site is left out: this service has no admin.
@@ -65,8 +66,10 @@ DATABASES = {
             # faceoff) with synchronous=NORMAL.
             "init_command": "PRAGMA synchronous=NORMAL",
         },
-        # Persistent connections, as Django's deployment checklist advises: each gunicorn
-        # thread keeps its connection for its life instead of opening one per request.
+        # Persistent connections, as Django's deployment checklist advises and the contract
+        # fixes: each thread keeps its connection for its life instead of opening one per
+        # request (under gunicorn, one per gthread thread; under ASGI Django runs every sync view
+        # on one thread per process, so one per worker).
         "CONN_MAX_AGE": None,
     }
 }

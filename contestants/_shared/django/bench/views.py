@@ -1,4 +1,6 @@
-import asyncio
+"""The views both Django contestants share (contestants/_shared/django); /io lives in each
+contestant's own bench/io.py: a thread wait under WSGI, an async sleep under ASGI."""
+
 import json
 import math
 import random
@@ -98,16 +100,7 @@ def fortunes(request):
     return render(request, "bench/fortunes.html", {"fortunes": items})
 
 
-# --- io and compute ----------------------------------------------------------------------------
-
-
-@require_GET
-async def io(request):
-    delay = parse_int(request.GET.get("ms"))
-    if delay is None or not 0 <= delay <= 10000:
-        return error(400, "ms must be an integer in 0..=10000")
-    await asyncio.sleep(delay / 1000)
-    return JsonResponse({"slept_ms": delay})
+# --- compute ----------------------------------------------------------------------------
 
 
 @require_GET
