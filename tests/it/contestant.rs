@@ -490,3 +490,45 @@ fn shared_folders_are_copied_in_and_key_the_cache() {
         "// shared db, fixed"
     );
 }
+
+#[test]
+fn a_workload_on_an_undeclared_endpoint_leaves_the_contestant_out_with_a_note() {
+    let root = faulty_declaring(&["plaintext"]);
+    let suite = root.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        "name = \"declared\"\n[defaults]\nwarmup = \"100ms\"\ntrial = \"200ms\"\n\
+         min_rounds = 6\nmax_rounds = 6\ntarget_ci = 0.9\n\n\
+         [[workload]]\nname = \"plain\"\nconnections = 2\n[[workload.request]]\npath = \"/plaintext\"\n\n\
+         [[workload]]\nname = \"json\"\nconnections = 2\n[[workload.request]]\npath = \"/json\"\n",
+    )
+    .unwrap();
+    let out = crate::common::faceoff()
+        .args(["run", "--suite"])
+        .arg(&suite)
+        .arg("--contestant")
+        .arg(root.path().join("faulty"))
+        .env("FACEOFF_CACHE_DIR", root.path().join("cache"))
+        .env("FACEOFF_RESULTS_DIR", root.path().join("results"))
+        .env("FACEOFF_DB", root.path().join("faceoff.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}\n{stdout}");
+    let store = faceoff::store::Store::open(&root.path().join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let trials = |workload: &str| run.trials.iter().filter(|t| t.workload == workload).count();
+    assert_eq!((trials("plain"), trials("json")), (6, 0), "{stdout}");
+    let note = run
+        .events
+        .iter()
+        .find(|e| e.workload.as_deref() == Some("json"))
+        .unwrap_or_else(|| panic!("no event for json: {:?}", run.events));
+    assert_eq!(note.contestant.as_deref(), Some("faulty"));
+    assert_eq!(
+        note.message,
+        "left out of json: its manifest does not declare json"
+    );
+    assert!(stderr.contains("left out of json"), "{stderr}");
+}
