@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+pub use crate::contestant::manifest::Deployment;
+
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -77,6 +79,11 @@ INSERT INTO trials_v2 (id, run_id, workload, contestant, round, retry, started_a
     SELECT id, run_id, workload, contestant, round, 0, started_at, metrics, histogram, histogram_uncorrected FROM trials;
 DROP TABLE trials;
 ALTER TABLE trials_v2 RENAME TO trials;
+"#,
+    // 3 (issue 9): each contestant's runtime version and deployment note.
+    r#"
+ALTER TABLE run_contestants ADD COLUMN runtime TEXT;
+ALTER TABLE run_contestants ADD COLUMN deployment TEXT;
 "#,
 ];
 
@@ -383,6 +390,10 @@ pub struct ContestantRecord {
     pub verify: serde_json::Value,
     /// Free text: why skipped, crash log tail, ...
     pub note: String,
+    /// The runtime it ran on, exactly (`node v24.11.1`), when its versions command said.
+    pub runtime: Option<String>,
+    /// Its manifest's deployment note.
+    pub deployment: Option<Deployment>,
 }
 
 /// The figures of one trial (stored as JSON; read back the same way).
@@ -670,12 +681,12 @@ impl Store {
     /// Records (or updates) a contestant of a run.
     pub fn put_contestant(&self, run_id: i64, c: &ContestantRecord) -> Result<(), Error> {
         self.conn.execute(
-            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note, runtime, deployment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (run_id, name) DO UPDATE SET display_name = excluded.display_name,
                stack = excluded.stack, language = excluded.language, framework = excluded.framework,
                versions = excluded.versions, status = excluded.status, verify = excluded.verify,
-               note = excluded.note",
+               note = excluded.note, runtime = excluded.runtime, deployment = excluded.deployment",
             params![
                 run_id,
                 c.name,
@@ -687,6 +698,8 @@ impl Store {
                 c.status.as_str(),
                 serde_json::to_string(&c.verify)?,
                 c.note,
+                c.runtime,
+                c.deployment.as_ref().map(serde_json::to_string).transpose()?,
             ],
         )?;
         Ok(())
@@ -773,7 +786,8 @@ impl Store {
         let (run, suite_toml, environment, settings) = head;
 
         let mut stmt = self.conn.prepare(
-            "SELECT name, display_name, stack, language, framework, versions, status, verify, note
+            "SELECT name, display_name, stack, language, framework, versions, status, verify, note,
+               runtime, deployment
              FROM run_contestants WHERE run_id = ?1 ORDER BY rowid",
         )?;
         let raw = stmt
@@ -788,11 +802,25 @@ impl Store {
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
                     r.get::<_, String>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut contestants = Vec::with_capacity(raw.len());
-        for (name, display_name, stack, language, framework, versions, status, verify, note) in raw
+        for (
+            name,
+            display_name,
+            stack,
+            language,
+            framework,
+            versions,
+            status,
+            verify,
+            note,
+            runtime,
+            deployment,
+        ) in raw
         {
             contestants.push(ContestantRecord {
                 name,
@@ -804,6 +832,11 @@ impl Store {
                 status: ContestantStatus::parse(&status)?,
                 verify: serde_json::from_str(&verify)?,
                 note,
+                runtime,
+                deployment: deployment
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()?,
             });
         }
 
@@ -993,6 +1026,12 @@ mod tests {
                         status: ContestantStatus::Measured,
                         verify: serde_json::json!([]),
                         note: String::new(),
+                        runtime: Some("node v24.11.1".into()),
+                        deployment: Some(Deployment {
+                            server: "node:cluster".into(),
+                            why: "<why>".into(),
+                            doc: "https://nodejs.org".into(),
+                        }),
                     },
                 )
                 .unwrap();
@@ -1023,6 +1062,17 @@ mod tests {
         assert_eq!(detail.trials[0].histogram, vec![1, 2, 3]);
         assert_eq!(detail.contestants[0].display_name, "<N>");
         assert_eq!(detail.settings, Some(RunSettings::default()));
+        assert_eq!(
+            detail.contestants[0].runtime.as_deref(),
+            Some("node v24.11.1")
+        );
+        assert_eq!(
+            detail.contestants[0]
+                .deployment
+                .as_ref()
+                .map(|d| &d.why[..]),
+            Some("<why>")
+        );
         store.finish_run(id, RunStatus::Interrupted).unwrap();
         assert_eq!(store.runs().unwrap()[0].status, RunStatus::Interrupted);
         assert_eq!(store.latest_run().unwrap(), Some(id));

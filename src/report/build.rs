@@ -682,6 +682,8 @@ fn contestant_info(c: &ContestantRecord) -> ContestantInfo {
         verify_failed: verify.len() as u32 - passed,
         verify,
         note: c.note.clone(),
+        runtime: c.runtime.clone(),
+        deployment: c.deployment.clone(),
     }
 }
 
@@ -731,6 +733,8 @@ mod tests {
             verify_passed: 0,
             verify_failed: 0,
             note: String::new(),
+            runtime: None,
+            deployment: None,
         };
         let order = stack_order(&[info("Go"), info("Rust"), info("Node.js"), info("Elixir")]);
         assert_eq!(order, ["Node.js", "Rust", "Elixir", "Go"]);

@@ -143,6 +143,24 @@ impl Exporter for Markdown {
             }
         }
 
+        if !data.contestants.is_empty() {
+            writeln!(out, "\n## Contestants\n")?;
+            writeln!(out, "| contestant | runtime | deployment | why | doc |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+            for c in &data.contestants {
+                let (server, why, doc) = match &c.deployment {
+                    Some(d) => (esc(&d.server), esc(&d.why), esc(&d.doc)),
+                    None => ("—".into(), "—".into(), "—".into()),
+                };
+                writeln!(
+                    out,
+                    "| {} | {} | {server} | {why} | {doc} |",
+                    esc(&c.display_name),
+                    c.runtime.as_deref().map(esc).unwrap_or_else(|| "—".into()),
+                )?;
+            }
+        }
+
         if !data.warnings.is_empty() {
             writeln!(out, "\n## Warnings\n")?;
             for w in &data.warnings {

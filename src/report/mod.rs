@@ -330,6 +330,10 @@ pub struct ContestantInfo {
     pub verify_failed: u32,
     /// Why skipped, a crash log tail, ...
     pub note: String,
+    /// The runtime it ran on, exactly (`node v24.11.1`).
+    pub runtime: Option<String>,
+    /// How it was deployed and why (from its manifest).
+    pub deployment: Option<crate::store::Deployment>,
 }
 
 /// One verify check of one contestant.

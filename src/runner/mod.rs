@@ -144,9 +144,23 @@ pub fn run(
         if interrupt.load(Ordering::Relaxed) {
             break;
         }
-        let racing: Vec<usize> = (0..entrants.len())
-            .filter(|&i| entrants[i].in_race())
-            .collect();
+        // Those up, less any that does not declare an endpoint this workload needs.
+        let mut racing: Vec<usize> = Vec::new();
+        for i in (0..entrants.len()).filter(|&i| entrants[i].in_race()) {
+            let missing = undeclared_endpoints(&entrants[i], workload);
+            if missing.is_empty() {
+                racing.push(i);
+                continue;
+            }
+            let note = format!(
+                "left out of {}: its manifest does not declare {}",
+                workload.name,
+                missing.join(", ")
+            );
+            ui.notice(&format!("{}: {note}", entrants[i].name()));
+            let name = Some(entrants[i].name());
+            event(store, run_id, name, Some(&workload.name), "skip", &note)?;
+        }
         let mut samples: BTreeMap<usize, Vec<f64>> = racing
             .iter()
             .map(|&i| {
@@ -478,6 +492,15 @@ fn check_alive(
         &message,
     )?;
     Ok(false)
+}
+
+/// The contract endpoints `workload` needs (its request paths and `requires`) that the
+/// entrant's manifest does not declare.
+fn undeclared_endpoints(entrant: &Entrant, workload: &Workload) -> Vec<&'static str> {
+    let paths = workload.requests.iter().map(|r| r.path.as_str());
+    let targets = paths.chain(workload.requires.iter().map(String::as_str));
+    let missing = entrant.contestant.manifest.undeclared(targets);
+    missing.into_iter().map(|e| e.name()).collect()
 }
 
 fn event(

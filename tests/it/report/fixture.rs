@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use faceoff::store::{
-    ContestantRecord, Environment, Event, NewRun, NoiseCalibration, RunDetail, RunSettings, Store,
-    TrialMetrics, TrialQuality, TrialRecord,
+    ContestantRecord, Deployment, Environment, Event, NewRun, NoiseCalibration, RunDetail,
+    RunSettings, Store, TrialMetrics, TrialQuality, TrialRecord,
 };
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
@@ -252,6 +252,16 @@ pub fn build(hostile: bool) -> Fixture {
                         {"check": "GET /db", "passed": true, "detail": ""},
                     ]),
                     note: String::new(),
+                    runtime: Some(format!("{} v1", s.stack)),
+                    deployment: Some(Deployment {
+                        server: format!("{} server", s.framework),
+                        why: if hostile {
+                            evil("why: ")
+                        } else {
+                            "its docs".into()
+                        },
+                        doc: "https://example.org/deploying".into(),
+                    }),
                 },
             )
             .unwrap();
@@ -273,6 +283,8 @@ pub fn build(hostile: bool) -> Fixture {
                      "detail": evil("message 11 was not HTML-escaped: ")},
                 ]),
                 note: evil("[2026-11-02 10:00:01] worker booted\n[2026-11-02 10:00:02] GET /fortunes 200\n"),
+                runtime: None,
+                deployment: None,
             },
         )
         .unwrap();
@@ -410,6 +422,8 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                     },
                     verify: json!([]),
                     note: String::new(),
+                    runtime: None,
+                    deployment: None,
                 },
             )
             .unwrap();

@@ -1,4 +1,5 @@
-"""Django settings for the faceoff reference contestant.
+"""Django settings shared by python-django (WSGI) and python-django-channels (ASGI, which adds
+Channels in its settings_channels.py).
 
 Started from `django-admin startproject` (Django 5.2): the default middleware stays as generated.
 The admin site is left out: this service has no admin.
@@ -19,7 +20,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "channels",
     "bench",
 ]
 
@@ -50,7 +50,7 @@ TEMPLATES = [
     },
 ]
 
-ASGI_APPLICATION = "faceoff_site.asgi.application"
+WSGI_APPLICATION = "faceoff_site.wsgi.application"
 
 DATABASES = {
     "default": {
@@ -62,16 +62,15 @@ DATABASES = {
             # Take the write lock when a transaction begins, so concurrent /updates queue up
             # instead of failing with "database is locked" on lock upgrade.
             "transaction_mode": "IMMEDIATE",
+            # The contract's durability, the same in every contestant: WAL (set on the file by
+            # faceoff) with synchronous=NORMAL.
+            "init_command": "PRAGMA synchronous=NORMAL",
         },
-    }
-}
-
-# In-process channel layer: /ws/room reaches the connections of this worker process only.
-# A larger capacity than the default 100 so a burst of broadcasts is not dropped.
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels.layers.InMemoryChannelLayer",
-        "CONFIG": {"capacity": 1000},
+        # Persistent connections, as Django's deployment checklist advises and the contract
+        # fixes: each thread keeps its connection for its life instead of opening one per
+        # request (under gunicorn, one per gthread thread; under ASGI Django runs every sync view
+        # on one thread per process, so one per worker).
+        "CONN_MAX_AGE": None,
     }
 }
 

@@ -1,4 +1,6 @@
-import asyncio
+"""The views both Django contestants share (contestants/_shared/django); /io lives in each
+contestant's own bench/io.py: a thread wait under WSGI, an async sleep under ASGI."""
+
 import json
 import math
 import random
@@ -79,10 +81,13 @@ def multiple_queries(request):
 @require_GET
 def updates(request):
     count = clamp_count(request.GET.get("n"), 500)
+    # Ids are drawn independently (repeats allowed); rows are written in ascending id order in
+    # one transaction, as the contract fixes for every contestant.
     worlds = [World.objects.get(id=random_id()) for _ in range(count)]
+    for world in worlds:
+        world.random_number = random_id()
     with transaction.atomic():
-        for world in worlds:
-            world.random_number = random_id()
+        for world in sorted(worlds, key=lambda w: w.id):
             world.save(update_fields=["random_number"])
     return JsonResponse([serialize(world) for world in worlds], safe=False)
 
@@ -95,16 +100,7 @@ def fortunes(request):
     return render(request, "bench/fortunes.html", {"fortunes": items})
 
 
-# --- io and compute ----------------------------------------------------------------------------
-
-
-@require_GET
-async def io(request):
-    delay = parse_int(request.GET.get("ms"))
-    if delay is None or not 0 <= delay <= 10000:
-        return error(400, "ms must be an integer in 0..=10000")
-    await asyncio.sleep(delay / 1000)
-    return JsonResponse({"slept_ms": delay})
+# --- compute ----------------------------------------------------------------------------
 
 
 @require_GET

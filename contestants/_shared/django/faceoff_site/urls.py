@@ -1,6 +1,7 @@
 from django.urls import path
 
 from bench import views
+from bench.io import io
 
 urlpatterns = [
     path("healthz", views.healthz),
@@ -10,7 +11,7 @@ urlpatterns = [
     path("queries", views.multiple_queries),
     path("updates", views.updates),
     path("fortunes", views.fortunes),
-    path("io", views.io),
+    path("io", io),
     path("compute", views.compute),
     path("users", views.create_user),
 ]

@@ -1,11 +1,13 @@
 'use strict';
 
-// Entry point. With WORKERS > 1 the primary forks that many workers, which share the port
-// through node:cluster; with WORKERS = 1 the app runs in this process.
+// Entry point of every Node contestant (contestants/_shared/node). With WORKERS > 1 the primary
+// forks that many workers, which share the port through node:cluster; with WORKERS = 1 the app
+// runs in this process. Each contestant's own start.js exports
+// `async start({ db, room, host, port })`, which serves its app until the process ends.
 
 const cluster = require('node:cluster');
 const { openDatabase } = require('./db');
-const { buildApp } = require('./app');
+const { start } = require('./start');
 
 function positiveInteger(value, fallback) {
   const n = Number.parseInt(value ?? '', 10);
@@ -45,8 +47,8 @@ async function startServer() {
     process.exit(1);
   }
   const db = openDatabase(dbPath);
-  const app = await buildApp({ db, room: workers === 1 });
-  await app.listen({ port, host });
+  // A room must reach every member, which one process can only promise for its own sockets.
+  await start({ db, room: workers === 1, host, port });
   if (workers === 1) {
     console.log(`listening on http://${host}:${port}`);
   }

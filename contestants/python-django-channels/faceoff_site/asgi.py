@@ -4,7 +4,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "faceoff_site.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "faceoff_site.settings_channels")
 # Set Django up before anything imports models.
 django_asgi_app = get_asgi_application()
 
