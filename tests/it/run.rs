@@ -584,3 +584,75 @@ fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
     }
     no_process_left(&dir);
 }
+
+/// A contestant that answers its first 40 requests (besides `/healthz`), then holds every other
+/// one open without a word, as a server whose worker pool has wedged does.
+const STALLER_JS: &str = r#"
+const http = require('node:http');
+let answered = 0;
+http.createServer((req, res) => {
+  if (req.url === '/healthz') return res.end('ok');
+  if (answered < 40) { answered++; return res.end('ok'); }
+})
+  .listen(Number(process.env.PORT), process.env.HOST);
+"#;
+
+#[test]
+fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_report_is_written() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let staller = crate::common::TempContestant::new("staller", "exec node server.js", "");
+    staller.write("server.js", STALLER_JS);
+    let suite = dir.join("stall.toml");
+    std::fs::write(
+        &suite,
+        "name = 'stall'\n[defaults]\nwarmup = '200ms'\ntrial = '500ms'\nmin_rounds = 2\n\
+         max_rounds = 2\ntarget_ci = 0.03\ntimeout = '2s'\n\
+         [[workload]]\nname = 'root'\nconnections = 8\n[[workload.request]]\npath = '/'\n",
+    )
+    .unwrap();
+    let out = run_in(&dir)
+        .arg("--suite")
+        .arg(&suite)
+        .arg("--contestant")
+        .arg(staller.dir())
+        .arg("--no-calibration")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    // Every trial's window closed with the requests of its connections still waiting.
+    let trials: Vec<_> = run.trials.iter().filter(|t| t.workload == "root").collect();
+    assert!(!trials.is_empty());
+    for t in &trials {
+        assert_eq!(t.metrics.requests, 0, "{:?}", t.metrics);
+        assert!(t.metrics.quality.unanswered > 0, "{:?}", t.metrics.quality);
+        assert!(!t.metrics.counts());
+    }
+    // The report is written, and says the figures are missing and why, never zero.
+    let json_path = dir.join(run.run.id.to_string()).join("results.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let result = &json["workloads"][0]["results"][0];
+    assert_eq!(result["name"], "staller", "{result}");
+    assert!(result["rps"].is_null(), "{result}");
+    assert!(
+        result["unanswered"].as_u64().is_some_and(|u| u > 0),
+        "{result}"
+    );
+    assert!(
+        result["no_data"]
+            .as_str()
+            .is_some_and(|why| why.contains("no response")),
+        "{result}"
+    );
+    assert!(stdout.contains("wrote"), "{stdout}");
+    assert!(dir
+        .join(run.run.id.to_string())
+        .join("report.html")
+        .is_file());
+    no_process_left(&dir);
+}
