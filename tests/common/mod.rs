@@ -15,7 +15,18 @@ use std::time::{Duration, Instant};
 pub fn faceoff() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceoff"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Every test that installs reference contestants shares one cache (installs take minutes
+    // and are keyed and locked per contestant), unless the caller's environment names one; a
+    // test that needs its own sets FACEOFF_CACHE_DIR after this.
+    if std::env::var_os("FACEOFF_CACHE_DIR").is_none() {
+        cmd.env("FACEOFF_CACHE_DIR", test_cache());
+    }
     cmd
+}
+
+/// The install cache the tests share: `target/faceoff-test-cache`, kept between test runs.
+pub fn test_cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/faceoff-test-cache")
 }
 
 /// A folder under `tests/fixtures/`.

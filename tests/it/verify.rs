@@ -64,7 +64,7 @@ fn every_reference_contestant_passes_every_check() {
         "no reference contestants under contestants/"
     );
     // Installs are slow (npm, pip, cargo); keep them between test runs, inside target/.
-    let cache = root.join("target/faceoff-test-cache");
+    let cache = crate::common::test_cache();
     let (code, json, stderr) = verify_json(&[], &cache);
     let mut problems = Vec::new();
     for c in json["contestants"].as_array().unwrap() {
