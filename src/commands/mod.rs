@@ -1,5 +1,6 @@
 //! One file per subcommand: glue between the CLI and the library modules.
 
+pub mod audit;
 pub mod bench;
 pub mod report;
 pub mod run;

@@ -67,27 +67,32 @@ pub struct Outcome {
     pub log: Option<PathBuf>,
 }
 
+/// The contestant folders a command works on: those named, or every one under
+/// [`CONTESTANTS_DIR`].
+pub fn contestant_dirs(named: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    if !named.is_empty() {
+        return Ok(named.to_vec());
+    }
+    let root = Path::new(CONTESTANTS_DIR);
+    if !root.is_dir() {
+        anyhow::bail!(
+            "there is no '{CONTESTANTS_DIR}' folder here; run faceoff from the project root \
+             or name contestants with --contestant DIR"
+        );
+    }
+    let found = contestant::discover(root)?;
+    if found.is_empty() {
+        anyhow::bail!(
+            "no folder under '{CONTESTANTS_DIR}' has a contestant.toml; name one with \
+             --contestant DIR"
+        );
+    }
+    Ok(found)
+}
+
 /// Runs `faceoff verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let dirs = if args.contestants.is_empty() {
-        let root = Path::new(CONTESTANTS_DIR);
-        if !root.is_dir() {
-            anyhow::bail!(
-                "there is no '{CONTESTANTS_DIR}' folder here; run faceoff from the project root \
-                 or name contestants with --contestant DIR"
-            );
-        }
-        let found = contestant::discover(root)?;
-        if found.is_empty() {
-            anyhow::bail!(
-                "no folder under '{CONTESTANTS_DIR}' has a contestant.toml; name one with \
-                 --contestant DIR"
-            );
-        }
-        found
-    } else {
-        args.contestants.clone()
-    };
+    let dirs = contestant_dirs(&args.contestants)?;
     // Read every manifest first so a typo fails before any slow install.
     let contestants = dirs
         .iter()
