@@ -104,7 +104,9 @@ pub fn count(src: &Path, installed: Option<&Path>) -> Dependencies {
         if let (Some(dir), Some(bin)) = (installed, bin) {
             let path = dir.join("target/release").join(&bin);
             deps.installed_bytes = std::fs::metadata(&path).ok().map(|m| on_disk(&m));
-            deps.installed_what = Some(format!("target/release/{bin} (dependencies are compiled in)"));
+            deps.installed_what = Some(format!(
+                "target/release/{bin} (dependencies are compiled in)"
+            ));
         }
     } else if let Ok(text) = std::fs::read_to_string(src.join("requirements.txt")) {
         deps.lockfile = Some("requirements.txt".into());
@@ -112,7 +114,8 @@ pub fn count(src: &Path, installed: Option<&Path>) -> Dependencies {
         deps.total = Some(pinned.len());
         if let Some(site) = installed.and_then(site_packages) {
             deps.direct = Some(python_direct(&pinned, &site));
-            deps.installed_bytes = disk_bytes(&installed.expect("site_packages came from it").join(".venv"));
+            deps.installed_bytes =
+                disk_bytes(&installed.expect("site_packages came from it").join(".venv"));
             deps.installed_what = Some(".venv".into());
         }
     }
@@ -130,7 +133,9 @@ pub fn npm_counts(text: &str) -> Option<(usize, usize)> {
         .sum();
     let total = packages
         .iter()
-        .filter(|(k, v)| k.contains("node_modules/") && v.get("dev") != Some(&serde_json::Value::Bool(true)))
+        .filter(|(k, v)| {
+            k.contains("node_modules/") && v.get("dev") != Some(&serde_json::Value::Bool(true))
+        })
         .count();
     Some((direct, total))
 }
@@ -224,13 +229,19 @@ pub fn parse_advisories(text: &str) -> Result<Vec<Advisory>, String> {
         serde_json::from_str(text).map_err(|e| format!("the report is not JSON: {e}"))?;
     let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
     let mut out = Vec::new();
-    if let Some(vulns) = v.get("vulnerabilities").and_then(|x| x.get("list")).and_then(|x| x.as_array()) {
+    if let Some(vulns) = v
+        .get("vulnerabilities")
+        .and_then(|x| x.get("list"))
+        .and_then(|x| x.as_array())
+    {
         // cargo audit
         for item in vulns {
             let adv = &item["advisory"];
             out.push(Advisory {
                 id: s(&adv["id"]).unwrap_or_default(),
-                package: s(&item["package"]["name"]).or_else(|| s(&adv["package"])).unwrap_or_default(),
+                package: s(&item["package"]["name"])
+                    .or_else(|| s(&adv["package"]))
+                    .unwrap_or_default(),
                 version: s(&item["package"]["version"]),
                 severity: s(&adv["severity"]),
                 title: s(&adv["title"]),
@@ -244,7 +255,9 @@ pub fn parse_advisories(text: &str) -> Result<Vec<Advisory>, String> {
                     continue; // a name: the advisory is listed under that package
                 }
                 out.push(Advisory {
-                    id: s(&via["url"]).or_else(|| via["source"].as_u64().map(|n| n.to_string())).unwrap_or_default(),
+                    id: s(&via["url"])
+                        .or_else(|| via["source"].as_u64().map(|n| n.to_string()))
+                        .unwrap_or_default(),
                     package: s(&via["name"]).unwrap_or_else(|| name.clone()),
                     version: None,
                     severity: s(&via["severity"]),
@@ -261,7 +274,8 @@ pub fn parse_advisories(text: &str) -> Result<Vec<Advisory>, String> {
                     package: s(&dep["name"]).unwrap_or_default(),
                     version: s(&dep["version"]),
                     severity: None,
-                    title: s(&vuln["description"]).map(|d| d.lines().next().unwrap_or_default().to_string()),
+                    title: s(&vuln["description"])
+                        .map(|d| d.lines().next().unwrap_or_default().to_string()),
                 });
             }
         }
@@ -284,9 +298,14 @@ mod tests {
     #[test]
     fn npm_audit_report() {
         let list = parse_advisories(&fixture("npm-audit.json")).unwrap();
-        let ids: Vec<(&str, &str)> = list.iter().map(|a| (a.package.as_str(), a.severity.as_deref().unwrap())).collect();
+        let ids: Vec<(&str, &str)> = list
+            .iter()
+            .map(|a| (a.package.as_str(), a.severity.as_deref().unwrap()))
+            .collect();
         assert_eq!(ids, [("body-parser", "high"), ("path-to-regexp", "high")]);
-        assert!(list[0].id.starts_with("https://github.com/advisories/GHSA-"));
+        assert!(list[0]
+            .id
+            .starts_with("https://github.com/advisories/GHSA-"));
     }
 
     #[test]
@@ -295,7 +314,9 @@ mod tests {
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].package, "django");
         assert_eq!(list[0].version.as_deref(), Some("4.2.0"));
-        assert!(list.iter().all(|a| a.id.starts_with("PYSEC-") || a.id.starts_with("GHSA-")));
+        assert!(list
+            .iter()
+            .all(|a| a.id.starts_with("PYSEC-") || a.id.starts_with("GHSA-")));
     }
 
     #[test]
@@ -320,7 +341,12 @@ mod tests {
         assert!(total > direct, "{total}");
         let axum = std::fs::read_to_string(root.join("rust-axum/Cargo.lock")).unwrap();
         assert!(cargo_lock_count(&axum) > 50);
-        let req = requirement_names("Django==5.2.19\n# c\nasgiref==3.13.0 ; python_version>'3'\n-r x\nzope.interface>=1\n");
-        assert_eq!(req.into_iter().collect::<Vec<_>>(), ["asgiref", "django", "zope-interface"]);
+        let req = requirement_names(
+            "Django==5.2.19\n# c\nasgiref==3.13.0 ; python_version>'3'\n-r x\nzope.interface>=1\n",
+        );
+        assert_eq!(
+            req.into_iter().collect::<Vec<_>>(),
+            ["asgiref", "django", "zope-interface"]
+        );
     }
 }

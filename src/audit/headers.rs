@@ -120,70 +120,183 @@ fn csp_directives(csp: &str) -> Vec<(String, Vec<String>)> {
 fn csp_test(csp: Option<&str>) -> HeaderTest {
     let name = "content-security-policy";
     let Some(value) = csp else {
-        return test(name, "csp-not-implemented", Some(-25), None, "no Content-Security-Policy header");
+        return test(
+            name,
+            "csp-not-implemented",
+            Some(-25),
+            None,
+            "no Content-Security-Policy header",
+        );
     };
     let dirs = csp_directives(value);
     if dirs.is_empty() {
-        return test(name, "csp-header-invalid", Some(-25), Some(value), "the Content-Security-Policy header is empty or invalid");
+        return test(
+            name,
+            "csp-header-invalid",
+            Some(-25),
+            Some(value),
+            "the Content-Security-Policy header is empty or invalid",
+        );
     }
     let sources = |d: &str| dirs.iter().find(|(n, _)| n == d).map(|(_, s)| s.clone());
     let script = sources("script-src").or_else(|| sources("default-src"));
     let Some(script) = script else {
-        return test(name, "csp-implemented-with-unsafe-inline", Some(-20), Some(value), "the policy has neither script-src nor default-src, so it does not restrict scripts");
+        return test(
+            name,
+            "csp-implemented-with-unsafe-inline",
+            Some(-20),
+            Some(value),
+            "the policy has neither script-src nor default-src, so it does not restrict scripts",
+        );
     };
     let has = |w: &str| script.iter().any(|s| s == w);
     if has("'unsafe-inline'") || has("data:") || has("*") || has("http:") || has("https:") {
-        return test(name, "csp-implemented-with-unsafe-inline", Some(-20), Some(value), "scripts may come from 'unsafe-inline' or any host");
+        return test(
+            name,
+            "csp-implemented-with-unsafe-inline",
+            Some(-20),
+            Some(value),
+            "scripts may come from 'unsafe-inline' or any host",
+        );
     }
     if has("'unsafe-eval'") {
-        return test(name, "csp-implemented-with-unsafe-eval", Some(-10), Some(value), "scripts may use 'unsafe-eval'");
+        return test(
+            name,
+            "csp-implemented-with-unsafe-eval",
+            Some(-10),
+            Some(value),
+            "scripts may use 'unsafe-eval'",
+        );
     }
     if sources("default-src").is_some_and(|s| s == ["'none'"]) {
-        return test(name, "csp-implemented-with-no-unsafe-default-src-none", Some(10), Some(value), "default-src 'none' with no unsafe sources");
+        return test(
+            name,
+            "csp-implemented-with-no-unsafe-default-src-none",
+            Some(10),
+            Some(value),
+            "default-src 'none' with no unsafe sources",
+        );
     }
-    test(name, "csp-implemented-with-no-unsafe", Some(0), Some(value), "no unsafe script sources")
+    test(
+        name,
+        "csp-implemented-with-no-unsafe",
+        Some(0),
+        Some(value),
+        "no unsafe script sources",
+    )
 }
 
 fn xfo_test(xfo: Option<&str>, csp: Option<&str>) -> HeaderTest {
     let name = "x-frame-options";
     if let Some(csp) = csp {
-        if csp_directives(csp).iter().any(|(n, _)| n == "frame-ancestors") {
-            return test(name, "x-frame-options-implemented-via-csp", Some(5), csp.into(), "framing limited by CSP frame-ancestors");
+        if csp_directives(csp)
+            .iter()
+            .any(|(n, _)| n == "frame-ancestors")
+        {
+            return test(
+                name,
+                "x-frame-options-implemented-via-csp",
+                Some(5),
+                csp.into(),
+                "framing limited by CSP frame-ancestors",
+            );
         }
     }
     match xfo {
-        None => test(name, "x-frame-options-not-implemented", Some(-20), None, "neither X-Frame-Options nor CSP frame-ancestors"),
-        Some(v) if v.eq_ignore_ascii_case("deny") || v.eq_ignore_ascii_case("sameorigin") => {
-            test(name, "x-frame-options-sameorigin-or-deny", Some(0), Some(v), "framing denied or same-origin only")
-        }
-        Some(v) => test(name, "x-frame-options-header-invalid", Some(-20), Some(v), "X-Frame-Options is neither DENY nor SAMEORIGIN"),
+        None => test(
+            name,
+            "x-frame-options-not-implemented",
+            Some(-20),
+            None,
+            "neither X-Frame-Options nor CSP frame-ancestors",
+        ),
+        Some(v) if v.eq_ignore_ascii_case("deny") || v.eq_ignore_ascii_case("sameorigin") => test(
+            name,
+            "x-frame-options-sameorigin-or-deny",
+            Some(0),
+            Some(v),
+            "framing denied or same-origin only",
+        ),
+        Some(v) => test(
+            name,
+            "x-frame-options-header-invalid",
+            Some(-20),
+            Some(v),
+            "X-Frame-Options is neither DENY nor SAMEORIGIN",
+        ),
     }
 }
 
 fn xcto_test(v: Option<&str>) -> HeaderTest {
     let name = "x-content-type-options";
     match v {
-        None => test(name, "x-content-type-options-not-implemented", Some(-5), None, "no X-Content-Type-Options header"),
-        Some(v) if v.eq_ignore_ascii_case("nosniff") => test(name, "x-content-type-options-nosniff", Some(0), Some(v), "nosniff"),
-        Some(v) => test(name, "x-content-type-options-header-invalid", Some(-5), Some(v), "X-Content-Type-Options is not nosniff"),
+        None => test(
+            name,
+            "x-content-type-options-not-implemented",
+            Some(-5),
+            None,
+            "no X-Content-Type-Options header",
+        ),
+        Some(v) if v.eq_ignore_ascii_case("nosniff") => test(
+            name,
+            "x-content-type-options-nosniff",
+            Some(0),
+            Some(v),
+            "nosniff",
+        ),
+        Some(v) => test(
+            name,
+            "x-content-type-options-header-invalid",
+            Some(-5),
+            Some(v),
+            "X-Content-Type-Options is not nosniff",
+        ),
     }
 }
 
 fn referrer_test(v: Option<&str>) -> HeaderTest {
     let name = "referrer-policy";
     let Some(v) = v else {
-        return test(name, "referrer-policy-not-implemented", Some(0), None, "no Referrer-Policy header (browsers default to strict-origin-when-cross-origin)");
+        return test(
+            name,
+            "referrer-policy-not-implemented",
+            Some(0),
+            None,
+            "no Referrer-Policy header (browsers default to strict-origin-when-cross-origin)",
+        );
     };
     // The last policy a browser understands wins; judge that one.
-    let policy = v.split(',').map(|p| p.trim().to_ascii_lowercase()).next_back().unwrap_or_default();
+    let policy = v
+        .split(',')
+        .map(|p| p.trim().to_ascii_lowercase())
+        .next_back()
+        .unwrap_or_default();
     match policy.as_str() {
         "no-referrer" | "same-origin" | "strict-origin" | "strict-origin-when-cross-origin" => {
-            test(name, "referrer-policy-private", Some(5), Some(v), "a private referrer policy")
+            test(
+                name,
+                "referrer-policy-private",
+                Some(5),
+                Some(v),
+                "a private referrer policy",
+            )
         }
         "origin" | "origin-when-cross-origin" | "no-referrer-when-downgrade" | "unsafe-url" => {
-            test(name, "referrer-policy-unsafe", Some(-5), Some(v), "the policy sends the referrer to other origins")
+            test(
+                name,
+                "referrer-policy-unsafe",
+                Some(-5),
+                Some(v),
+                "the policy sends the referrer to other origins",
+            )
         }
-        _ => test(name, "referrer-policy-header-invalid", Some(-5), Some(v), "not a referrer policy"),
+        _ => test(
+            name,
+            "referrer-policy-header-invalid",
+            Some(-5),
+            Some(v),
+            "not a referrer policy",
+        ),
     }
 }
 
@@ -200,20 +313,54 @@ fn cookies_test(headers: &[(String, String)]) -> HeaderTest {
     let lower: Vec<String> = cookies.iter().map(|c| c.to_ascii_lowercase()).collect();
     let joined = cookies.join("; ");
     if lower.iter().any(|c| !c.contains("httponly")) {
-        return test(name, "cookies-session-without-httponly-flag", Some(-30), Some(&joined), "a cookie lacks HttpOnly");
+        return test(
+            name,
+            "cookies-session-without-httponly-flag",
+            Some(-30),
+            Some(&joined),
+            "a cookie lacks HttpOnly",
+        );
     }
     // The Secure flag cannot be expected over plain HTTP: not scored here.
-    test(name, "cookies-secure-with-httponly-sessions", Some(0), Some(&joined), "cookies are HttpOnly (Secure is n/a over plain HTTP)")
+    test(
+        name,
+        "cookies-secure-with-httponly-sessions",
+        Some(0),
+        Some(&joined),
+        "cookies are HttpOnly (Secure is n/a over plain HTTP)",
+    )
 }
 
 fn cors_test(headers: &[(String, String)], origin: &str) -> HeaderTest {
     let name = "cross-origin-resource-sharing";
     match header(headers, "access-control-allow-origin") {
-        None => test(name, "cross-origin-resource-sharing-not-implemented", Some(0), None, "no CORS headers"),
-        Some(v) if v == origin && header(headers, "access-control-allow-credentials").is_some_and(|c| c.eq_ignore_ascii_case("true")) => {
-            test(name, "cross-origin-resource-sharing-implemented-with-universal-access", Some(-50), Some(v), "reflects any Origin with credentials allowed")
+        None => test(
+            name,
+            "cross-origin-resource-sharing-not-implemented",
+            Some(0),
+            None,
+            "no CORS headers",
+        ),
+        Some(v)
+            if v == origin
+                && header(headers, "access-control-allow-credentials")
+                    .is_some_and(|c| c.eq_ignore_ascii_case("true")) =>
+        {
+            test(
+                name,
+                "cross-origin-resource-sharing-implemented-with-universal-access",
+                Some(-50),
+                Some(v),
+                "reflects any Origin with credentials allowed",
+            )
         }
-        Some(v) => test(name, "cross-origin-resource-sharing-implemented-with-public-access", Some(0), Some(v), "public CORS access"),
+        Some(v) => test(
+            name,
+            "cross-origin-resource-sharing-implemented-with-public-access",
+            Some(0),
+            Some(v),
+            "public CORS access",
+        ),
     }
 }
 
@@ -227,8 +374,20 @@ pub fn score(headers: &[(String, String)], origin: &str) -> HeaderScore {
         cors_test(headers, origin),
         test("redirection", "n/a", None, None, "n/a over plain HTTP"),
         referrer_test(header(headers, "referrer-policy")),
-        test("strict-transport-security", "n/a", None, header(headers, "strict-transport-security"), "n/a over plain HTTP"),
-        test("subresource-integrity", "n/a", None, None, "n/a: no external scripts on a contestant page"),
+        test(
+            "strict-transport-security",
+            "n/a",
+            None,
+            header(headers, "strict-transport-security"),
+            "n/a over plain HTTP",
+        ),
+        test(
+            "subresource-integrity",
+            "n/a",
+            None,
+            None,
+            "n/a: no external scripts on a contestant page",
+        ),
         xcto_test(header(headers, "x-content-type-options")),
         xfo_test(header(headers, "x-frame-options"), csp),
     ];
@@ -242,7 +401,11 @@ pub fn score(headers: &[(String, String)], origin: &str) -> HeaderScore {
     }
     // Bonuses only apply to a scan that already scores at least 90 (grade.py).
     if score >= 90 {
-        score += tests.iter().filter_map(|t| t.modifier).filter(|m| *m > 0).sum::<i32>();
+        score += tests
+            .iter()
+            .filter_map(|t| t.modifier)
+            .filter(|m| *m > 0)
+            .sum::<i32>();
     }
     let score = score.max(0);
     HeaderScore {
@@ -279,7 +442,10 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -287,8 +453,20 @@ mod tests {
         let s = score(&h(&[("content-type", "text/html")]), "https://x.example");
         assert_eq!(s.score, 50);
         assert_eq!(s.grade, "C");
-        let findings: Vec<_> = s.tests.iter().filter(|t| t.is_finding()).map(|t| t.test).collect();
-        assert_eq!(findings, ["content-security-policy", "x-content-type-options", "x-frame-options"]);
+        let findings: Vec<_> = s
+            .tests
+            .iter()
+            .filter(|t| t.is_finding())
+            .map(|t| t.test)
+            .collect();
+        assert_eq!(
+            findings,
+            [
+                "content-security-policy",
+                "x-content-type-options",
+                "x-frame-options"
+            ]
+        );
     }
 
     #[test]
@@ -309,7 +487,11 @@ mod tests {
     fn bonuses_need_ninety_first() {
         // Django's defaults: no CSP (-25); a private referrer policy's +5 does not count.
         let s = score(
-            &h(&[("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]),
+            &h(&[
+                ("X-Frame-Options", "DENY"),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "same-origin"),
+            ]),
             "o",
         );
         assert_eq!((s.score, s.grade), (75, "B"));
@@ -318,7 +500,14 @@ mod tests {
     #[test]
     fn unsafe_inline_scripts_and_bad_values() {
         let s = score(
-            &h(&[("content-security-policy", "script-src 'self' 'unsafe-inline'"), ("x-frame-options", "ALLOWALL"), ("x-content-type-options", "sniff")]),
+            &h(&[
+                (
+                    "content-security-policy",
+                    "script-src 'self' 'unsafe-inline'",
+                ),
+                ("x-frame-options", "ALLOWALL"),
+                ("x-content-type-options", "sniff"),
+            ]),
             "o",
         );
         assert_eq!(s.score, 100 - 20 - 20 - 5);
@@ -328,12 +517,22 @@ mod tests {
 
     #[test]
     fn version_disclosure() {
-        let d = disclosures(&h(&[("X-Powered-By", "Express"), ("Server", "uvicorn"), ("server", "nginx/1.25.3")]));
+        let d = disclosures(&h(&[
+            ("X-Powered-By", "Express"),
+            ("Server", "uvicorn"),
+            ("server", "nginx/1.25.3"),
+        ]));
         assert_eq!(
             d,
             vec![
-                Disclosure { header: "x-powered-by".into(), value: "Express".into() },
-                Disclosure { header: "server".into(), value: "nginx/1.25.3".into() },
+                Disclosure {
+                    header: "x-powered-by".into(),
+                    value: "Express".into()
+                },
+                Disclosure {
+                    header: "server".into(),
+                    value: "nginx/1.25.3".into()
+                },
             ]
         );
     }

@@ -214,11 +214,16 @@ pub fn run(p: &Probe, addr: SocketAddr) -> ProbeResult {
 fn judge(p: &Probe, answer: &Answer) -> Vec<String> {
     let mut reasons = Vec::new();
     match answer {
-        Answer::Response { status, body, closed_after, .. } => {
+        Answer::Response {
+            status,
+            body,
+            closed_after,
+            ..
+        } => {
             let status = *status;
             if status >= 500 {
                 reasons.push(format!("answered {status}, a server error"));
-            } else if !(400..500).contains(&status) && !(p.answer_then_close_ok && *closed_after) {
+            } else if !((400..500).contains(&status) || (p.answer_then_close_ok && *closed_after)) {
                 reasons.push(format!("answered {status}: it accepted the request"));
             }
             let leaked = probe::leaks(body);
@@ -247,7 +252,10 @@ pub fn slow_client(addr: SocketAddr, cancel: &Cancel) -> Option<ProbeResult> {
         SLOW_GAP.as_millis(),
         SLOW_WINDOW.as_secs()
     );
-    let expected = format!("the server cuts the client off within {} s", SLOW_WINDOW.as_secs());
+    let expected = format!(
+        "the server cuts the client off within {} s",
+        SLOW_WINDOW.as_secs()
+    );
     let started = Instant::now();
     let answer = match probe::connect(addr) {
         Err(_) => Answer::Refused,
@@ -318,7 +326,14 @@ fn peek_answer(stream: &mut TcpStream) -> Option<Answer> {
                 _ => Answer::Closed,
             })
         }
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => None,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            None
+        }
         Err(_) => Some(Answer::Reset),
     }
 }
@@ -346,14 +361,21 @@ pub fn half_open(addr: SocketAddr) -> ProbeResult {
     drop(held);
     let mut reasons = Vec::new();
     if opened < HALF_OPEN_CONNECTIONS {
-        reasons.push(format!("accepted only {opened} of {HALF_OPEN_CONNECTIONS} connections"));
+        reasons.push(format!(
+            "accepted only {opened} of {HALF_OPEN_CONNECTIONS} connections"
+        ));
     }
     if answer.status() != Some(200) {
-        reasons.push(format!("GET /healthz got {} while they were open", answer.short()));
+        reasons.push(format!(
+            "GET /healthz got {} while they were open",
+            answer.short()
+        ));
     }
     ProbeResult {
         name: "half-open",
-        sent: format!("{HALF_OPEN_CONNECTIONS} connections with half a request head each, then GET /healthz"),
+        sent: format!(
+            "{HALF_OPEN_CONNECTIONS} connections with half a request head each, then GET /healthz"
+        ),
         expected: "GET /healthz answers 200 while they are open".into(),
         passed: reasons.is_empty(),
         answer,

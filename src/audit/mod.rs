@@ -111,9 +111,11 @@ pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Prob
     };
     let mut score = headers::score(seen, AUDIT_ORIGIN);
     // Disclosure shows on any answer; /json is the plainest.
-    if let Answer::Response { headers: more, .. } =
-        probe::exchange(target.addr(), &probe::head("GET", b"/json", &[]), probe::PROBE_TIMEOUT)
-    {
+    if let Answer::Response { headers: more, .. } = probe::exchange(
+        target.addr(),
+        &probe::head("GET", b"/json", &[]),
+        probe::PROBE_TIMEOUT,
+    ) {
         for d in headers::disclosures(&more) {
             if !score.disclosures.contains(&d) {
                 score.disclosures.push(d);
@@ -133,8 +135,8 @@ pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Prob
         (slow.join().ok().flatten(), half)
     });
     let mut probes = vec![slow?, half];
-    for i in 0..probes.len() {
-        if !check_health(target, &mut probes[i]) {
+    for r in probes.iter_mut() {
+        if !check_health(target, r) {
             break;
         }
     }
@@ -187,11 +189,15 @@ fn check_health(target: &mut dyn Target, result: &mut ProbeResult) -> bool {
         return true;
     };
     result.passed = false;
-    result.reasons.push(format!("the server {down} after this probe"));
+    result
+        .reasons
+        .push(format!("the server {down} after this probe"));
     match target.restart() {
         Ok(()) => true,
         Err(why) => {
-            result.reasons.push(format!("it could not be started again: {why}"));
+            result
+                .reasons
+                .push(format!("it could not be started again: {why}"));
             false
         }
     }
@@ -260,7 +266,10 @@ pub fn findings(probed: Option<&Probed>, deps: &Dependencies) -> Vec<Finding> {
                     a.version.as_deref().unwrap_or(""),
                     a.title.as_deref().unwrap_or("(no title)")
                 ),
-                evidence: format!("{source}, severity {}", a.severity.as_deref().unwrap_or("not given")),
+                evidence: format!(
+                    "{source}, severity {}",
+                    a.severity.as_deref().unwrap_or("not given")
+                ),
             });
         }
     }

@@ -135,7 +135,9 @@ pub fn read_answer(stream: &mut TcpStream, deadline: Instant) -> Answer {
 fn is_wait(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+        std::io::ErrorKind::WouldBlock
+            | std::io::ErrorKind::TimedOut
+            | std::io::ErrorKind::Interrupted
     )
 }
 
@@ -184,13 +186,21 @@ fn parse(buf: &[u8], eof: bool) -> Option<Answer> {
         })
         .collect();
     let rest = &buf[head_len..];
-    let find = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-    let body: &[u8] = if let Some(len) = find("content-length").and_then(|v| v.trim().parse::<usize>().ok()) {
+    let find = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    let body: &[u8] = if let Some(len) =
+        find("content-length").and_then(|v| v.trim().parse::<usize>().ok())
+    {
         if rest.len() < len && !eof {
             return None;
         }
         &rest[..len.min(rest.len())]
-    } else if find("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+    } else if find("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    {
         if !eof && !rest.ends_with(b"0\r\n\r\n") {
             return None;
         }
@@ -251,7 +261,11 @@ pub fn leaks(body: &str) -> Vec<String> {
     // Node/V8 frames: "    at fn (/path/file.js:12:5)".
     if body.lines().any(|l| {
         let t = l.trim_start();
-        t.starts_with("at ") && (t.contains(".js:") || t.contains(".mjs:") || t.contains(".cjs:") || t.contains("node:"))
+        t.starts_with("at ")
+            && (t.contains(".js:")
+                || t.contains(".mjs:")
+                || t.contains(".cjs:")
+                || t.contains("node:"))
     }) {
         found.push("a JavaScript stack trace".to_string());
     }
@@ -289,7 +303,9 @@ fn exception_name(body: &str) -> Option<String> {
             && word.starts_with(|c: char| c.is_ascii_uppercase())
             && (word.ends_with("Error") || word.ends_with("Exception"))
             && word != "Error"
-            && word[..word.len() - 5].chars().any(|c| c.is_ascii_lowercase());
+            && word[..word.len() - 5]
+                .chars()
+                .any(|c| c.is_ascii_lowercase());
         if is_name {
             return Some(word.to_string());
         }
@@ -305,8 +321,14 @@ mod tests {
     fn leak_signs() {
         let node = "SyntaxError: Unexpected end of JSON input\n    at JSON.parse (<anonymous>)\n    at IncomingMessage.<anonymous> (/srv/app/server.js:20:24)";
         let found = leaks(node);
-        assert!(found.iter().any(|f| f.contains("JavaScript stack trace")), "{found:?}");
-        assert!(found.iter().any(|f| f.contains("/srv/app/server.js")), "{found:?}");
+        assert!(
+            found.iter().any(|f| f.contains("JavaScript stack trace")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|f| f.contains("/srv/app/server.js")),
+            "{found:?}"
+        );
         assert!(found.iter().any(|f| f.contains("SyntaxError")), "{found:?}");
         let py = "Traceback (most recent call last):\n  File \"/app/.venv/lib/python3.12/site-packages/x.py\", line 3\nKeyError: 'a'";
         assert_eq!(leaks(py).len(), 3, "{:?}", leaks(py));
@@ -323,11 +345,24 @@ mod tests {
 
     #[test]
     fn parses_answers() {
-        let a = parse(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad", false).unwrap();
+        let a = parse(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad",
+            false,
+        )
+        .unwrap();
         assert_eq!(a.status(), Some(400));
-        assert!(parse(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 9\r\n\r\nbad", false).is_none());
+        assert!(parse(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 9\r\n\r\nbad",
+            false
+        )
+        .is_none());
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
         assert!(parse(chunked, false).is_some());
-        assert_eq!(parse(b"HTTP/1.1 200 OK\r\n\r\nrest", true).unwrap().status(), Some(200));
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\n\r\nrest", true)
+                .unwrap()
+                .status(),
+            Some(200)
+        );
     }
 }

@@ -40,7 +40,10 @@ fn cells(a: &ContestantAudit) -> [String; 8] {
             .unwrap_or_else(|| "-".into()),
         or_dash(d.direct),
         or_dash(d.total),
-        or_dash(d.installed_bytes.map(|b| format!("{:.1}", b as f64 / (1024.0 * 1024.0)))),
+        or_dash(
+            d.installed_bytes
+                .map(|b| format!("{:.1}", b as f64 / (1024.0 * 1024.0))),
+        ),
     ]
 }
 
@@ -106,7 +109,20 @@ pub fn term(audits: &[ContestantAudit]) -> String {
         if a.findings.is_empty() && a.status == AuditStatus::Audited {
             let _ = writeln!(out, "  no findings");
         }
-        let _ = writeln!(out, "  advisories: {}", advisories_line(a));
+        if let Advisories::Checked { .. } = a.dependencies.advisories {
+            let _ = writeln!(out, "  advisories: {}", advisories_line(a));
+        }
+    }
+    // The same reason for every contestant, said once.
+    let reasons: std::collections::BTreeSet<&str> = audits
+        .iter()
+        .filter_map(|a| match &a.dependencies.advisories {
+            Advisories::NotChecked { reason } => Some(reason.as_str()),
+            Advisories::Checked { .. } => None,
+        })
+        .collect();
+    for reason in reasons {
+        let _ = writeln!(out, "\nadvisories not checked: {reason}");
     }
     out
 }
@@ -117,7 +133,25 @@ fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            c if c.is_ascii_punctuation() && !matches!(c, '.' | ',' | ':' | ';' | '/' | '-' | '(' | ')' | '=' | '?' | '\'' | '"' | '%' | '+' | '@') => {
+            c if c.is_ascii_punctuation()
+                && !matches!(
+                    c,
+                    '.' | ','
+                        | ':'
+                        | ';'
+                        | '/'
+                        | '-'
+                        | '('
+                        | ')'
+                        | '='
+                        | '?'
+                        | '\''
+                        | '"'
+                        | '%'
+                        | '+'
+                        | '@'
+                ) =>
+            {
                 let _ = write!(out, "&#{};", c as u32);
             }
             '\n' | '\r' => out.push(' '),
@@ -171,7 +205,10 @@ mod tests {
     #[test]
     fn cells_cannot_break_markdown() {
         let s = cell("<script>|a*b_`x`\nnext");
-        assert!(!s.contains('<') && !s.contains('|') && !s.contains('`') && !s.contains('\n'), "{s}");
+        assert!(
+            !s.contains('<') && !s.contains('|') && !s.contains('`') && !s.contains('\n'),
+            "{s}"
+        );
         assert_eq!(cell("GET /json -> 200"), "GET /json -&#62; 200");
     }
 }

@@ -90,10 +90,18 @@ fn insecure_fixture_gets_exactly_its_findings() {
     let c = &json["contestants"][0];
     assert_eq!(c["status"], "audited", "{c:#}");
     // No CSP (-25), no X-Frame-Options (-20), no X-Content-Type-Options (-5).
-    assert_eq!((c["score"].as_i64(), c["grade"].as_str()), (Some(50), Some("C")), "{c:#}");
+    assert_eq!(
+        (c["score"].as_i64(), c["grade"].as_str()),
+        (Some(50), Some("C")),
+        "{c:#}"
+    );
     assert_eq!(
         names(c, "header"),
-        set(&["content-security-policy", "x-content-type-options", "x-frame-options"]),
+        set(&[
+            "content-security-policy",
+            "x-content-type-options",
+            "x-frame-options"
+        ]),
         "{c:#}"
     );
     assert_eq!(names(c, "disclosure"), set(&["x-powered-by"]), "{c:#}");
@@ -104,7 +112,12 @@ fn insecure_fixture_gets_exactly_its_findings() {
         c["findings"]
     );
     assert_eq!(names(c, "health"), set(&[]), "{:#}", c["findings"]);
-    assert_eq!(c["findings"].as_array().unwrap().len(), 7, "{:#}", c["findings"]);
+    assert_eq!(
+        c["findings"].as_array().unwrap().len(),
+        7,
+        "{:#}",
+        c["findings"]
+    );
     let detail = |name: &str| {
         c["findings"]
             .as_array()
@@ -119,14 +132,27 @@ fn insecure_fixture_gets_exactly_its_findings() {
     let malformed = detail("malformed-json");
     assert!(malformed.contains("answered 500"), "{malformed}");
     assert!(malformed.contains("JavaScript stack trace"), "{malformed}");
-    assert!(detail("large-body").contains("exited"), "{}", detail("large-body"));
-    assert!(detail("slow-client").contains("whole"), "{}", detail("slow-client"));
+    assert!(
+        detail("large-body").contains("exited"),
+        "{}",
+        detail("large-body")
+    );
+    assert!(
+        detail("slow-client").contains("whole"),
+        "{}",
+        detail("slow-client")
+    );
     // Every probe ran, each with what it sent, expected and got.
     let probes = c["probed"]["probes"].as_array().unwrap();
     assert_eq!(probes.len(), faceoff::audit::hostile::PROBES.len() + 2);
-    assert!(probes.iter().all(|p| p["sent"].is_string() && p["expected"].is_string() && p["answer"]["kind"].is_string()));
+    assert!(probes.iter().all(|p| p["sent"].is_string()
+        && p["expected"].is_string()
+        && p["answer"]["kind"].is_string()));
     let health = c["probed"]["health_after"].as_array().unwrap();
-    assert!(!health.is_empty() && health.iter().all(|h| h["passed"] == true), "{health:#?}");
+    assert!(
+        !health.is_empty() && health.iter().all(|h| h["passed"] == true),
+        "{health:#?}"
+    );
     assert_eq!(c["dependencies"]["advisories"]["state"], "not_checked");
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert!(markdown.starts_with("## Security audit"), "{markdown}");
@@ -138,7 +164,10 @@ fn insecure_fixture_gets_exactly_its_findings() {
 fn every_reference_contestant_is_audited() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let found = faceoff::contestant::discover(&root.join("contestants")).unwrap_or_default();
-    assert!(!found.is_empty(), "no reference contestants under contestants/");
+    assert!(
+        !found.is_empty(),
+        "no reference contestants under contestants/"
+    );
     // Installs are slow: share the cache the environment names, else keep it in target/.
     let cache = std::env::var_os("FACEOFF_CACHE_DIR")
         .map(PathBuf::from)
@@ -162,17 +191,30 @@ fn every_reference_contestant_is_audited() {
         assert_eq!(c["status"], "audited", "{}: {}", c["name"], c["message"]);
         assert!(c["grade"].is_string(), "{c:#}");
         let health = c["probed"]["health_after"].as_array().unwrap();
-        assert!(health.iter().all(|h| h["passed"] == true), "{}: {health:#?}", c["name"]);
+        assert!(
+            health.iter().all(|h| h["passed"] == true),
+            "{}: {health:#?}",
+            c["name"]
+        );
         assert!(c["dependencies"]["total"].as_u64().unwrap() > 0, "{c:#}");
         summary.push(format!(
             "{} {} ({}) probes failed: {:?}",
-            c["name"], c["grade"], c["score"], names(c, "probe")
+            c["name"],
+            c["grade"],
+            c["score"],
+            names(c, "probe")
         ));
     }
-    eprintln!("audit of {} contestants took {elapsed:?}:\n{}", list.len(), summary.join("\n"));
+    eprintln!(
+        "audit of {} contestants took {elapsed:?}:\n{}",
+        list.len(),
+        summary.join("\n")
+    );
     // The headers each framework ships by default, scored (docs/audit.md).
     let grade = |name: &str| {
-        list.iter().find(|c| c["name"] == name).map(|c| c["grade"].as_str().unwrap().to_string())
+        list.iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["grade"].as_str().unwrap().to_string())
     };
     assert_eq!(grade("node-express-helmet").as_deref(), Some("A+"));
     assert_eq!(grade("node-express").as_deref(), Some("C"));
@@ -216,5 +258,8 @@ fn missing_advisories_folder_is_a_one_line_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("error: the advisories folder 'no/such/folder' does not exist"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: the advisories folder 'no/such/folder' does not exist"),
+        "{stderr}"
+    );
 }
