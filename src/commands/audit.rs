@@ -14,7 +14,6 @@ use crate::audit::deps::{self, Advisories};
 use crate::audit::{self, AuditReport, AuditStatus, ContestantAudit, Target};
 use crate::cli::AuditArgs;
 use crate::contestant::{self, Contestant, Guard};
-use crate::runner::environment::default_cpu_split;
 use crate::runner::prepare::{bring_up, BringUpOptions};
 use crate::store::ContestantStatus;
 
@@ -75,23 +74,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, "")
             .with_context(|| format!("could not write the Markdown file '{}'", path.display()))?;
     }
-    let server_cpus = match &args.server_cpus {
-        Some(list) => list.0.clone(),
-        None => default_cpu_split(&crate::sys::allowed_cpus()).0,
-    };
-    let cache = contestant::cache_dir();
-    let work = std::path::absolute(cache.join("audit"))
-        .with_context(|| format!("resolving '{}'", cache.display()))?;
+    let places = super::OneAtATime::new("audit", args.server_cpus.as_ref())?;
     let cancel = super::cancel_on_interrupt()?;
-    let opts = BringUpOptions {
-        cache: &cache,
-        data_dir: work.clone(),
-        log_dir: work,
-        server_cpus: &server_cpus,
-        workers: 1,
-        checks: Vec::new(),
-        cancel: cancel.clone(),
-    };
+    let opts = places.options(Vec::new(), cancel.clone());
     let mut audits = Vec::new();
     for c in &contestants {
         match audit_one(c, &opts, args.advisories.as_deref()) {

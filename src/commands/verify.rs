@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::cli::VerifyArgs;
 use crate::contestant::{self, Contestant};
 use crate::contract::{self, CheckResult};
-use crate::runner::environment::default_cpu_split;
 use crate::runner::prepare::{bring_up, BringUpOptions};
 use crate::store::ContestantStatus;
 
@@ -98,10 +97,6 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|d| Contestant::load(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let server_cpus = match &args.server_cpus {
-        Some(list) => list.0.clone(),
-        None => default_cpu_split(&crate::sys::allowed_cpus()).0,
-    };
     let known = contract::check_names();
     let only: Vec<&'static str> = match &args.checks {
         Some(names) => names
@@ -121,19 +116,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<_>>()?,
         None => known.clone(),
     };
-    let cache = contestant::cache_dir();
-    let work = std::path::absolute(cache.join("verify"))
-        .with_context(|| format!("resolving '{}'", cache.display()))?;
+    let places = super::OneAtATime::new("verify", args.server_cpus.as_ref())?;
     let cancel = super::cancel_on_interrupt()?;
-    let opts = BringUpOptions {
-        cache: &cache,
-        data_dir: work.clone(),
-        log_dir: work,
-        server_cpus: &server_cpus,
-        workers: 1,
-        checks: only.clone(),
-        cancel: cancel.clone(),
-    };
+    let opts = places.options(only.clone(), cancel.clone());
     let mut outcomes = Vec::new();
     for c in &contestants {
         match verify_one(c, &opts) {

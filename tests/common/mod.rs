@@ -18,6 +18,26 @@ pub fn faceoff() -> Command {
     cmd
 }
 
+/// Runs `faceoff COMMAND --json ARGS` with a cache folder; returns exit code, the JSON on
+/// stdout and stderr.
+pub fn faceoff_json(
+    command: &str,
+    args: &[&str],
+    cache: &Path,
+) -> (i32, serde_json::Value, String) {
+    let out = faceoff()
+        .arg(command)
+        .arg("--json")
+        .args(args)
+        .env("FACEOFF_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
 /// A folder under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

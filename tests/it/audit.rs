@@ -9,21 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{faceoff, fixture, interrupt, wait_exit};
+use crate::common::{faceoff, faceoff_json, fixture, interrupt, wait_exit};
 
 /// Runs `faceoff audit --json` with `args` and a cache folder; returns exit code, JSON, stderr.
 fn audit_json(args: &[&str], cache: &Path) -> (i32, Value, String) {
-    let out = faceoff()
-        .arg("audit")
-        .arg("--json")
-        .args(args)
-        .env("FACEOFF_CACHE_DIR", cache)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    (out.status.code().unwrap_or(-1), json, stderr)
+    faceoff_json("audit", args, cache)
 }
 
 /// Live processes whose working folder is under `root` (contestants run in their install
@@ -262,4 +252,31 @@ fn missing_advisories_folder_is_a_one_line_error() {
         stderr.starts_with("error: the advisories folder 'no/such/folder' does not exist"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_recorded_advisory_report_becomes_findings() {
+    let cache = tempfile::tempdir().unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories");
+    std::fs::copy(
+        recorded.join("npm-audit.json"),
+        reports.path().join("insecure.json"),
+    )
+    .unwrap();
+    let dir = fixture("insecure");
+    let (code, json, stderr) = audit_json(
+        &[
+            "--contestant",
+            dir.to_str().unwrap(),
+            "--advisories",
+            reports.path().to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let c = &json["contestants"][0];
+    assert_eq!(c["dependencies"]["advisories"]["state"], "checked", "{c:#}");
+    assert_eq!(names(c, "advisory").len(), 2, "{:#}", c["findings"]);
+    assert_no_process_under(cache.path());
 }
