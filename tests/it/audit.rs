@@ -47,6 +47,18 @@ fn assert_no_process_under(root: &Path) {
     }
 }
 
+/// Asserts that `json` matches docs/audit-schema.json.
+fn assert_schema(json: &Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit-schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 fn names(contestant: &Value, kind: &str) -> BTreeSet<String> {
     contestant["findings"]
         .as_array()
@@ -76,7 +88,7 @@ fn insecure_fixture_gets_exactly_its_findings() {
         cache.path(),
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(json["schema_version"], 1);
+    assert_schema(&json);
     let c = &json["contestants"][0];
     assert_eq!(c["status"], "audited", "{c:#}");
     // No CSP (-25), no X-Frame-Options (-20), no X-Content-Type-Options (-5).
@@ -174,6 +186,7 @@ fn every_reference_contestant_is_audited() {
     let json: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_schema(&json);
     let list = json["contestants"].as_array().unwrap();
     assert_eq!(list.len(), found.len());
     let mut summary = Vec::new();
@@ -276,6 +289,7 @@ fn a_recorded_advisory_report_becomes_findings() {
     );
     assert_eq!(code, 0, "{stderr}");
     let c = &json["contestants"][0];
+    assert_schema(&json);
     assert_eq!(c["dependencies"]["advisories"]["state"], "checked", "{c:#}");
     assert_eq!(names(c, "advisory").len(), 2, "{:#}", c["findings"]);
     assert_no_process_under(cache.path());
