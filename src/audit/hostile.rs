@@ -344,7 +344,9 @@ fn peek_answer(stream: &mut TcpStream) -> Option<Answer> {
 pub fn half_open(addr: SocketAddr) -> ProbeResult {
     let started = Instant::now();
     let mut held = Vec::new();
-    for _ in 0..HALF_OPEN_CONNECTIONS {
+    // A server whose accept queue is full makes each connect wait: bound them all together.
+    let opening_deadline = started + PROBE_TIMEOUT;
+    while held.len() < HALF_OPEN_CONNECTIONS && Instant::now() < opening_deadline {
         match probe::connect(addr) {
             Ok(mut s) => {
                 let _ = s.write_all(b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\n");

@@ -24,7 +24,8 @@ pub enum Answer {
         status: u16,
         /// Header names (lowercase) and values, in order.
         headers: Vec<(String, String)>,
-        /// The start of the body (lossy UTF-8, at most 2 KiB).
+        /// The start of the body as received (lossy UTF-8, at most 2 KiB; chunk sizes left in
+        /// when chunked).
         body: String,
         /// Whether it closed the connection right after answering.
         closed_after: bool,
