@@ -2,8 +2,10 @@
 //! disclosure.
 //!
 //! Source of the scoring: Mozilla HTTP Observatory, "Tests & scoring"
-//! (<https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring>) and its scoring
-//! code (`httpobs/scanner/grader/grade.py` in mozilla/http-observatory). A scan starts at 100;
+//! (<https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring>), and
+//! `httpobs/docs/scoring.md` in mozilla/http-observatory, whose result names and modifiers
+//! are used here as they are. X-XSS-Protection, which the Observatory dropped in 2024, is not
+//! scored. A scan starts at 100;
 //! each test adds a modifier; bonuses count only when the score before them is at least 90;
 //! the score never drops below 0; grades come from its table (A+ from 100, A from 90, ...).
 //! Tests that need HTTPS (Strict-Transport-Security, redirection to HTTPS) are reported
@@ -150,13 +152,22 @@ fn csp_test(csp: Option<&str>) -> HeaderTest {
         );
     };
     let has = |w: &str| script.iter().any(|s| s == w);
-    if has("'unsafe-inline'") || has("data:") || has("*") || has("http:") || has("https:") {
+    if has("http:") {
+        return test(
+            name,
+            "csp-implemented-with-insecure-scheme",
+            Some(-20),
+            Some(value),
+            "scripts may load over plain http:",
+        );
+    }
+    if has("'unsafe-inline'") || has("data:") || has("*") || has("https:") {
         return test(
             name,
             "csp-implemented-with-unsafe-inline",
             Some(-20),
             Some(value),
-            "scripts may come from 'unsafe-inline' or any host",
+            "scripts may come from 'unsafe-inline', data: or any host",
         );
     }
     if has("'unsafe-eval'") {
@@ -166,6 +177,18 @@ fn csp_test(csp: Option<&str>) -> HeaderTest {
             Some(-10),
             Some(value),
             "scripts may use 'unsafe-eval'",
+        );
+    }
+    let style_inline = sources("style-src")
+        .or_else(|| sources("default-src"))
+        .is_some_and(|s| s.iter().any(|w| w == "'unsafe-inline'"));
+    if style_inline {
+        return test(
+            name,
+            "csp-implemented-with-unsafe-inline-in-style-src-only",
+            Some(0),
+            Some(value),
+            "scripts are restricted; styles may be inline",
         );
     }
     if sources("default-src").is_some_and(|s| s == ["'none'"]) {
@@ -180,9 +203,9 @@ fn csp_test(csp: Option<&str>) -> HeaderTest {
     test(
         name,
         "csp-implemented-with-no-unsafe",
-        Some(0),
+        Some(5),
         Some(value),
-        "no unsafe script sources",
+        "no unsafe sources",
     )
 }
 
@@ -281,15 +304,20 @@ fn referrer_test(v: Option<&str>) -> HeaderTest {
                 "a private referrer policy",
             )
         }
-        "origin" | "origin-when-cross-origin" | "no-referrer-when-downgrade" | "unsafe-url" => {
-            test(
-                name,
-                "referrer-policy-unsafe",
-                Some(-5),
-                Some(v),
-                "the policy sends the referrer to other origins",
-            )
-        }
+        "no-referrer-when-downgrade" => test(
+            name,
+            "referrer-policy-no-referrer-when-downgrade",
+            Some(0),
+            Some(v),
+            "the browsers' old default",
+        ),
+        "origin" | "origin-when-cross-origin" | "unsafe-url" => test(
+            name,
+            "referrer-policy-unsafe",
+            Some(-5),
+            Some(v),
+            "the policy sends the referrer to other origins",
+        ),
         _ => test(
             name,
             "referrer-policy-header-invalid",
@@ -481,6 +509,32 @@ mod tests {
             "https://x.example",
         );
         assert_eq!((s.score, s.grade), (110, "A+"));
+    }
+
+    #[test]
+    fn a_strict_policy_earns_its_bonuses() {
+        let s = score(
+            &h(&[
+                ("Content-Security-Policy", "default-src 'self'"),
+                ("X-Content-Type-Options", "nosniff"),
+                ("X-Frame-Options", "DENY"),
+            ]),
+            "o",
+        );
+        assert_eq!((s.score, s.grade), (105, "A+"));
+        let none = score(
+            &h(&[
+                (
+                    "content-security-policy",
+                    "default-src 'none'; frame-ancestors 'none'",
+                ),
+                ("x-content-type-options", "nosniff"),
+            ]),
+            "o",
+        );
+        assert_eq!(none.score, 115);
+        let http = score(&h(&[("content-security-policy", "script-src http:")]), "o");
+        assert_eq!(http.tests[0].result, "csp-implemented-with-insecure-scheme");
     }
 
     #[test]
