@@ -205,6 +205,15 @@ pub struct RunArgs {
     /// Continue an interrupted run (the newest one, or RUN) instead of starting a new one.
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
     pub resume: Option<String>,
+
+    /// Seed of the shuffled order of contestants within each round [default: a new one, stored
+    /// with the run]; give a run's seed to repeat its order.
+    #[arg(long, value_name = "N", conflicts_with = "resume")]
+    pub seed: Option<u64>,
+
+    /// Skip the measurement of this machine's noise at the start of the run (about 7 s).
+    #[arg(long)]
+    pub no_calibration: bool,
 }
 
 /// Arguments of `faceoff verify`.

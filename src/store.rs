@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+pub use crate::contestant::manifest::Deployment;
+
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id              INTEGER PRIMARY KEY,
     started_at      TEXT NOT NULL,
@@ -55,7 +58,34 @@ CREATE TABLE run_events (
     kind            TEXT NOT NULL,
     message         TEXT NOT NULL
 );
-"#];
+"#,
+    // 2 (issue 8): a contaminated trial is stored and its round tried again, so one round of
+    // one contestant may hold several tries. SQLite cannot drop a UNIQUE constraint: rebuild.
+    r#"
+CREATE TABLE trials_v2 (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    workload        TEXT NOT NULL,
+    contestant      TEXT NOT NULL,
+    round           INTEGER NOT NULL,
+    retry           INTEGER NOT NULL DEFAULT 0,
+    started_at      TEXT NOT NULL,
+    metrics         TEXT NOT NULL,
+    histogram       BLOB NOT NULL,
+    histogram_uncorrected BLOB NOT NULL,
+    UNIQUE (run_id, workload, contestant, round, retry)
+);
+INSERT INTO trials_v2 (id, run_id, workload, contestant, round, retry, started_at, metrics, histogram, histogram_uncorrected)
+    SELECT id, run_id, workload, contestant, round, 0, started_at, metrics, histogram, histogram_uncorrected FROM trials;
+DROP TABLE trials;
+ALTER TABLE trials_v2 RENAME TO trials;
+"#,
+    // 3 (issue 9): each contestant's runtime version and deployment note.
+    r#"
+ALTER TABLE run_contestants ADD COLUMN runtime TEXT;
+ALTER TABLE run_contestants ADD COLUMN deployment TEXT;
+"#,
+];
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -197,10 +227,146 @@ pub struct NewRun {
     pub suite_sha256: String,
     /// The suite file itself, so the run can be reproduced.
     pub suite_toml: String,
-    /// Machine and software environment (JSON object).
-    pub environment: serde_json::Value,
-    /// Run settings: CPUs, durations, rounds (JSON object).
-    pub settings: serde_json::Value,
+    /// Machine and software environment.
+    pub environment: Environment,
+    /// How the run was set up.
+    pub settings: RunSettings,
+}
+
+/// How a run was set up: written by `faceoff run` when the run starts, read back by
+/// `run --resume` and by the reports (issue 8: one typed record, no guessed keys).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunSettings {
+    /// The contestant folders, in the run's order.
+    pub contestant_dirs: Vec<PathBuf>,
+    /// CPUs the contestants were pinned to.
+    pub server_cpus: Vec<usize>,
+    /// CPUs the load engine was pinned to.
+    pub load_cpus: Vec<usize>,
+    /// `WORKERS` given to each contestant.
+    pub workers: u32,
+    /// Whether contestants had to pass the whole API contract (reference suites).
+    pub full_contract: bool,
+    /// Every workload of the run with the settings it ran with (suite file plus overrides).
+    pub workloads: Vec<WorkloadSettings>,
+    /// Seed of the shuffled order of contestants within each round; `None` when the order was
+    /// not shuffled (runs stored before it was).
+    #[serde(default)]
+    pub order_seed: Option<u64>,
+    /// This machine's own trial-to-trial noise, measured at the start of the run; `None` when
+    /// it was not measured.
+    #[serde(default)]
+    pub noise: Option<NoiseCalibration>,
+}
+
+impl RunSettings {
+    /// The settings of a run of `plan` (after command-line overrides) on these CPUs; the
+    /// shuffle seed and the noise calibration are filled in by the runner.
+    pub fn new(
+        plan: &crate::suite::Plan,
+        contestant_dirs: Vec<PathBuf>,
+        server_cpus: Vec<usize>,
+        load_cpus: Vec<usize>,
+        workers: u32,
+        full_contract: bool,
+    ) -> Self {
+        Self {
+            contestant_dirs,
+            server_cpus,
+            load_cpus,
+            workers,
+            full_contract,
+            workloads: plan.workloads.iter().map(WorkloadSettings::of).collect(),
+            order_seed: None,
+            noise: None,
+        }
+    }
+}
+
+/// One workload's settings as it ran.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WorkloadSettings {
+    /// Workload name.
+    pub name: String,
+    /// Warm-up per contestant before its trials count (seconds).
+    pub warmup_s: f64,
+    /// Length of one trial (seconds).
+    pub trial_s: f64,
+    /// Fewest rounds.
+    pub min_rounds: u32,
+    /// Most rounds.
+    pub max_rounds: u32,
+    /// Target relative half-width of the 95% interval of each median throughput.
+    pub target_ci_rel: f64,
+    /// A request unanswered after this long is a timeout error (seconds).
+    pub timeout_s: f64,
+    /// Connections kept open.
+    pub connections: u32,
+    /// Constant rate over all connections (requests per second); `None` for a closed loop.
+    pub rate_per_s: Option<f64>,
+}
+
+impl WorkloadSettings {
+    /// The settings a workload of a validated plan runs with.
+    pub fn of(w: &crate::suite::Workload) -> Self {
+        let (connections, rate_per_s) = match w.shape {
+            crate::suite::LoadShape::Closed { connections } => (connections, None),
+            crate::suite::LoadShape::Rate { per_s, connections } => (connections, Some(per_s)),
+        };
+        Self {
+            name: w.name.clone(),
+            warmup_s: w.warmup.as_secs_f64(),
+            trial_s: w.trial.as_secs_f64(),
+            min_rounds: w.min_rounds as u32,
+            max_rounds: w.max_rounds as u32,
+            target_ci_rel: w.target_ci_rel,
+            timeout_s: w.timeout.as_secs_f64(),
+            connections,
+            rate_per_s,
+        }
+    }
+}
+
+/// This machine's trial-to-trial noise: one contestant measured alone several times in a row at
+/// the start of a run, so a reader knows what "within noise" means here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NoiseCalibration {
+    /// The contestant measured.
+    pub contestant: String,
+    /// The workload it was measured on.
+    pub workload: String,
+    /// Trials run.
+    pub trials: u32,
+    /// Length of each (seconds).
+    pub trial_s: f64,
+    /// Median requests per second over those trials.
+    pub median_rps: f64,
+    /// Largest distance from the median to a trial, relative to the median (0.11 = ±11%).
+    pub rel_spread: f64,
+}
+
+/// Where and with what a run was measured; produced by `runner::environment`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Environment {
+    /// CPU model name from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical CPUs online.
+    pub cpus_online: usize,
+    /// CPUs faceoff may use (its affinity set).
+    pub cpus_allowed: Vec<usize>,
+    /// CPUs the contestants were pinned to.
+    pub server_cpus: Vec<usize>,
+    /// CPUs the load engine was pinned to.
+    pub load_cpus: Vec<usize>,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    /// Kernel release (uname -r).
+    pub kernel: String,
+    /// `node --version`, `python3 --version`, `rustc --version` (absent when missing).
+    pub runtimes: std::collections::BTreeMap<String, String>,
+    /// faceoff's own version.
+    pub faceoff_version: String,
 }
 
 /// A contestant's place in a run.
@@ -224,6 +390,10 @@ pub struct ContestantRecord {
     pub verify: serde_json::Value,
     /// Free text: why skipped, crash log tail, ...
     pub note: String,
+    /// The runtime it ran on, exactly (`node v24.11.1`), when its versions command said.
+    pub runtime: Option<String>,
+    /// Its manifest's deployment note.
+    pub deployment: Option<Deployment>,
 }
 
 /// The figures of one trial (stored as JSON; read back the same way).
@@ -273,6 +443,21 @@ pub struct TrialMetrics {
     pub quality: TrialQuality,
 }
 
+impl TrialMetrics {
+    /// Whether this trial's figures count toward medians and rankings: not a contaminated try
+    /// that a later try of its round replaced ([`TrialQuality::superseded`]; the last try
+    /// allowed counts, marked), not cut short by a crash, and answered at least once (a trial
+    /// without a response has no throughput or latency, not zero ones). The one rule for the
+    /// runner, the reports and `diff`.
+    pub fn counts(&self) -> bool {
+        !self.quality.superseded
+            && !self.crashed
+            && self.requests > 0
+            && self.rps.is_finite()
+            && self.rps > 0.0
+    }
+}
+
 /// How far one trial can be trusted: what else ran on the server CPUs, what the window left
 /// unanswered, and whether the load engine rather than the server set the figure.
 ///
@@ -291,6 +476,11 @@ pub struct TrialQuality {
     pub contaminated: bool,
     /// Earlier tries of this round for this contestant that were contaminated (0 for most).
     pub retry: u32,
+    /// A later try of the same round replaced this (contaminated) one: it is kept to be shown,
+    /// and left out of every figure. A contaminated trial that is not superseded was the last
+    /// try allowed, and is counted (marked).
+    #[serde(default)]
+    pub superseded: bool,
     /// Connections the window was meant to keep busy.
     pub connections: Option<u32>,
     /// Connections opened (each with one completed request) before the window opened.
@@ -360,10 +550,10 @@ pub struct RunDetail {
     pub run: RunRow,
     /// The suite file.
     pub suite_toml: String,
-    /// Environment.
-    pub environment: serde_json::Value,
-    /// Settings.
-    pub settings: serde_json::Value,
+    /// Environment; `None` when the run stored none this faceoff can read.
+    pub environment: Option<Environment>,
+    /// Settings; `None` when the run stored none this faceoff can read.
+    pub settings: Option<RunSettings>,
     /// Contestants.
     pub contestants: Vec<ContestantRecord>,
     /// Trials in the order they ran.
@@ -417,7 +607,13 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
-        let version: usize = conn
+        // The version is read and the migrations run under one write lock, so two processes
+        // opening a new database at once do not both migrate it (the second waits, then finds
+        // it current).
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)
+                .map_err(open_err)?;
+        let version: usize = tx
             .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
             .map_err(open_err)? as usize;
         if version > MIGRATIONS.len() {
@@ -428,12 +624,11 @@ impl Store {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.unchecked_transaction().map_err(open_err)?;
             tx.execute_batch(sql).map_err(open_err)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(open_err)?;
-            tx.commit().map_err(open_err)?;
         }
+        tx.commit().map_err(open_err)?;
         Ok(Self { conn })
     }
 
@@ -453,6 +648,16 @@ impl Store {
             ],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Replaces a run's settings (the runner adds the shuffle seed and the noise calibration
+    /// once it has them).
+    pub fn put_settings(&self, run_id: i64, settings: &RunSettings) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE runs SET settings = ?2 WHERE id = ?1",
+            params![run_id, serde_json::to_string(settings)?],
+        )?;
+        Ok(())
     }
 
     /// Marks a run ended.
@@ -476,12 +681,12 @@ impl Store {
     /// Records (or updates) a contestant of a run.
     pub fn put_contestant(&self, run_id: i64, c: &ContestantRecord) -> Result<(), Error> {
         self.conn.execute(
-            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO run_contestants (run_id, name, display_name, stack, language, framework, versions, status, verify, note, runtime, deployment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (run_id, name) DO UPDATE SET display_name = excluded.display_name,
                stack = excluded.stack, language = excluded.language, framework = excluded.framework,
                versions = excluded.versions, status = excluded.status, verify = excluded.verify,
-               note = excluded.note",
+               note = excluded.note, runtime = excluded.runtime, deployment = excluded.deployment",
             params![
                 run_id,
                 c.name,
@@ -493,16 +698,32 @@ impl Store {
                 c.status.as_str(),
                 serde_json::to_string(&c.verify)?,
                 c.note,
+                c.runtime,
+                c.deployment.as_ref().map(serde_json::to_string).transpose()?,
             ],
         )?;
         Ok(())
     }
 
-    /// Stores one trial in its own transaction (committed when this returns).
+    /// Replaces a run's environment (the noise calibration is added once the contestants run).
+    pub fn set_environment(
+        &self,
+        run_id: i64,
+        environment: &serde_json::Value,
+    ) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE runs SET environment = ?2 WHERE id = ?1",
+            params![run_id, serde_json::to_string(environment)?],
+        )?;
+        Ok(())
+    }
+
+    /// Stores one trial in its own transaction (committed when this returns). Tries of one
+    /// round are told apart by `metrics.quality.retry`.
     pub fn put_trial(&self, run_id: i64, t: &TrialRecord) -> Result<(), Error> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO trials (run_id, workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO trials (run_id, workload, contestant, round, retry, started_at, metrics, histogram, histogram_uncorrected)
+             VALUES (?1, ?2, ?3, ?4, ?9, ?5, ?6, ?7, ?8)",
             params![
                 run_id,
                 t.workload,
@@ -512,6 +733,7 @@ impl Store {
                 serde_json::to_string(&t.metrics)?,
                 t.histogram,
                 t.histogram_uncorrected,
+                t.metrics.quality.retry,
             ],
         )?;
         Ok(())
@@ -564,7 +786,8 @@ impl Store {
         let (run, suite_toml, environment, settings) = head;
 
         let mut stmt = self.conn.prepare(
-            "SELECT name, display_name, stack, language, framework, versions, status, verify, note
+            "SELECT name, display_name, stack, language, framework, versions, status, verify, note,
+               runtime, deployment
              FROM run_contestants WHERE run_id = ?1 ORDER BY rowid",
         )?;
         let raw = stmt
@@ -579,11 +802,25 @@ impl Store {
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
                     r.get::<_, String>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut contestants = Vec::with_capacity(raw.len());
-        for (name, display_name, stack, language, framework, versions, status, verify, note) in raw
+        for (
+            name,
+            display_name,
+            stack,
+            language,
+            framework,
+            versions,
+            status,
+            verify,
+            note,
+            runtime,
+            deployment,
+        ) in raw
         {
             contestants.push(ContestantRecord {
                 name,
@@ -595,6 +832,11 @@ impl Store {
                 status: ContestantStatus::parse(&status)?,
                 verify: serde_json::from_str(&verify)?,
                 note,
+                runtime,
+                deployment: deployment
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()?,
             });
         }
 
@@ -648,13 +890,41 @@ impl Store {
         Ok(RunDetail {
             run,
             suite_toml,
-            environment: serde_json::from_str(&environment)?,
-            settings: serde_json::from_str(&settings)?,
+            environment: serde_json::from_str(&environment).ok(),
+            settings: read_settings(&settings),
             contestants,
             trials,
             events,
         })
     }
+}
+
+/// Reads stored settings. Runs stored before [`RunSettings`] listed workload names in
+/// `workloads` and their settings, as the suite serialized them, in `workloads_detail`; those
+/// are read into the same record. Anything else unreadable is `None` ("not recorded").
+fn read_settings(json: &str) -> Option<RunSettings> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    if let Some(detail) = value.get("workloads_detail").and_then(|d| d.as_array()) {
+        let workloads: Vec<serde_json::Value> = detail
+            .iter()
+            .map(|w| {
+                let shape = &w["shape"];
+                serde_json::json!({
+                    "name": w["name"],
+                    "warmup_s": w["warmup_s"],
+                    "trial_s": w["trial_s"],
+                    "min_rounds": w["min_rounds"],
+                    "max_rounds": w["max_rounds"],
+                    "target_ci_rel": w["target_ci_rel"],
+                    "timeout_s": w["timeout_s"],
+                    "connections": shape["connections"],
+                    "rate_per_s": shape.get("per_s"),
+                })
+            })
+            .collect();
+        value["workloads"] = workloads.into();
+    }
+    serde_json::from_value(value).ok()
 }
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
@@ -673,6 +943,22 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_of_older_runs_are_read_into_the_typed_record() {
+        let old = r#"{"contestant_dirs":["contestants/a"],"server_cpus":[1],"load_cpus":[0],
+            "workers":1,"full_contract":true,"workloads":["json"],
+            "workloads_detail":[{"name":"json","requests":[],"shape":{"kind":"closed","connections":64},
+            "warmup_s":2.0,"trial_s":1.25,"min_rounds":3,"max_rounds":3,"target_ci_rel":0.05,
+            "timeout_s":5.0,"requires":[]}]}"#;
+        let s = read_settings(old).unwrap();
+        assert_eq!(s.server_cpus, [1]);
+        assert_eq!(s.workloads[0].connections, 64);
+        assert_eq!(s.workloads[0].trial_s, 1.25);
+        assert_eq!(s.workloads[0].rate_per_s, None);
+        assert_eq!(s.order_seed, None);
+        assert_eq!(read_settings(r#"{"server_cpus":"1"}"#), None);
+    }
 
     fn metrics(rps: f64) -> TrialMetrics {
         TrialMetrics {
@@ -723,8 +1009,8 @@ mod tests {
                     suite_path: "builtin:quick".into(),
                     suite_sha256: "ab".into(),
                     suite_toml: "name = 'quick'".into(),
-                    environment: serde_json::json!({"cpus": 2}),
-                    settings: serde_json::json!({}),
+                    environment: Environment::default(),
+                    settings: RunSettings::default(),
                 })
                 .unwrap();
             store
@@ -740,6 +1026,12 @@ mod tests {
                         status: ContestantStatus::Measured,
                         verify: serde_json::json!([]),
                         note: String::new(),
+                        runtime: Some("node v24.11.1".into()),
+                        deployment: Some(Deployment {
+                            server: "node:cluster".into(),
+                            why: "<why>".into(),
+                            doc: "https://nodejs.org".into(),
+                        }),
                     },
                 )
                 .unwrap();
@@ -769,10 +1061,85 @@ mod tests {
         assert_eq!(detail.trials[2].metrics, metrics(3000.0));
         assert_eq!(detail.trials[0].histogram, vec![1, 2, 3]);
         assert_eq!(detail.contestants[0].display_name, "<N>");
+        assert_eq!(detail.settings, Some(RunSettings::default()));
+        assert_eq!(
+            detail.contestants[0].runtime.as_deref(),
+            Some("node v24.11.1")
+        );
+        assert_eq!(
+            detail.contestants[0]
+                .deployment
+                .as_ref()
+                .map(|d| &d.why[..]),
+            Some("<why>")
+        );
         store.finish_run(id, RunStatus::Interrupted).unwrap();
         assert_eq!(store.runs().unwrap()[0].status, RunStatus::Interrupted);
         assert_eq!(store.latest_run().unwrap(), Some(id));
         assert!(matches!(store.run(id + 1), Err(Error::NoSuchRun(_))));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn migrates_a_version_1_store_and_keeps_every_try_of_a_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO runs (id, started_at, status, suite_name, suite_path, suite_sha256, suite_toml, environment, settings)
+                 VALUES (1, 'then', 'interrupted', 'quick', 'builtin:quick', 'ab', '', '{}', '{}')",
+                [],
+            )
+            .unwrap();
+            let old = serde_json::to_value(metrics(500.0)).unwrap();
+            let mut old = old.as_object().unwrap().clone();
+            old.remove("quality");
+            conn.execute(
+                "INSERT INTO trials (run_id, workload, contestant, round, started_at, metrics, histogram, histogram_uncorrected)
+                 VALUES (1, 'json', 'n', 1, 'then', ?1, x'01', x'02')",
+                params![serde_json::Value::Object(old).to_string()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        let trial = |round, retry, rps| {
+            let mut m = metrics(rps);
+            m.quality.retry = retry;
+            m.quality.contaminated = retry == 0;
+            m.quality.superseded = retry == 0;
+            TrialRecord {
+                workload: "json".into(),
+                contestant: "n".into(),
+                round,
+                started_at: now_rfc3339(),
+                metrics: m,
+                histogram: vec![],
+                histogram_uncorrected: vec![],
+            }
+        };
+        store.put_trial(1, &trial(2, 0, 600.0)).unwrap();
+        store.put_trial(1, &trial(2, 1, 700.0)).unwrap();
+        let trials = store.run(1).unwrap().trials;
+        assert_eq!(trials.len(), 3);
+        assert_eq!(trials[0].metrics.rps, 500.0);
+        assert_eq!(trials[0].metrics.quality, TrialQuality::default());
+        assert_eq!(trials[0].histogram, vec![1]);
+        assert!(trials[1].metrics.quality.superseded);
+        assert_eq!(
+            (
+                trials[2].round,
+                trials[2].metrics.quality.retry,
+                trials[2].metrics.rps
+            ),
+            (2, 1, 700.0)
+        );
     }
 }

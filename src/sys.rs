@@ -1,5 +1,5 @@
 //! Thin, safe wrappers over the few Linux system calls faceoff needs: CPU affinity, the
-//! open-files limit and per-thread CPU time.
+//! open-files limit, per-thread CPU time, and the per-CPU counters of `/proc/stat`.
 
 use std::time::Duration;
 
@@ -79,9 +79,117 @@ fn rusage(who: libc::c_int) -> Duration {
     }
 }
 
+/// Clock ticks per second (`USER_HZ`), the unit of `/proc/stat` and `/proc/<pid>/stat`.
+pub fn ticks_per_s() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK).max(1) as f64 }
+}
+
+/// Time some CPUs spent busy, and in all, in clock ticks, from `/proc/stat`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTicks {
+    /// Ticks running anything: user, nice, system, irq and softirq (guest time is inside
+    /// user). Steal is left out: it is time the hypervisor gave to another machine, which no
+    /// process here can have used.
+    pub busy: u64,
+    /// Ticks busy or idle (idle and iowait added), steal left out as above.
+    pub total: u64,
+}
+
+impl CpuTicks {
+    /// The ticks counted between `earlier` and `self` (zero where a counter went back).
+    pub fn since(self, earlier: CpuTicks) -> CpuTicks {
+        CpuTicks {
+            busy: self.busy.saturating_sub(earlier.busy),
+            total: self.total.saturating_sub(earlier.total),
+        }
+    }
+
+    /// Busy share of the time counted (0 when nothing was counted).
+    pub fn busy_share(self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.busy as f64 / self.total as f64
+        }
+    }
+}
+
+/// Parses one per-CPU line of `/proc/stat` (`cpuN user nice system idle iowait irq softirq
+/// steal ...`); the all-CPU `cpu` line and other lines give `None`.
+pub fn parse_cpu_line(line: &str) -> Option<(usize, CpuTicks)> {
+    let mut fields = line.split_whitespace();
+    let cpu: usize = fields.next()?.strip_prefix("cpu")?.parse().ok()?;
+    let v: Vec<u64> = fields.map_while(|f| f.parse().ok()).collect();
+    let field = |i: usize| v.get(i).copied().unwrap_or(0);
+    if v.len() < 4 {
+        return None;
+    }
+    let busy = field(0) + field(1) + field(2) + field(5) + field(6);
+    let idle = field(3) + field(4);
+    Some((
+        cpu,
+        CpuTicks {
+            busy,
+            total: busy + idle,
+        },
+    ))
+}
+
+/// The summed ticks of `cpus` in the text of `/proc/stat`; `None` if one of them is missing.
+pub fn cpu_ticks_of(stat: &str, cpus: &[usize]) -> Option<CpuTicks> {
+    let lines: Vec<(usize, CpuTicks)> = stat.lines().filter_map(parse_cpu_line).collect();
+    cpus.iter().try_fold(CpuTicks::default(), |sum, cpu| {
+        let (_, t) = lines.iter().find(|(c, _)| c == cpu)?;
+        Some(CpuTicks {
+            busy: sum.busy + t.busy,
+            total: sum.total + t.total,
+        })
+    })
+}
+
+/// The summed ticks of `cpus` now; `None` without `/proc/stat` or if a CPU is missing there.
+pub fn read_cpu_ticks(cpus: &[usize]) -> Option<CpuTicks> {
+    cpu_ticks_of(&std::fs::read_to_string("/proc/stat").ok()?, cpus)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_per_cpu_lines() {
+        let stat = "cpu  69416 0 7892 25995 414 0 58 191 0 0\n\
+                    cpu0 34372 0 3703 13631 166 0 5 91 0 0\n\
+                    cpu1 35043 2 4188 12363 248 7 53 100 0 0\n\
+                    intr 378191 0 0\n";
+        assert_eq!(
+            parse_cpu_line("cpu  69416 0 7892 25995 414 0 58 191 0 0"),
+            None
+        );
+        assert_eq!(parse_cpu_line("intr 1 2 3 4 5"), None);
+        let one = cpu_ticks_of(stat, &[1]).unwrap();
+        assert_eq!(one.busy, 35043 + 2 + 4188 + 7 + 53);
+        assert_eq!(one.total, one.busy + 12363 + 248);
+        let both = cpu_ticks_of(stat, &[0, 1]).unwrap();
+        assert_eq!(both.busy, one.busy + 34372 + 3703 + 5);
+        assert_eq!(cpu_ticks_of(stat, &[2]), None);
+        let later = CpuTicks {
+            busy: one.busy + 3,
+            total: one.total + 10,
+        };
+        assert_eq!(later.since(one), CpuTicks { busy: 3, total: 10 });
+        assert!((later.since(one).busy_share() - 0.3).abs() < 1e-9);
+        assert_eq!(one.since(later), CpuTicks::default());
+        assert_eq!(CpuTicks::default().busy_share(), 0.0);
+    }
+
+    #[test]
+    fn reads_this_machine() {
+        let cpus = allowed_cpus();
+        let t = read_cpu_ticks(&cpus).unwrap();
+        assert!(t.total > 0 && t.busy <= t.total);
+    }
 
     #[test]
     fn affinity_round_trip() {

@@ -90,13 +90,43 @@ pub enum Warning {
         /// Connections open.
         connections: usize,
     },
-    /// Throughput varied so much between trials that its interval is wider than the target.
+    /// On one workload, the throughput intervals of some results stayed wider than the target:
+    /// said once per workload, by the report, with what this machine gave and what would
+    /// narrow it.
     HighVariance {
-        /// Larger distance from the median to a bound of its interval, relative to the median.
-        rel_half_width: f64,
+        /// Results wider than the target.
+        noisy: usize,
+        /// Ranked results of the workload.
+        results: usize,
+        /// The widest interval: larger distance from the median to a bound, relative to it.
+        widest_rel: f64,
         /// The target for that distance.
-        target_rel_half_width: f64,
-        /// Trials measured.
+        target_ci_rel: f64,
+        /// Trials behind the widest interval.
+        trials: usize,
+        /// That interval is short of 95% confidence (too few trials).
+        short_of_confidence: bool,
+        /// Trial length of the workload (seconds), when recorded.
+        trial_s: Option<f64>,
+    },
+    /// The load engine, not the server, limited a result: its figure is a lower bound.
+    EngineLimited {
+        /// Why, as the runner recorded it.
+        reason: String,
+        /// Trials it happened in.
+        trials: usize,
+        /// Trials of the result.
+        of: usize,
+    },
+    /// Requests were left unanswered when trial windows closed, long after a normal answer.
+    Unanswered {
+        /// Requests unanswered over all trials.
+        requests: u64,
+        /// The longest any had waited (µs).
+        oldest_us: Option<u64>,
+        /// Trials without a single response.
+        silent_trials: usize,
+        /// Trials stored.
         trials: usize,
     },
 }
@@ -129,14 +159,65 @@ impl fmt::Display for Warning {
                     write!(f, "the server (or the engine) could not keep up; the corrected latency shows the cost.")
                 }
             }
-            Warning::HighVariance { rel_half_width, target_rel_half_width, trials } => write!(
+            Warning::HighVariance {
+                noisy,
+                results,
+                widest_rel,
+                target_ci_rel,
+                trials,
+                short_of_confidence,
+                trial_s,
+            } => {
+                write!(
+                    f,
+                    "{noisy} of {results} results have a throughput interval wider than the \
+                     ±{:.1}% target; the widest, ±{:.1}% over {trials} trials, is what this \
+                     machine gave here. ",
+                    target_ci_rel * 100.0,
+                    widest_rel * 100.0
+                )?;
+                if *short_of_confidence {
+                    write!(
+                        f,
+                        "{trials} trials cannot reach 95% confidence (that takes 6): allow more \
+                         trials (`faceoff run --min-rounds 6 --max-rounds 12`)"
+                    )?;
+                } else {
+                    // The interval of a median narrows about with the square root of the trials.
+                    let ratio = (widest_rel / target_ci_rel).powi(2);
+                    let rounds = ((*trials as f64 * ratio).ceil() as usize).clamp(trials + 1, 60);
+                    write!(f, "To narrow it, allow more trials (`faceoff run --max-rounds {rounds}`)")?;
+                }
+                match trial_s {
+                    Some(t) => write!(f, " or longer ones (`--trial {}s`)", (t * 2.0).max(1.0).round())?,
+                    None => write!(f, " or longer ones (`--trial`)")?,
+                }
+                write!(
+                    f,
+                    ", quiet the machine, or accept this width with `--target-ci {:.2}`.",
+                    (widest_rel * 100.0).ceil() / 100.0
+                )
+            }
+            Warning::EngineLimited { reason, trials, of } => write!(
                 f,
-                "throughput varied between trials: over {trials} trials the interval of the median \
-                 reaches ±{:.1}%, above the ±{:.1}% target. Stop other work on this machine, keep \
-                 the server and faceoff on separate CPUs, or allow more trials.",
-                rel_half_width * 100.0,
-                target_rel_half_width * 100.0
+                "the load engine, not the server, was the limit in {trials} of {of} trials \
+                 ({reason}): the figure is a lower bound of the server's throughput and is not \
+                 ranked. Give the load engine more CPUs (`faceoff run --load-cpus`) or use fewer \
+                 connections (the suite's `connections`)."
             ),
+            Warning::Unanswered { requests, oldest_us, silent_trials, trials } => {
+                write!(f, "{requests} requests were still unanswered when the trial windows closed")?;
+                if let Some(us) = oldest_us {
+                    write!(f, ", the oldest after ≥ {} ms", us / 1000)?;
+                }
+                if *silent_trials > 0 {
+                    write!(f, "; {silent_trials} of {trials} trials got no response at all")?;
+                }
+                write!(
+                    f,
+                    ": the server stopped answering. Its log in the run's results folder says why."
+                )
+            }
         }
     }
 }

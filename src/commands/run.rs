@@ -12,22 +12,11 @@ use crate::contestant::{self, Contestant};
 use crate::runner::environment::{default_cpu_split, Environment};
 use crate::runner::{self, RunConfig, Ui};
 use crate::settings;
-use crate::store::{NewRun, RunStatus, Store};
+use crate::store::{NewRun, RunSettings, RunStatus, Store};
 use crate::suite::{self, Plan};
 
 /// Folder of the reference contestants.
 pub const CONTESTANTS_DIR: &str = "contestants";
-
-/// Settings stored with a run, enough to resume it.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct StoredSettings {
-    contestant_dirs: Vec<PathBuf>,
-    server_cpus: Vec<usize>,
-    load_cpus: Vec<usize>,
-    workers: u32,
-    full_contract: bool,
-    workloads: Vec<String>,
-}
 
 /// Runs the suite on the chosen contestants.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -51,15 +40,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         cache: contestant::cache_dir(),
         results_dir: settings::results_dir(),
         full_contract: stored.full_contract,
+        // Runs stored before the order was shuffled resume with seed 0.
+        order_seed: stored.order_seed.unwrap_or(0),
+        calibrate: !args.no_calibration,
     };
     let ui = TermUi::new();
     ui.notice(&format!(
-        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; results in {}",
+        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; order seed {} (--seed); results in {}",
         plan.name,
         plan.workloads.len(),
         contestants.len(),
         config.server_cpus,
         config.load_cpus,
+        config.order_seed,
         db.display()
     ));
     let end = match runner::run(&store, run_id, &plan, contestants, &config, &cancel, &ui) {
@@ -95,7 +88,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Starts a new run: validates everything before any slow work.
-fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, StoredSettings)> {
+fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSettings)> {
     let (mut plan, full_contract) = load_suite(&args.suite)?;
     settings::apply_overrides(&mut plan, args)?;
     let contestant_dirs = choose_contestants(args)?;
@@ -115,34 +108,29 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, StoredSett
         }
     }
     let workers = args.workers.unwrap_or(server_cpus.len() as u32).max(1);
-    let stored = StoredSettings {
+    let environment = Environment::capture(&server_cpus, &load_cpus);
+    let mut stored = RunSettings::new(
+        &plan,
         contestant_dirs,
-        server_cpus: server_cpus.clone(),
-        load_cpus: load_cpus.clone(),
+        server_cpus,
+        load_cpus,
         workers,
         full_contract,
-        workloads: plan.workloads.iter().map(|w| w.name.clone()).collect(),
-    };
-    let environment = Environment::capture(&server_cpus, &load_cpus);
-    let mut settings_json = serde_json::to_value(&stored)?;
-    settings_json["workloads_detail"] = serde_json::to_value(&plan.workloads)?;
+    );
+    stored.order_seed = Some(args.seed.unwrap_or_else(runner::order::new_seed));
     let run_id = store.begin_run(&NewRun {
         suite_name: plan.name.clone(),
         suite_path: plan.source_path.display().to_string(),
         suite_sha256: plan.source_sha256.clone(),
         suite_toml: plan.source_text.clone(),
-        environment: serde_json::to_value(&environment)?,
-        settings: settings_json,
+        environment,
+        settings: stored.clone(),
     })?;
     Ok((run_id, plan, stored))
 }
 
 /// Picks up an earlier run where it stopped.
-fn resume(
-    store: &Store,
-    which: &str,
-    args: &RunArgs,
-) -> anyhow::Result<(i64, Plan, StoredSettings)> {
+fn resume(store: &Store, which: &str, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSettings)> {
     let run_id = if which == "latest" {
         store
             .latest_run()?
@@ -156,12 +144,14 @@ fn resume(
     if detail.run.status == RunStatus::Complete {
         bail!("run {run_id} is already complete; `faceoff show {run_id}` prints it");
     }
-    let stored: StoredSettings = serde_json::from_value(detail.settings.clone())
+    let stored = detail
+        .settings
+        .clone()
         .with_context(|| format!("run {run_id} was stored without resumable settings"))?;
     let mut plan = suite::parse_plan(&detail.suite_toml, Path::new(&detail.run.suite_path))?;
     settings::apply_overrides(&mut plan, args)?;
     plan.workloads
-        .retain(|w| stored.workloads.contains(&w.name));
+        .retain(|w| stored.workloads.iter().any(|s| s.name == w.name));
     store.reopen_run(run_id)?;
     Ok((run_id, plan, stored))
 }

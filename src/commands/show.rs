@@ -98,7 +98,7 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
 fn throughputs(run: &RunDetail) -> BTreeMap<(String, String), Vec<f64>> {
     let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for t in &run.trials {
-        if !t.metrics.crashed {
+        if t.metrics.counts() {
             out.entry((t.workload.clone(), t.contestant.clone()))
                 .or_default()
                 .push(t.metrics.rps);

@@ -60,6 +60,8 @@ pub struct Outcome {
     pub message: Option<String>,
     /// The check results (empty when it never started).
     pub checks: Vec<CheckResult>,
+    /// Checks not run because they exercise endpoints its manifest does not declare.
+    pub undeclared: Vec<&'static str>,
     /// `name=version` pairs from its versions command.
     pub versions: Vec<(String, String)>,
     /// Its server log.
@@ -164,6 +166,7 @@ fn verify_one(c: &Contestant, opts: &BringUpOptions<'_>) -> Option<Outcome> {
         status,
         message: up.message,
         checks: up.checks,
+        undeclared: up.undeclared,
         versions: up.versions,
         log: up.log,
     })
@@ -183,7 +186,7 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
             let cell = match o.checks.iter().find(|r| r.name == *name) {
                 Some(r) if r.passed => "pass",
                 Some(_) => "FAIL",
-                None if o.status == Verdict::Skipped => "skip",
+                None if o.status == Verdict::Skipped || o.undeclared.contains(name) => "skip",
                 None => "-",
             };
             line.push_str(&format!("  {cell:w$}"));
@@ -193,12 +196,20 @@ fn write_table(out: &mut impl Write, outcomes: &[Outcome], only: &[&str]) -> std
     let mut first = true;
     for o in outcomes {
         let failures: Vec<&CheckResult> = o.checks.iter().filter(|r| !r.passed).collect();
-        if failures.is_empty() && o.message.is_none() {
+        if failures.is_empty() && o.message.is_none() && o.undeclared.is_empty() {
             continue;
         }
         if first {
             writeln!(out)?;
             first = false;
+        }
+        if !o.undeclared.is_empty() {
+            writeln!(
+                out,
+                "{} (skipped): {}: its manifest does not declare those endpoints",
+                o.name,
+                o.undeclared.join(", ")
+            )?;
         }
         if let Some(message) = &o.message {
             let label = if o.status == Verdict::Skipped {

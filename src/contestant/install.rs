@@ -31,6 +31,14 @@ pub const SKIPPED_DIRS: &[&str] = &[
 /// Name of the marker file written into an install folder when its install succeeded.
 pub const MARKER_FILE: &str = ".faceoff-installed";
 
+/// Folder under `<cache>/contestants/` where install commands may keep builds shared between
+/// contestants (e.g. a native module compiled once per runtime); named to them in
+/// [`BUILDS_ENV`]. Whoever writes there takes a lock (see contestants/_shared/node/install.sh).
+pub const BUILDS_DIR: &str = "_builds";
+
+/// Environment variable naming [`BUILDS_DIR`] to install commands (an absolute path).
+pub const BUILDS_ENV: &str = "FACEOFF_BUILDS_DIR";
+
 /// Longest an install command may run before faceoff stops it.
 pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -61,17 +69,63 @@ pub fn cache_key(contestant: &Contestant) -> Result<String, Error> {
     let manifest = read(&contestant.manifest_path)?;
     hash.update((manifest.len() as u64).to_le_bytes());
     hash.update(&manifest);
+    let mut keyed: Vec<(String, PathBuf)> = Vec::new();
     if let Some(install) = &contestant.manifest.install {
         for file in &install.cache_key {
-            let bytes = read(&contestant.dir.join(file))?;
-            hash.update(file.as_bytes());
-            hash.update(b"\0");
-            hash.update((bytes.len() as u64).to_le_bytes());
-            hash.update(&bytes);
+            keyed.push((file.clone(), contestant.dir.join(file)));
         }
+        for (folder, path) in install
+            .shared
+            .iter()
+            .zip(contestant.manifest.shared_paths(&contestant.dir))
+        {
+            let mut files = Vec::new();
+            list_files(&path, &path, &mut files)?;
+            files.sort();
+            for rel in files {
+                keyed.push((format!("{folder}/{rel}"), path.join(&rel)));
+            }
+        }
+    }
+    for (name, path) in keyed {
+        let bytes = read(&path)?;
+        hash.update(name.as_bytes());
+        hash.update(b"\0");
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
     }
     let digest = hash.finalize();
     Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The files under `dir` (skipping dependency and build folders), relative to `root`.
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        what: "read shared folder",
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let skipped = path
+            .file_name()
+            .is_some_and(|n| SKIPPED_DIRS.iter().any(|s| n == *s));
+        if path.is_dir() && !skipped {
+            list_files(root, &path, out)?;
+        } else if path.is_file() {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            out.push(rel.to_string_lossy().into_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Copies the contestant's shared folders, then its own folder, into `dir`.
+fn copy_sources(contestant: &Contestant, dir: &Path) -> Result<(), Error> {
+    for shared in contestant.manifest.shared_paths(&contestant.dir) {
+        copy_tree(&shared, dir)?;
+    }
+    copy_tree(&contestant.dir, dir)
 }
 
 /// Time an interrupted install command gets between SIGTERM and SIGKILL.
@@ -100,7 +154,7 @@ pub fn install(contestant: &Contestant, cache: &Path, cancel: &Cancel) -> Result
     if marker.is_file() {
         // Sources that do not key the cache (e.g. server.js) may have changed: bring them up
         // to date without reinstalling.
-        copy_tree(&contestant.dir, &dir)?;
+        copy_sources(contestant, &dir)?;
         return Ok(Installed {
             log: log.is_file().then_some(log),
             dir,
@@ -116,10 +170,17 @@ pub fn install(contestant: &Contestant, cache: &Path, cancel: &Cancel) -> Result
             source,
         })?;
     }
-    copy_tree(&contestant.dir, &dir)?;
+    copy_sources(contestant, &dir)?;
     let mut ran_install = false;
     if let Some(section) = &contestant.manifest.install {
-        run_install(contestant, &section.command, &dir, &log, cancel)?;
+        run_install(
+            contestant,
+            &section.command,
+            &dir,
+            &log,
+            &root.join(BUILDS_DIR),
+            cancel,
+        )?;
         ran_install = true;
     }
     fs::write(&marker, format!("{key}\n")).map_err(|source| Error::Io {
@@ -140,6 +201,7 @@ fn run_install(
     command: &str,
     dir: &Path,
     log: &Path,
+    builds: &Path,
     cancel: &Cancel,
 ) -> Result<(), Error> {
     let name = contestant.name();
@@ -147,6 +209,7 @@ fn run_install(
         let path = path.to_path_buf();
         move |source| Error::Io { what, path, source }
     };
+    fs::create_dir_all(builds).map_err(io("create the shared builds folder", builds))?;
     let mut log_file = fs::File::create(log).map_err(io("create the install log", log))?;
     let _ = writeln!(log_file, "$ cd {} && sh -c '{command}'", dir.display());
     let log_err = log_file
@@ -159,6 +222,7 @@ fn run_install(
         .envs(&contestant.manifest.env)
         // A build must land in the install folder, not wherever the caller's cargo points.
         .env_remove("CARGO_TARGET_DIR")
+        .env(BUILDS_ENV, builds)
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(log_err);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::Error;
+use crate::contract::Endpoint;
 
 /// The manifest's file name inside a contestant folder.
 pub const MANIFEST_FILE: &str = "contestant.toml";
@@ -37,6 +38,12 @@ pub struct Manifest {
     /// One line about the contestant.
     #[serde(default)]
     pub description: Option<String>,
+    /// The contract endpoints it serves; `None` (the key left out) means all of them.
+    #[serde(default)]
+    pub endpoints: Option<Vec<Endpoint>>,
+    /// How it is deployed and why.
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
     /// How to install dependencies, if any are needed.
     #[serde(default)]
     pub install: Option<InstallSection>,
@@ -50,6 +57,18 @@ pub struct Manifest {
     pub env: BTreeMap<String, String>,
 }
 
+/// `[deployment]`: how the contestant is served and why, shown beside it in reports.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Server and process model (e.g. "gunicorn, WORKERS processes x 256 gthread threads").
+    pub server: String,
+    /// Why this deployment.
+    pub why: String,
+    /// The production documentation it follows (a URL or a title).
+    pub doc: String,
+}
+
 /// `[install]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +78,11 @@ pub struct InstallSection {
     /// Files (relative to the contestant folder) whose bytes, with the manifest's, key the cache.
     #[serde(default)]
     pub cache_key: Vec<String>,
+    /// Folders (relative to the contestant folder, e.g. `../_shared/node`) whose files are
+    /// copied into the install folder before the contestant's own (which win on a clash); every
+    /// file in them keys the cache.
+    #[serde(default)]
+    pub shared: Vec<String>,
 }
 
 /// `[start]`.
@@ -139,6 +163,24 @@ impl Manifest {
         if manifest.start.command.trim().is_empty() {
             return Err(bad(None, "[start] command is empty".into()));
         }
+        if let Some(endpoints) = &manifest.endpoints {
+            if endpoints.is_empty() {
+                return Err(bad(
+                    None,
+                    "endpoints is empty; list the contract endpoints the app serves, or leave \
+                     the key out if it serves them all"
+                        .into(),
+                ));
+            }
+        }
+        for folder in manifest.install.iter().flat_map(|i| &i.shared) {
+            if Path::new(folder).is_absolute() {
+                return Err(bad(
+                    None,
+                    format!("shared folder '{folder}' must be relative to the contestant folder"),
+                ));
+            }
+        }
         for file in manifest.install.iter().flat_map(|i| &i.cache_key) {
             let p = Path::new(file);
             if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
@@ -149,6 +191,36 @@ impl Manifest {
             }
         }
         Ok(manifest)
+    }
+
+    /// Whether it serves `endpoint` (every endpoint when `endpoints` is left out).
+    pub fn serves(&self, endpoint: Endpoint) -> bool {
+        self.endpoints
+            .as_ref()
+            .is_none_or(|list| list.contains(&endpoint))
+    }
+
+    /// The contract endpoints among `targets` (request targets such as `/queries?n=20`, or
+    /// endpoint names such as `ws`) that it does not declare, each once; targets outside the
+    /// contract never count.
+    pub fn undeclared<'a>(&self, targets: impl IntoIterator<Item = &'a str>) -> Vec<Endpoint> {
+        let mut missing: Vec<Endpoint> = targets
+            .into_iter()
+            .filter_map(Endpoint::of)
+            .filter(|&e| !self.serves(e))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    /// The shared folders, resolved against the contestant folder `dir`.
+    pub fn shared_paths(&self, dir: &Path) -> Vec<PathBuf> {
+        self.install
+            .iter()
+            .flat_map(|i| &i.shared)
+            .map(|f| dir.join(f))
+            .collect()
     }
 
     /// Paths of the cache-key files, resolved against the contestant folder `dir`.
@@ -208,6 +280,37 @@ NODE_ENV = "production"
         assert_eq!(m.start.health_timeout, Duration::from_secs(30));
         assert_eq!(m.install.unwrap().cache_key.len(), 2);
         assert_eq!(m.env["NODE_ENV"], "production");
+    }
+
+    #[test]
+    fn declared_endpoints_and_deployment() {
+        let text = GOOD.replace(
+            "requires = [\"node\", \"npm\"]",
+            "requires = []\nendpoints = [\"json\", \"ws-room\"]\n\n\
+             [deployment]\nserver = \"node:cluster\"\nwhy = \"docs\"\ndoc = \"https://x\"",
+        );
+        let m = Manifest::parse(&text, Path::new("c.toml")).unwrap();
+        assert!(m.serves(Endpoint::Json));
+        assert!(m.serves(Endpoint::WsRoom));
+        assert!(!m.serves(Endpoint::Db));
+        assert_eq!(
+            m.undeclared(["/db", "/json", "/queries?n=2", "/db?x", "/mine", "ws"]),
+            [Endpoint::Db, Endpoint::Queries, Endpoint::Ws]
+        );
+        assert_eq!(m.deployment.unwrap().server, "node:cluster");
+        assert!(Manifest::parse(GOOD, Path::new("c.toml"))
+            .unwrap()
+            .serves(Endpoint::Db));
+    }
+
+    #[test]
+    fn unknown_or_empty_endpoints_are_errors() {
+        let text = GOOD.replace("requires = [", "endpoints = [\"jsonn\"]\nrequires = [");
+        let err = Manifest::parse(&text, Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("jsonn"), "{err}");
+        let text = GOOD.replace("requires = [", "endpoints = []\nrequires = [");
+        let err = Manifest::parse(&text, Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("endpoints is empty"), "{err}");
     }
 
     #[test]

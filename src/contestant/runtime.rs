@@ -77,6 +77,14 @@ pub fn versions(
     Ok(parse_versions(&text))
 }
 
+/// The runtime a contestant runs on, as `name version` (`node v24.11.1`): by convention the
+/// first line of its `[versions]` output names the runtime.
+pub fn runtime_version(pairs: &[(String, String)]) -> Option<String> {
+    pairs
+        .first()
+        .map(|(name, version)| format!("{name} {version}"))
+}
+
 /// Parses `name=version` lines.
 pub fn parse_versions(text: &str) -> Vec<(String, String)> {
     text.lines()
@@ -92,6 +100,13 @@ pub fn parse_versions(text: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runtime_is_the_first_line() {
+        let v = parse_versions("python=3.11.7\ndjango=5.2.19\n");
+        assert_eq!(runtime_version(&v).as_deref(), Some("python 3.11.7"));
+        assert_eq!(runtime_version(&[]), None);
+    }
 
     #[test]
     fn version_lines() {

@@ -1,6 +1,8 @@
 //! CPU time and memory of a contestant's whole process group, sampled from `/proc` on a
 //! background thread: CPU is utime+stime of every process in the group (new ones included),
-//! memory is the sum of RSS and PSS (`/proc/<pid>/smaps_rollup`) over the group.
+//! memory is the sum of RSS and PSS (`/proc/<pid>/smaps_rollup`) over the group. It can also
+//! read the busy time of the server CPUs (`/proc/stat`) at its first and last sample, so the
+//! CPU that anything else used there over the same span is their difference (issue 8).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +34,19 @@ pub struct Usage {
     pub pss_peak_bytes: u64,
     /// Most processes seen in the group at once.
     pub processes_peak: u32,
+    /// CPU seconds the watched server CPUs were busy (anything on them) between the first and
+    /// last sample; `None` when no CPUs were watched or `/proc/stat` could not be read.
+    pub server_busy_s: Option<f64>,
+}
+
+/// CPUs a [`Sampler`] watches besides the group, and where its own thread runs.
+#[derive(Debug, Clone, Default)]
+pub struct CpuWatch {
+    /// CPUs whose busy time (from `/proc/stat`) is read at the first and last sample.
+    pub server_cpus: Vec<usize>,
+    /// CPUs the sampler's own thread is pinned to (empty: not pinned), so its reads of `/proc`
+    /// do not count as load on the server CPUs.
+    pub sampler_cpus: Vec<usize>,
 }
 
 /// A running sampler; [`Sampler::stop`] ends it and returns the totals.
@@ -44,11 +59,22 @@ pub struct Sampler {
 impl Sampler {
     /// Starts sampling process group `pgid` every `interval`.
     pub fn start(pgid: i32, interval: Duration) -> Sampler {
+        Self::start_watching(pgid, interval, CpuWatch::default())
+    }
+
+    /// Starts sampling process group `pgid` every `interval`, and the CPUs of `watch`.
+    pub fn start_watching(pgid: i32, interval: Duration, watch: CpuWatch) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
             .name("faceoff-sampler".into())
-            .spawn(move || sample_loop(pgid, interval, &flag))
+            .spawn(move || {
+                if !watch.sampler_cpus.is_empty() {
+                    // Best effort: unpinned, the sampler still works, only less quietly.
+                    let _ = crate::sys::pin_current_thread(&watch.sampler_cpus);
+                }
+                sample_loop(pgid, interval, &watch.server_cpus, &flag)
+            })
             .ok();
         Sampler { stop, handle }
     }
@@ -122,16 +148,14 @@ impl Totals {
     }
 }
 
-fn sample_loop(pgid: i32, interval: Duration, stop: &AtomicBool) -> Usage {
+fn sample_loop(pgid: i32, interval: Duration, server_cpus: &[usize], stop: &AtomicBool) -> Usage {
+    let ticks_per_s = crate::sys::ticks_per_s();
     // SAFETY: sysconf has no preconditions.
-    let (ticks_per_s, page_bytes) = unsafe {
-        (
-            libc::sysconf(libc::_SC_CLK_TCK).max(1) as f64,
-            libc::sysconf(libc::_SC_PAGESIZE).max(1) as u64,
-        )
-    };
+    let page_bytes = unsafe { libc::sysconf(libc::_SC_PAGESIZE).max(1) as u64 };
+    let watched = || (!server_cpus.is_empty()).then(|| crate::sys::read_cpu_ticks(server_cpus));
     let started = Instant::now();
     let mut totals = Totals::default();
+    let server_before = watched();
     totals.sample(pgid, true, page_bytes);
     let mut next = started + interval;
     while !stop.load(Ordering::Relaxed) {
@@ -144,6 +168,12 @@ fn sample_loop(pgid: i32, interval: Duration, stop: &AtomicBool) -> Usage {
         totals.sample(pgid, false, page_bytes);
     }
     totals.sample(pgid, false, page_bytes);
+    let server_busy_s = match (server_before, watched()) {
+        (Some(Some(before)), Some(Some(after))) => {
+            Some(after.since(before).busy as f64 / ticks_per_s)
+        }
+        _ => None,
+    };
     let ticks: u64 = totals.cpu_ticks.values().map(|(a, b)| b - a).sum();
     let n = u128::from(totals.samples.max(1));
     Usage {
@@ -152,8 +182,30 @@ fn sample_loop(pgid: i32, interval: Duration, stop: &AtomicBool) -> Usage {
         samples: totals.samples,
         rss_mean_bytes: (totals.rss_sum / n) as u64,
         pss_mean_bytes: (totals.pss_sum / n) as u64,
+        server_busy_s,
         ..totals.usage
     }
+}
+
+/// CPU ticks (user + system) used so far by the live processes of each group in `pgids`, in
+/// the same order, from one pass over `/proc`.
+pub fn groups_cpu_ticks(pgids: &[i32]) -> Vec<u64> {
+    let mut ticks = vec![0u64; pgids.len()];
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return ticks;
+    };
+    for pid in entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+        let Some(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| parse_stat(&s))
+        else {
+            continue;
+        };
+        if let Some(i) = pgids.iter().position(|&g| g == stat.pgrp) {
+            ticks[i] += stat.utime_ticks + stat.stime_ticks;
+        }
+    }
+    ticks
 }
 
 /// (RSS, PSS) in bytes from `/proc/<pid>/smaps_rollup`.
@@ -171,6 +223,36 @@ fn smaps_rollup(pid: i32) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn watches_the_server_cpus_and_the_group() {
+        let cpus = crate::sys::allowed_cpus();
+        // SAFETY: getpgrp has no preconditions.
+        let pgid = unsafe { libc::getpgrp() };
+        let sampler = Sampler::start_watching(
+            pgid,
+            Duration::from_millis(20),
+            CpuWatch {
+                server_cpus: cpus.clone(),
+                sampler_cpus: cpus[..1].to_vec(),
+            },
+        );
+        let wall = Instant::now();
+        let mut x = 0u64;
+        while wall.elapsed() < Duration::from_millis(200) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+        }
+        let usage = sampler.stop();
+        // This process spun for 200 ms on those CPUs: both counters saw some of it.
+        assert!(usage.server_busy_s.unwrap() > 0.05, "{usage:?}");
+        assert!(usage.cpu_s > 0.05, "{usage:?}");
+        assert!(groups_cpu_ticks(&[pgid, -5])[0] > 0);
+        assert_eq!(groups_cpu_ticks(&[pgid, -5])[1], 0);
+        assert_eq!(
+            Sampler::start(pgid, DEFAULT_INTERVAL).stop().server_busy_s,
+            None
+        );
+    }
 
     #[test]
     fn own_memory_is_readable() {

@@ -38,6 +38,117 @@ pub enum Error {
     },
 }
 
+/// A contract endpoint a contestant may declare it serves (`endpoints` in contestant.toml).
+/// `/healthz` is not one of them: every contestant serves it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Endpoint {
+    /// `GET /plaintext`
+    Plaintext,
+    /// `GET /json`
+    Json,
+    /// `GET /db`
+    Db,
+    /// `GET /queries`
+    Queries,
+    /// `GET /updates`
+    Updates,
+    /// `GET /fortunes`
+    Fortunes,
+    /// `GET /io`
+    Io,
+    /// `GET /compute`
+    Compute,
+    /// `POST /users`
+    Users,
+    /// `GET /ws` (WebSocket echo)
+    Ws,
+    /// `GET /ws/room` (WebSocket broadcast)
+    WsRoom,
+}
+
+impl Endpoint {
+    /// Every endpoint, in contract order.
+    pub const ALL: [Endpoint; 11] = [
+        Endpoint::Plaintext,
+        Endpoint::Json,
+        Endpoint::Db,
+        Endpoint::Queries,
+        Endpoint::Updates,
+        Endpoint::Fortunes,
+        Endpoint::Io,
+        Endpoint::Compute,
+        Endpoint::Users,
+        Endpoint::Ws,
+        Endpoint::WsRoom,
+    ];
+
+    /// Its request path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Plaintext => "/plaintext",
+            Endpoint::Json => "/json",
+            Endpoint::Db => "/db",
+            Endpoint::Queries => "/queries",
+            Endpoint::Updates => "/updates",
+            Endpoint::Fortunes => "/fortunes",
+            Endpoint::Io => "/io",
+            Endpoint::Compute => "/compute",
+            Endpoint::Users => "/users",
+            Endpoint::Ws => "/ws",
+            Endpoint::WsRoom => "/ws/room",
+        }
+    }
+
+    /// Its name in manifests (`ws-room`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::WsRoom => "ws-room",
+            other => &other.path()[1..],
+        }
+    }
+
+    /// The endpoint a request target (`/queries?n=20`) or a manifest name (`ws-room`) stands
+    /// for; `None` for anything outside the contract (a user suite's own paths, `/healthz`).
+    pub fn of(target: &str) -> Option<Endpoint> {
+        let path = target.split('?').next().unwrap_or_default();
+        Endpoint::ALL
+            .into_iter()
+            .find(|e| e.path() == path || e.name() == path)
+    }
+
+    /// The endpoint a check exercises; `None` for the checks every contestant must pass
+    /// (`healthz`, `not-found`, `headers`, `date-changes`).
+    pub fn of_check(check: &str) -> Option<Endpoint> {
+        match check {
+            "db-random" => Some(Endpoint::Db),
+            "io-concurrent" | "io-invalid" => Some(Endpoint::Io),
+            "ws-echo" => Some(Endpoint::Ws),
+            "ws-room" => Some(Endpoint::WsRoom),
+            c if c.starts_with("users-") => Some(Endpoint::Users),
+            c => Endpoint::of(&format!("/{c}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The checks of `only` a contestant that serves what `serves` says gets to run, and those
+/// left out because they exercise an endpoint it does not declare (in that order).
+pub fn declared_checks<'a>(
+    only: &[&'a str],
+    serves: impl Fn(Endpoint) -> bool,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    only.iter()
+        .partition(|check| Endpoint::of_check(check).is_none_or(&serves))
+}
+
 /// What a check gets to work with.
 #[derive(Debug)]
 pub struct Ctx<'a> {
@@ -86,6 +197,51 @@ pub const CHECKS: &[(&str, CheckFn)] = &[
 /// The names of every check, in order.
 pub fn check_names() -> Vec<&'static str> {
     CHECKS.iter().map(|(name, _)| *name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_but_the_general_ones_maps_to_an_endpoint() {
+        let general = ["healthz", "not-found", "headers", "date-changes"];
+        for name in check_names() {
+            assert_eq!(
+                Endpoint::of_check(name).is_none(),
+                general.contains(&name),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            Endpoint::of_check("users-media-type"),
+            Some(Endpoint::Users)
+        );
+        assert_eq!(Endpoint::of_check("ws-room"), Some(Endpoint::WsRoom));
+    }
+
+    #[test]
+    fn targets_and_names() {
+        assert_eq!(Endpoint::of("/queries?n=20"), Some(Endpoint::Queries));
+        assert_eq!(Endpoint::of("/ws/room"), Some(Endpoint::WsRoom));
+        assert_eq!(Endpoint::of("ws-room"), Some(Endpoint::WsRoom));
+        assert_eq!(Endpoint::of("/healthz"), None);
+        assert_eq!(Endpoint::of("/api/things"), None);
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::of(e.name()), Some(e));
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(json, format!("\"{}\"", e.name()));
+        }
+    }
+
+    #[test]
+    fn undeclared_checks_are_left_out() {
+        let only = check_names();
+        let (run, skipped) = declared_checks(&only, |e| e != Endpoint::Ws && e != Endpoint::WsRoom);
+        assert_eq!(skipped, ["ws-echo", "ws-room"]);
+        assert!(run.contains(&"headers") && run.contains(&"json"));
+        assert_eq!(run.len() + 2, only.len());
+    }
 }
 
 /// The outcome of one check.

@@ -4,7 +4,12 @@
 //! read readiness after a short read, so no read is tried before the answer can be there).
 //! Reads go into a buffer shared by the worker's connections; only a head split across reads
 //! is copied. The per-request timeout costs no timer operation: each connection has one timer
-//! that is moved only when it fires early.
+//! that is moved only when it fires early. Each request also marks its connection's in-flight
+//! slot (a `Cell` write, no allocation, no system call) so that the window's close can count
+//! the requests left unanswered.
+//!
+//! With warm connections ([`warm_up`]) each connection is opened and answers one request
+//! before the window; its stream is handed to [`drive`], so the window opens no connection.
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future as _};

@@ -8,9 +8,10 @@ use hdrhistogram::Histogram;
 use serde_json::Value;
 
 use super::{
-    ContestantInfo, ContestantResult, CurvePoint, Estimate, Headline, KeyValue, Method, ReportData,
-    ReportWarning, RunInfo, StackCell, StackRow, StackView, VerifyCheck, Who, WorkloadReport,
-    CONFIDENCE, CURVE_PERCENTILES, DEFAULT_TARGET_REL_HALF_WIDTH, SCHEMA_VERSION,
+    CellCount, ContestantInfo, ContestantResult, CurvePoint, Estimate, Headline, Method, QuietWait,
+    ReportData, ReportWarning, RunInfo, StackCell, StackRow, StackView, Standing, Verdict,
+    VerifyCheck, Who, WorkloadMethod, WorkloadReport, CONFIDENCE, CURVE_PERCENTILES,
+    DEFAULT_TARGET_CI_REL, SCHEMA_VERSION,
 };
 use crate::stats::{self, Interval};
 use crate::store::{ContestantRecord, RunDetail, TrialRecord};
@@ -23,11 +24,9 @@ impl ReportData {
     /// Computes a report from everything stored about one run. Never fails: a part that cannot
     /// be read (a corrupt histogram, a malformed verify list) becomes a warning or is left out.
     pub fn from_run(detail: &RunDetail) -> ReportData {
-        let settings = &detail.settings;
-        let target = lookup(settings, &["target_rel_half_width", "ci_target"])
-            .and_then(Value::as_f64)
-            .filter(|t| *t > 0.0)
-            .unwrap_or(DEFAULT_TARGET_REL_HALF_WIDTH);
+        let settings = detail.settings.as_ref();
+        let workload_settings =
+            |name: &str| settings.and_then(|s| s.workloads.iter().find(|w| w.name == name));
         let mut warnings = Vec::new();
 
         let contestants: Vec<ContestantInfo> =
@@ -49,55 +48,111 @@ impl ReportData {
             })
             .collect();
 
+        let mut workload_methods = Vec::with_capacity(workloads.len());
         for w in &workloads {
-            for r in &w.results {
-                if r.rps.rel_half_width > target {
-                    warnings.push(ReportWarning {
-                        kind: "high_variance".into(),
-                        contestant: Some(r.name.clone()),
-                        workload: Some(w.name.clone()),
-                        message: Warning::HighVariance {
-                            rel_half_width: r.rps.rel_half_width,
-                            target_rel_half_width: target,
-                            trials: r.trials as usize,
-                        }
-                        .to_string(),
-                    });
-                }
+            let settings = workload_settings(&w.name);
+            let target = settings
+                .map(|s| s.target_ci_rel)
+                .filter(|t| *t > 0.0)
+                .unwrap_or(DEFAULT_TARGET_CI_REL);
+            let ranked: Vec<(&Estimate, u32)> = w
+                .results
+                .iter()
+                .filter(|r| r.rank.is_some())
+                .filter_map(|r| Some((r.rps.as_ref()?, r.trials)))
+                .collect();
+            let widest = ranked
+                .iter()
+                .copied()
+                .max_by(|a, b| a.0.rel_half_width.total_cmp(&b.0.rel_half_width));
+            let noisy = ranked
+                .iter()
+                .filter(|(e, _)| e.rel_half_width > target)
+                .count();
+            if let Some((e, trials)) = widest.filter(|_| noisy > 0) {
+                warnings.push(ReportWarning {
+                    kind: "high_variance".into(),
+                    contestant: None,
+                    workload: Some(w.name.clone()),
+                    message: Warning::HighVariance {
+                        noisy,
+                        results: ranked.len(),
+                        widest_rel: e.rel_half_width,
+                        target_ci_rel: target,
+                        trials: trials as usize,
+                        short_of_confidence: e.short_of_confidence,
+                        trial_s: settings.map(|s| s.trial_s),
+                    }
+                    .to_string(),
+                });
             }
+            workload_methods.push(WorkloadMethod {
+                name: w.name.clone(),
+                settings: settings.cloned(),
+                widest_rel_half_width: widest.map(|(e, _)| e.rel_half_width),
+                target_reached: widest.map(|_| noisy == 0),
+            });
         }
-        warnings.extend(detail.events.iter().map(|e| ReportWarning {
-            kind: e.kind.clone(),
-            contestant: e.contestant.clone(),
-            workload: e.workload.clone(),
-            message: e.message.clone(),
-        }));
+        // The report raises variance warnings itself, once per workload; older runs also
+        // stored one per contestant (issue 8: each warning once, by one rule).
+        warnings.extend(
+            detail
+                .events
+                .iter()
+                .filter(|e| e.kind != "high_variance")
+                .map(|e| ReportWarning {
+                    kind: e.kind.clone(),
+                    contestant: e.contestant.clone(),
+                    workload: e.workload.clone(),
+                    message: e.message.clone(),
+                }),
+        );
+        // A warning stored once per trial says the same thing each time: show it once.
+        let mut seen = std::collections::BTreeSet::new();
+        warnings.retain(|w| {
+            seen.insert((
+                w.kind.clone(),
+                w.contestant.clone(),
+                w.workload.clone(),
+                w.message.clone(),
+            ))
+        });
 
         let trial_counts = workloads
             .iter()
             .flat_map(|w| w.results.iter().map(|r| r.trials));
         let method = Method {
-            server_cpus: lookup_text(settings, &["server_cpus", "cpus.server", "server.cpus"]),
-            engine_cpus: lookup_text(settings, &["engine_cpus", "cpus.engine", "engine.cpus"]),
-            warmup: lookup_text(settings, &["warmup", "warmup_s", "warm_up", "warm_up_s"]),
-            trial_duration: lookup_text(settings, &["trial_duration", "trial_duration_s"]),
+            server_cpus: settings.map(|s| s.server_cpus.clone()),
+            load_cpus: settings.map(|s| s.load_cpus.clone()),
+            workers: settings.map(|s| s.workers),
+            order_seed: settings.and_then(|s| s.order_seed),
+            noise: settings.and_then(|s| s.noise.clone()),
             confidence: CONFIDENCE,
-            target_rel_half_width: target,
+            workloads: workload_methods,
             trials_total: detail.trials.len() as u64,
             trials_min: trial_counts.clone().min().unwrap_or(0),
             trials_max: trial_counts.max().unwrap_or(0),
-            environment: flatten(&detail.environment),
-            settings: flatten(settings),
+            environment: detail.environment.clone(),
+            contaminated: workloads
+                .iter()
+                .flat_map(|w| {
+                    w.results
+                        .iter()
+                        .filter(|r| r.contaminated > 0)
+                        .map(|r| CellCount {
+                            workload: w.name.clone(),
+                            contestant: r.name.clone(),
+                            count: r.contaminated,
+                        })
+                })
+                .collect(),
+            quiet_wait: quiet_wait(&detail.trials),
+            rows_within_10pct: ranked_estimates(&workloads)
+                .filter(|e| e.rel_half_width <= 0.10)
+                .count() as u32,
+            rows_with_interval: ranked_estimates(&workloads).count() as u32,
             suite_toml: detail.suite_toml.clone(),
-            reproduce: lookup(settings, &["command_line"])
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    // A built-in suite is stored as `builtin:NAME`; faceoff takes the bare name.
-                    let suite = detail.run.suite_path.as_str();
-                    let suite = suite.strip_prefix("builtin:").unwrap_or(suite);
-                    format!("faceoff run --suite {suite}")
-                }),
+            reproduce: reproduce(detail),
         };
 
         ReportData {
@@ -136,6 +191,8 @@ fn group_trials(detail: &RunDetail) -> Vec<(&str, ByContestant<'_>)> {
             .unwrap_or(usize::MAX)
     };
     let mut groups: Vec<(&str, ByContestant<'_>)> = Vec::new();
+    // Every try is grouped, replaced (contaminated) ones included, so a cell can say how many
+    // there were; `TrialMetrics::counts` picks the ones its figures come from (issue 8).
     for t in &detail.trials {
         let at = match groups.iter().position(|(w, _)| *w == t.workload) {
             Some(at) => at,
@@ -193,125 +250,266 @@ fn interval_of(e: &Estimate) -> Interval {
     }
 }
 
-/// Median of a trial figure, 0 when there is none.
-fn median_of(trials: &[&TrialRecord], f: impl Fn(&TrialRecord) -> f64) -> f64 {
+/// Median of a trial figure; `None` when no trial counts.
+fn median_of(trials: &[&TrialRecord], f: impl Fn(&TrialRecord) -> f64) -> Option<f64> {
     let values: Vec<f64> = trials.iter().map(|t| f(t)).collect();
-    stats::median(&values).unwrap_or(0.0)
+    stats::median(&values)
+}
+
+/// Why the load engine rather than the server limited a trial: the runner's record, or for
+/// trials stored before it recorded one, a load thread on its CPU nearly all the time. The one
+/// rule for lower bounds.
+fn engine_limit(t: &TrialRecord) -> Option<String> {
+    let q = &t.metrics.quality;
+    if let Some(reason) = &q.engine_limited {
+        return Some(reason.clone());
+    }
+    let recorded = q.connections.is_some();
+    (!recorded && t.metrics.engine_busiest >= SATURATED_BUSY).then(|| {
+        format!(
+            "a load thread was on its CPU {:.0}% of the time",
+            t.metrics.engine_busiest * 100.0
+        )
+    })
 }
 
 /// One contestant's figures on one workload; not yet ranked.
 fn summarize(
     who: Who,
     workload: &str,
-    trials: &[&TrialRecord],
+    all: &[&TrialRecord],
     warnings: &mut Vec<ReportWarning>,
 ) -> ContestantResult {
-    let rps_samples: Vec<f64> = trials.iter().map(|t| t.metrics.rps).collect();
-    let rps = stats::median_ci(&rps_samples, CONFIDENCE)
-        .map(estimate)
-        .unwrap_or(Estimate {
-            median: 0.0,
-            lo: 0.0,
-            hi: 0.0,
-            coverage: 0.0,
-            short_of_confidence: true,
-            rel_half_width: 0.0,
-        });
-    let mut errors_by_kind = BTreeMap::new();
-    for t in trials {
-        for (kind, n) in &t.metrics.errors_by_kind {
-            *errors_by_kind.entry(kind.clone()).or_insert(0) += n;
-        }
-    }
-    let engine_busiest = trials
+    let trials: Vec<&TrialRecord> = all.iter().copied().filter(|t| t.metrics.counts()).collect();
+    let contaminated = all
         .iter()
-        .map(|t| t.metrics.engine_busiest)
-        .fold(0.0, f64::max);
-    if engine_busiest >= SATURATED_BUSY {
+        .filter(|t| t.metrics.quality.contaminated)
+        .count() as u32;
+    let crashed_trials = all.iter().filter(|t| t.metrics.crashed).count() as u32;
+    let silent_trials = all
+        .iter()
+        .filter(|t| {
+            let m = &t.metrics;
+            !m.quality.superseded && !m.crashed && m.requests == 0
+        })
+        .count() as u32;
+    let unanswered: u64 = all.iter().map(|t| t.metrics.quality.unanswered).sum();
+    let unanswered_max_age_us = all
+        .iter()
+        .filter_map(|t| t.metrics.quality.unanswered_max_age_us)
+        .max();
+
+    let rps_samples: Vec<f64> = trials.iter().map(|t| t.metrics.rps).collect();
+    let rps = stats::median_ci(&rps_samples, CONFIDENCE).map(estimate);
+    let no_data = rps.is_none().then(|| {
+        let mut why = Vec::new();
+        if crashed_trials > 0 {
+            why.push(format!("crashed in {crashed_trials}"));
+        }
+        if contaminated > 0 {
+            why.push(format!(
+                "{contaminated} contaminated by other work on the server CPUs"
+            ));
+        }
+        if silent_trials > 0 {
+            why.push(format!("no response in {silent_trials}"));
+        }
+        if why.is_empty() {
+            "no trial gave a figure".to_string()
+        } else {
+            format!("of {} trials: {}", all.len(), why.join("; "))
+        }
+    });
+
+    let limited: Vec<String> = trials.iter().filter_map(|t| engine_limit(t)).collect();
+    let engine_limited = limited.first().map(|reason| {
         warnings.push(ReportWarning {
-            kind: "engine_saturated".into(),
+            kind: "engine_limited".into(),
             contestant: Some(who.name.clone()),
             workload: Some(workload.to_string()),
-            message: Warning::EngineSaturated {
-                busiest: engine_busiest,
+            message: Warning::EngineLimited {
+                reason: reason.clone(),
+                trials: limited.len(),
+                of: trials.len(),
+            }
+            .to_string(),
+        });
+        reason.clone()
+    });
+
+    let p99_max = trials
+        .iter()
+        .map(|t| t.metrics.latency_us[2])
+        .max()
+        .unwrap_or(0);
+    // A request in flight when the window closes is normal; one that has waited far longer
+    // than any answer took means the server stopped answering.
+    let stalled = unanswered_max_age_us.is_some_and(|age| age >= (10 * p99_max).max(1_000_000));
+    if silent_trials > 0 || (unanswered > 0 && stalled) {
+        warnings.push(ReportWarning {
+            kind: "unanswered".into(),
+            contestant: Some(who.name.clone()),
+            workload: Some(workload.to_string()),
+            message: Warning::Unanswered {
+                requests: unanswered,
+                oldest_us: unanswered_max_age_us,
+                silent_trials: silent_trials as usize,
+                trials: all.len(),
             }
             .to_string(),
         });
     }
-    let latency_curve = match (
-        merge_histograms(trials.iter().map(|t| &t.histogram)),
-        merge_histograms(trials.iter().map(|t| &t.histogram_uncorrected)),
-    ) {
-        (Some(corrected), Some(uncorrected)) => curve(&corrected, &uncorrected),
-        _ => {
-            warnings.push(ReportWarning {
-                kind: "unreadable_histogram".into(),
-                contestant: Some(who.name.clone()),
-                workload: Some(workload.to_string()),
-                message: "a stored latency histogram could not be read, so the percentile curve \
-                          is left out; the per-trial percentiles are still shown"
-                    .into(),
-            });
-            Vec::new()
+
+    let mut errors_by_kind = BTreeMap::new();
+    for t in &trials {
+        for (kind, n) in &t.metrics.errors_by_kind {
+            *errors_by_kind.entry(kind.clone()).or_insert(0) += n;
+        }
+    }
+    let engine_busiest = all
+        .iter()
+        .map(|t| t.metrics.engine_busiest)
+        .fold(0.0, f64::max);
+    let latency_curve = if trials.is_empty() {
+        Vec::new()
+    } else {
+        match (
+            merge_histograms(trials.iter().map(|t| &t.histogram)),
+            merge_histograms(trials.iter().map(|t| &t.histogram_uncorrected)),
+        ) {
+            (Some(corrected), Some(uncorrected)) => curve(&corrected, &uncorrected),
+            _ => {
+                warnings.push(ReportWarning {
+                    kind: "unreadable_histogram".into(),
+                    contestant: Some(who.name.clone()),
+                    workload: Some(workload.to_string()),
+                    message: "a stored latency histogram could not be read, so the percentile \
+                              curve is left out; the per-trial percentiles are still shown"
+                        .into(),
+                });
+                Vec::new()
+            }
         }
     };
-    let n = trials.len().max(1) as u64;
+    let pss_mean_bytes = (!trials.is_empty()).then(|| {
+        trials.iter().map(|t| t.metrics.pss_mean_bytes).sum::<u64>() / trials.len() as u64
+    });
     ContestantResult {
         name: who.name,
         display_name: who.display_name,
         stack: who.stack,
-        rank: 0,
+        rank: None,
+        standing: if rps.is_none() {
+            Standing::NoData
+        } else if engine_limited.is_some() {
+            Standing::LowerBound
+        } else {
+            Standing::Leader
+        },
         trials: trials.len() as u32,
+        trials_stored: all.len() as u32,
+        contaminated,
+        crashed_trials,
+        silent_trials,
+        no_data,
+        engine_limited,
         rps,
         rps_samples,
-        ratio_to_first: 1.0,
-        within_noise_of_first: None,
-        p50_us: median_of(trials, |t| t.metrics.latency_us[0] as f64),
-        p99_us: median_of(trials, |t| t.metrics.latency_us[2] as f64),
-        p50_uncorrected_us: median_of(trials, |t| t.metrics.latency_uncorrected_us[0] as f64),
-        p99_uncorrected_us: median_of(trials, |t| t.metrics.latency_uncorrected_us[2] as f64),
-        max_us: trials
-            .iter()
-            .map(|t| t.metrics.latency_us[4])
-            .max()
-            .unwrap_or(0),
+        ratio_to_first: None,
+        p50_us: median_of(&trials, |t| t.metrics.latency_us[0] as f64),
+        p99_us: median_of(&trials, |t| t.metrics.latency_us[2] as f64),
+        p50_uncorrected_us: median_of(&trials, |t| t.metrics.latency_uncorrected_us[0] as f64),
+        p99_uncorrected_us: median_of(&trials, |t| t.metrics.latency_uncorrected_us[2] as f64),
+        max_us: trials.iter().map(|t| t.metrics.latency_us[4]).max(),
         latency_curve,
-        cpu_ms_per_1k: median_of(trials, |t| t.metrics.cpu_ms_per_1k),
-        pss_mean_bytes: trials.iter().map(|t| t.metrics.pss_mean_bytes).sum::<u64>() / n,
-        pss_peak_bytes: trials
-            .iter()
-            .map(|t| t.metrics.pss_peak_bytes)
-            .max()
-            .unwrap_or(0),
+        cpu_ms_per_1k: median_of(&trials, |t| t.metrics.cpu_ms_per_1k),
+        pss_mean_bytes,
+        pss_peak_bytes: trials.iter().map(|t| t.metrics.pss_peak_bytes).max(),
         requests: trials.iter().map(|t| t.metrics.requests).sum(),
         errors: trials.iter().map(|t| t.metrics.errors).sum(),
         errors_by_kind,
+        unanswered,
+        unanswered_max_age_us,
         engine_busiest,
-        crashed: trials.iter().any(|t| t.metrics.crashed),
+        crashed: crashed_trials > 0,
     }
 }
 
-/// Sorts by median throughput (best first) and fills rank, ratio and "within noise of #1".
+/// Where `r` stands against the leader `first` (both with figures, `r` ranked).
+fn standing(r: &Estimate, first: &Estimate) -> Standing {
+    if stats::overlaps(&interval_of(r), &interval_of(first)) {
+        Standing::WithinNoise
+    } else if r.short_of_confidence || first.short_of_confidence {
+        Standing::Indicative
+    } else {
+        Standing::Behind
+    }
+}
+
+/// Orders ranked results by median throughput (best first), then lower bounds, then results
+/// without figures; fills rank, ratio to the leader and standing.
 fn rank(mut results: Vec<ContestantResult>) -> Vec<ContestantResult> {
+    let class = |r: &ContestantResult| match r.standing {
+        Standing::NoData => 2,
+        Standing::LowerBound => 1,
+        _ => 0,
+    };
+    let median = |r: &ContestantResult| r.rps.map_or(0.0, |e| e.median);
     results.sort_by(|a, b| {
-        b.rps
-            .median
-            .total_cmp(&a.rps.median)
+        class(a)
+            .cmp(&class(b))
+            .then_with(|| median(b).total_cmp(&median(a)))
             .then_with(|| a.name.cmp(&b.name))
     });
-    let Some(first) = results.first().map(|r| interval_of(&r.rps)) else {
-        return results;
-    };
-    for (i, r) in results.iter_mut().enumerate() {
-        r.rank = i as u32 + 1;
-        r.ratio_to_first = if first.point > 0.0 {
-            r.rps.median / first.point
-        } else {
-            1.0
+    let first = results
+        .first()
+        .filter(|r| class(r) == 0)
+        .and_then(|r| r.rps);
+    let mut place = 0;
+    for r in &mut results {
+        let (Some(first), Some(e)) = (first, r.rps) else {
+            continue;
         };
-        r.within_noise_of_first = (i > 0).then(|| stats::overlaps(&interval_of(&r.rps), &first));
+        r.ratio_to_first = Some(e.median / first.median);
+        if r.standing == Standing::LowerBound {
+            continue;
+        }
+        place += 1;
+        r.rank = Some(place);
+        r.standing = if place == 1 {
+            Standing::Leader
+        } else {
+            standing(&e, &first)
+        };
     }
     results
+}
+
+/// Throughput intervals of the ranked results (a single trial has none).
+fn ranked_estimates(workloads: &[WorkloadReport]) -> impl Iterator<Item = &Estimate> {
+    workloads
+        .iter()
+        .flat_map(|w| w.results.iter())
+        .filter(|r| r.rank.is_some())
+        .filter_map(|r| r.rps.as_ref())
+        .filter(|e| e.coverage > 0.0)
+}
+
+/// The wait for quiet server CPUs over the trials that recorded one.
+fn quiet_wait(trials: &[TrialRecord]) -> Option<QuietWait> {
+    let waits: Vec<f64> = trials
+        .iter()
+        .filter_map(|t| t.metrics.quality.quiet_wait_s)
+        .collect();
+    Some(QuietWait {
+        trials: waits.len() as u32,
+        median_s: stats::median(&waits)?,
+        max_s: waits.iter().copied().fold(0.0, f64::max),
+        not_quiet: trials
+            .iter()
+            .filter(|t| t.metrics.quality.quiet_at_start == Some(false))
+            .count() as u32,
+    })
 }
 
 /// Merges serialized HDR histograms exactly; `None` if any cannot be read.
@@ -352,21 +550,30 @@ fn headline(w: &WorkloadReport) -> Headline {
         display_name: r.display_name.clone(),
         stack: r.stack.clone(),
     };
-    let first = w.results.first();
-    let second = w.results.get(1);
+    let mut ranked = w.results.iter().filter(|r| r.rank.is_some());
+    let first = ranked.next();
+    let second = ranked.next();
+    let median = |r: Option<&ContestantResult>| r.and_then(|r| r.rps).map(|e| e.median);
     Headline {
         workload: w.name.clone(),
         winner: first.map(who),
-        winner_rps: first.map(|r| r.rps.median),
+        winner_rps: median(first),
         runner_up: second.map(who),
-        runner_up_rps: second.map(|r| r.rps.median),
-        margin_rel: match (first, second) {
-            (Some(a), Some(b)) if b.rps.median > 0.0 => Some(a.rps.median / b.rps.median - 1.0),
+        runner_up_rps: median(second),
+        margin_rel: match (median(first), median(second)) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b - 1.0),
             _ => None,
         },
-        within_noise: second
-            .and_then(|r| r.within_noise_of_first)
-            .unwrap_or(false),
+        verdict: match (first, second) {
+            (None, _) => Verdict::NothingRanked,
+            (Some(_), None) => Verdict::OnlyOne,
+            (Some(_), Some(r)) => match r.standing {
+                Standing::Behind => Verdict::Ahead,
+                Standing::Indicative => Verdict::Indicative,
+                _ => Verdict::WithinNoise,
+            },
+        },
+        not_ranked: w.results.iter().filter(|r| r.rank.is_none()).count() as u32,
     }
 }
 
@@ -393,36 +600,38 @@ fn stack_view(contestants: &[ContestantInfo], workloads: &[WorkloadReport]) -> S
     let rows = workloads
         .iter()
         .map(|w| {
-            // Results are ranked, so the first of each stack is its best.
-            let best: Vec<Option<&ContestantResult>> = stacks
+            // Results are in rank order, so the first ranked one of each stack is its best;
+            // lower bounds and results without figures are not a stack's figure.
+            let best: Vec<Option<(&ContestantResult, Estimate)>> = stacks
                 .iter()
-                .map(|s| w.results.iter().find(|r| &r.stack == s))
+                .map(|s| {
+                    w.results
+                        .iter()
+                        .filter(|r| r.rank.is_some())
+                        .find(|r| &r.stack == s)
+                        .and_then(|r| Some((r, r.rps?)))
+                })
                 .collect();
-            let leader = best
-                .iter()
-                .flatten()
-                .map(|r| r.rank)
-                .min()
-                .and_then(|rank| w.results.iter().find(|r| r.rank == rank));
+            let leader = best.iter().flatten().min_by_key(|(r, _)| r.rank).copied();
             let cells = best
                 .into_iter()
-                .map(|r| {
-                    r.map(|r| {
-                        let is_leader = leader.is_some_and(|l| l.rank == r.rank);
+                .map(|cell| {
+                    cell.map(|(r, rps)| {
+                        let is_leader = leader.is_some_and(|(l, _)| l.rank == r.rank);
                         StackCell {
                             contestant: Who {
                                 name: r.name.clone(),
                                 display_name: r.display_name.clone(),
                                 stack: r.stack.clone(),
                             },
-                            rps: r.rps,
+                            rps,
                             p99_us: r.p99_us,
                             cpu_ms_per_1k: r.cpu_ms_per_1k,
                             pss_mean_bytes: r.pss_mean_bytes,
                             leader: is_leader,
                             within_noise_of_leader: !is_leader
-                                && leader.is_some_and(|l| {
-                                    stats::overlaps(&interval_of(&r.rps), &interval_of(&l.rps))
+                                && leader.is_some_and(|(_, l)| {
+                                    stats::overlaps(&interval_of(&rps), &interval_of(&l))
                                 }),
                         }
                     })
@@ -473,6 +682,8 @@ fn contestant_info(c: &ContestantRecord) -> ContestantInfo {
         verify_failed: verify.len() as u32 - passed,
         verify,
         note: c.note.clone(),
+        runtime: c.runtime.clone(),
+        deployment: c.deployment.clone(),
     }
 }
 
@@ -486,86 +697,27 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The first of `keys` (dotted paths) present in `root`.
-fn lookup<'a>(root: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().find_map(|key| {
-        key.split('.')
-            .try_fold(root, |v, part| v.get(part))
-            .filter(|v| !v.is_null())
-    })
-}
-
-fn lookup_text(root: &Value, keys: &[&str]) -> Option<String> {
-    let (key, value) = keys.iter().find_map(|k| Some((*k, lookup(root, &[k])?)))?;
-    let mut s = text(value);
-    if key.ends_with("_s") && value.is_number() {
-        s.push_str(" s");
+/// A command line that runs the same suite again on the same CPUs.
+fn reproduce(detail: &RunDetail) -> String {
+    // A built-in suite is stored as `builtin:NAME`; faceoff takes the bare name.
+    let suite = detail.run.suite_path.as_str();
+    let suite = suite.strip_prefix("builtin:").unwrap_or(suite);
+    let mut line = format!("faceoff run --suite {suite}");
+    if let Some(s) = &detail.settings {
+        let cpus = |c: &[usize]| c.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        line.push_str(&format!(
+            " --server-cpus {} --load-cpus {} --workers {}",
+            cpus(&s.server_cpus),
+            cpus(&s.load_cpus),
+            s.workers
+        ));
     }
-    Some(s)
-}
-
-/// Flattens nested objects to dotted keys; arrays of scalars become one comma-joined value.
-fn flatten(v: &Value) -> Vec<KeyValue> {
-    fn walk(prefix: &str, v: &Value, out: &mut Vec<KeyValue>) {
-        match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk(&format!("{prefix}.{i}"), item, out);
-                }
-            }
-            scalar => out.push(KeyValue {
-                key: prefix.to_string(),
-                value: text(scalar),
-            }),
-        }
-    }
-    let mut out = Vec::new();
-    walk("", v, &mut out);
-    out
+    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn flattens_nested_settings() {
-        let kv = flatten(&json!({"cpus": {"server": [0, 1], "engine": [2]}, "warmup_s": 5}));
-        let pairs: Vec<(&str, &str)> = kv
-            .iter()
-            .map(|kv| (kv.key.as_str(), kv.value.as_str()))
-            .collect();
-        assert_eq!(
-            pairs,
-            [
-                ("cpus.engine", "2"),
-                ("cpus.server", "0,1"),
-                ("warmup_s", "5")
-            ]
-        );
-    }
-
-    #[test]
-    fn looks_up_dotted_keys() {
-        let v = json!({"cpus": {"server": [0, 1]}, "warmup_s": 5});
-        assert_eq!(
-            lookup_text(&v, &["server_cpus", "cpus.server"]).as_deref(),
-            Some("0,1")
-        );
-        assert_eq!(lookup_text(&v, &["warmup_s"]).as_deref(), Some("5 s"));
-        assert_eq!(lookup_text(&v, &["nothing"]), None);
-    }
 
     #[test]
     fn reference_stacks_come_first() {
@@ -581,6 +733,8 @@ mod tests {
             verify_passed: 0,
             verify_failed: 0,
             note: String::new(),
+            runtime: None,
+            deployment: None,
         };
         let order = stack_order(&[info("Go"), info("Rust"), info("Node.js"), info("Elixir")]);
         assert_eq!(order, ["Node.js", "Rust", "Elixir", "Go"]);

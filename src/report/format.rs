@@ -1,6 +1,15 @@
 //! Number formatting shared by the renderers, so every format writes a figure the same way.
 
-use super::{Estimate, CONFIDENCE};
+use super::{
+    ContestantResult, Environment, Estimate, Headline, Method, NoiseCalibration, Standing, Verdict,
+    WorkloadSettings, CONFIDENCE,
+};
+
+/// Shown in place of a figure that does not exist (never a zero).
+pub const MISSING: &str = "—";
+
+/// Shown for a setting the run did not record.
+pub const NOT_RECORDED: &str = "not recorded";
 
 /// Formats a count with thousands separators: `1234567` → `1,234,567`.
 pub fn group(n: u64) -> String {
@@ -85,7 +94,17 @@ pub fn ms(v: f64) -> String {
 
 /// Median throughput with its interval as a relative half-width: `152,340 ±1.2%`.
 pub fn rps_pm(e: &Estimate) -> String {
-    format!("{} {}", rps(e.median), pm_pct(e.rel_half_width))
+    format!("{} {}", rps(e.median), half_width(e))
+}
+
+/// An interval's half-width as `±1.2%`, or `no interval` from a single trial (which has none,
+/// rather than a width of zero).
+pub fn half_width(e: &Estimate) -> String {
+    if e.coverage <= 0.0 {
+        "no interval".to_string()
+    } else {
+        pm_pct(e.rel_half_width)
+    }
 }
 
 /// The bounds of an interval: `150,100–153,900`.
@@ -115,6 +134,243 @@ pub fn trial_range(min: u32, max: u32) -> String {
     }
 }
 
+/// A duration in seconds, short: `5 s`, `1.25 s`, `250 ms`.
+pub fn secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{} ms", plain((s * 1e3 * 100.0).round() / 100.0))
+    } else {
+        format!("{} s", plain((s * 100.0).round() / 100.0))
+    }
+}
+
+/// A list of CPUs: `0,1`.
+pub fn cpus(list: &[usize]) -> String {
+    list.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One workload's settings in words.
+pub fn workload_settings(w: &WorkloadSettings) -> String {
+    let shape = match w.rate_per_s {
+        Some(rate) => format!("{} req/s over {} connections", plain(rate), w.connections),
+        None => format!("{} connections, closed loop", w.connections),
+    };
+    let rounds = trial_range(w.min_rounds, w.max_rounds);
+    format!(
+        "{shape}; warm-up {}, trials of {}, {rounds} rounds, target {}",
+        secs(w.warmup_s),
+        secs(w.trial_s),
+        pm_pct(w.target_ci_rel)
+    )
+}
+
+/// The machine's measured noise in words.
+pub fn noise(n: &NoiseCalibration) -> String {
+    format!(
+        "{} between trials ({} alone on {}, {} trials of {}, median {} req/s): differences within this are not a finding",
+        pm_pct(n.rel_spread),
+        n.contestant,
+        n.workload,
+        n.trials,
+        secs(n.trial_s),
+        rps(n.median_rps)
+    )
+}
+
+/// The environment as labelled lines.
+pub fn environment(e: &Environment) -> Vec<(String, String)> {
+    let mut lines = vec![
+        ("CPU".to_string(), e.cpu_model.clone()),
+        (
+            "CPUs".to_string(),
+            format!(
+                "{} online, faceoff allowed {}",
+                e.cpus_online,
+                cpus(&e.cpus_allowed)
+            ),
+        ),
+        ("memory".to_string(), format!("{} MiB", mib(e.memory_bytes))),
+        ("kernel".to_string(), e.kernel.clone()),
+    ];
+    for (name, version) in &e.runtimes {
+        lines.push((name.clone(), version.clone()));
+    }
+    lines.push(("faceoff".to_string(), e.faceoff_version.clone()));
+    lines
+}
+
+/// The settings of a run as labelled lines, each "not recorded" when the run did not record
+/// it; the same in every format.
+pub fn method_facts(m: &Method) -> Vec<(String, String)> {
+    let or_not = |v: Option<String>| v.unwrap_or_else(|| NOT_RECORDED.to_string());
+    let mut facts = vec![
+        (
+            "server CPUs".to_string(),
+            or_not(m.server_cpus.as_deref().map(cpus)),
+        ),
+        (
+            "load engine CPUs".to_string(),
+            or_not(m.load_cpus.as_deref().map(cpus)),
+        ),
+        (
+            "workers per contestant".to_string(),
+            or_not(m.workers.map(|w| w.to_string())),
+        ),
+        (
+            "order within a round".to_string(),
+            or_not(m.order_seed.map(|s| format!("shuffled, seed {s}"))),
+        ),
+        (
+            "machine noise".to_string(),
+            m.noise
+                .as_ref()
+                .map(noise)
+                .unwrap_or_else(|| "not measured".to_string()),
+        ),
+    ];
+    for w in &m.workloads {
+        let mut text = or_not(w.settings.as_ref().map(workload_settings));
+        if let Some(widest) = w.widest_rel_half_width {
+            text.push_str(&format!("; widest interval here {}", pm_pct(widest)));
+            if w.target_reached == Some(false) {
+                text.push_str(" (target not reached, see the warnings)");
+            }
+        }
+        facts.push((format!("workload {}", w.name), text));
+    }
+    facts.push(("intervals within ±10%".to_string(), rows_within_10pct(m)));
+    facts.push((
+        "wait for quiet server CPUs".to_string(),
+        match &m.quiet_wait {
+            None => NOT_RECORDED.to_string(),
+            Some(q) => {
+                let mut text = format!(
+                    "median {}, longest {} over {} trials",
+                    secs(q.median_s),
+                    secs(q.max_s),
+                    q.trials
+                );
+                if q.not_quiet > 0 {
+                    text.push_str(&format!(
+                        "; {} started with the CPUs still busy",
+                        q.not_quiet
+                    ));
+                }
+                text
+            }
+        },
+    ));
+    facts.push((
+        "contaminated tries (each retried; a last try still contaminated counts, marked)"
+            .to_string(),
+        if m.contaminated.is_empty() {
+            "none".to_string()
+        } else {
+            m.contaminated
+                .iter()
+                .map(|c| format!("{} on {}: {}", c.contestant, c.workload, c.count))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    ));
+    facts.push((
+        "trials".to_string(),
+        format!(
+            "{} in all, {} per contestant and workload",
+            m.trials_total,
+            trial_range(m.trials_min, m.trials_max)
+        ),
+    ));
+    facts
+}
+
+/// A figure or [`MISSING`].
+pub fn or_missing<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map(f).unwrap_or_else(|| MISSING.to_string())
+}
+
+/// A result's throughput: `152,340 ±1.2%`, `≥ 91,000` for a lower bound, `no data`.
+pub fn result_rps(r: &ContestantResult) -> String {
+    match (&r.rps, r.standing) {
+        (None, _) => "no data".to_string(),
+        (Some(e), Standing::LowerBound) => format!("≥ {}", rps(e.median)),
+        (Some(e), _) => rps_pm(e),
+    }
+}
+
+/// Trials that count, and the ones left out: `3`, `2 (1 contaminated)`.
+pub fn trials(r: &ContestantResult) -> String {
+    let mut left_out = Vec::new();
+    if r.contaminated > 0 {
+        left_out.push(format!("{} contaminated", r.contaminated));
+    }
+    if r.crashed_trials > 0 {
+        left_out.push(format!("{} crashed", r.crashed_trials));
+    }
+    if r.silent_trials > 0 {
+        left_out.push(format!("{} unanswered", r.silent_trials));
+    }
+    if left_out.is_empty() {
+        r.trials.to_string()
+    } else {
+        format!("{} ({})", r.trials, left_out.join(", "))
+    }
+}
+
+/// Requests left unanswered when windows closed: `0`, `64 (≥ 10,000 ms)`.
+pub fn unanswered(r: &ContestantResult) -> String {
+    match r.unanswered_max_age_us {
+        Some(age) if r.unanswered > 0 => {
+            format!("{} (≥ {} ms)", group(r.unanswered), group(age / 1000))
+        }
+        _ => group(r.unanswered),
+    }
+}
+
+/// Where a result stands against the leader, in words, with the reason when it is not ranked.
+pub fn standing(r: &ContestantResult) -> String {
+    let vs = || or_missing(r.ratio_to_first, |x| signed_pct(x - 1.0));
+    match r.standing {
+        Standing::Leader => "leader".to_string(),
+        Standing::Behind => format!("behind ({})", vs()),
+        Standing::WithinNoise => format!("within noise ({})", vs()),
+        Standing::Indicative => format!("indicative ({})", vs()),
+        Standing::LowerBound => format!(
+            "lower bound, not ranked: {}",
+            r.engine_limited
+                .as_deref()
+                .unwrap_or("the load engine was the limit")
+        ),
+        Standing::NoData => format!("no data: {}", r.no_data.as_deref().unwrap_or("no figures")),
+    }
+}
+
+/// The one-word verdict of a headline.
+pub fn verdict(h: &Headline) -> &'static str {
+    match h.verdict {
+        Verdict::Ahead => "ahead (95%)",
+        Verdict::WithinNoise => "within noise",
+        Verdict::Indicative => "indicative",
+        Verdict::OnlyOne => "only one ranked",
+        Verdict::NothingRanked => "nothing ranked",
+    }
+}
+
+/// The share of ranked rows whose interval is within ±10%: `7 of 9 (78%)`.
+pub fn rows_within_10pct(m: &Method) -> String {
+    if m.rows_with_interval == 0 {
+        return MISSING.to_string();
+    }
+    format!(
+        "{} of {} ({:.0}%)",
+        m.rows_within_10pct,
+        m.rows_with_interval,
+        100.0 * f64::from(m.rows_within_10pct) / f64::from(m.rows_with_interval)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +394,8 @@ mod tests {
         assert_eq!(us_tick(250.0), "250 µs");
         assert_eq!(us_tick(25_000.0), "25 ms");
         assert_eq!(us_tick(1_500_000.0), "1.5 s");
+        assert_eq!(secs(1.25), "1.25 s");
+        assert_eq!(secs(0.25), "250 ms");
+        assert_eq!(cpus(&[0, 1]), "0,1");
     }
 }

@@ -13,7 +13,7 @@ use minijinja::{context, Environment, UndefinedBehavior, Value};
 
 use super::format;
 use super::svg::{self, Bar, Curve};
-use super::{ContestantResult, Exporter, ReportData, WorkloadReport, CONFIDENCE};
+use super::{ContestantResult, Exporter, ReportData, Standing, WorkloadReport, CONFIDENCE};
 
 /// The page template, embedded at build time.
 const TEMPLATE: &str = include_str!("report.html");
@@ -39,11 +39,21 @@ impl Exporter for Html {
         }
         let color = |name: &str| colors.get(name).copied().unwrap_or(0);
         let charts: Vec<Value> = data.workloads.iter().map(|w| charts(w, &color)).collect();
+        // Text of each result's cells, formatted once in Rust like every other format.
+        let cells: Vec<Vec<Value>> = data
+            .workloads
+            .iter()
+            .map(|w| w.results.iter().map(cells).collect())
+            .collect();
         let page = env.get_template("report.html")?.render(context! {
             data => Serde(data),
             charts => charts,
+            cells => cells,
+            rows_within_10pct => format::rows_within_10pct(&data.method),
             colors => Serde(colors),
             confidence_pct => (CONFIDENCE * 100.0).round() as u32,
+            method_facts => format::method_facts(&data.method),
+            environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
         })?;
         Ok(page.into_bytes())
     }
@@ -66,8 +76,39 @@ fn environment() -> anyhow::Result<Environment<'static>> {
     env.add_filter("ms", format::ms);
     env.add_filter("group", format::group);
     env.add_function("trial_range", format::trial_range);
+
     env.add_template("report.html", TEMPLATE)?;
     Ok(env)
+}
+
+/// The table cells of one result, as text (escaped by the template).
+fn cells(r: &ContestantResult) -> Value {
+    context! {
+        rank => format::or_missing(r.rank, |n: u32| n.to_string()),
+        rps => match (&r.rps, r.standing) {
+            (None, _) => "no data".to_string(),
+            (Some(e), Standing::LowerBound) => format!("≥ {}", format::rps(e.median)),
+            (Some(e), _) => format::rps(e.median),
+        },
+        interval => match (&r.rps, r.standing) {
+            (Some(e), Standing::LowerBound) => format!("lower bound, ≥ {}", format::rps(e.lo)),
+            (Some(e), _) => format!("{} – {}", format::rps(e.lo), format::rps(e.hi)),
+            (None, _) => format::MISSING.to_string(),
+        },
+        pm => format::or_missing(r.rps.filter(|_| r.standing != Standing::LowerBound), |e: super::Estimate| format::half_width(&e)),
+        trials => format::trials(r),
+        p50 => format::or_missing(r.p50_us, format::us),
+        p99 => format::or_missing(r.p99_us, format::us),
+        cpu => format::or_missing(r.cpu_ms_per_1k, format::ms),
+        pss => match (r.pss_mean_bytes, r.pss_peak_bytes) {
+            (Some(mean), Some(peak)) => format!("{} ({})", format::mib(mean), format::mib(peak)),
+            _ => format::MISSING.to_string(),
+        },
+        errors => format::group(r.errors),
+        unanswered => format::unanswered(r),
+        standing => format::standing(r),
+        flagged => !matches!(r.standing, Standing::Leader | Standing::Behind | Standing::WithinNoise | Standing::Indicative),
+    }
 }
 
 fn label(r: &ContestantResult) -> String {
@@ -77,39 +118,50 @@ fn label(r: &ContestantResult) -> String {
 /// The charts of one workload, as SVG markup marked safe for the template: `throughput`,
 /// `latency`, `cpu` and `memory`.
 fn charts(w: &WorkloadReport, color: &dyn Fn(&str) -> usize) -> Value {
-    let bars = |value: &dyn Fn(&ContestantResult) -> Bar| w.results.iter().map(value).collect();
-    let throughput: Vec<Bar> = bars(&|r| Bar {
-        label: label(r),
-        color: color(&r.name),
-        value: r.rps.median,
-        interval: Some((r.rps.lo, r.rps.hi)),
-        marker: None,
-        value_text: format::rps_pm(&r.rps),
+    // Results without figures have no bar and no curve; the table says why.
+    let with_figures: Vec<&ContestantResult> =
+        w.results.iter().filter(|r| r.rps.is_some()).collect();
+    let bars = |value: &dyn Fn(&ContestantResult) -> Option<Bar>| {
+        with_figures.iter().filter_map(|r| value(r)).collect()
+    };
+    let throughput: Vec<Bar> = bars(&|r| {
+        let e = r.rps?;
+        let lower_bound = r.standing == Standing::LowerBound;
+        Some(Bar {
+            label: label(r),
+            color: color(&r.name),
+            value: e.median,
+            interval: (!lower_bound).then_some((e.lo, e.hi)),
+            marker: None,
+            value_text: format::result_rps(r),
+        })
     });
-    let cpu: Vec<Bar> = bars(&|r| Bar {
-        label: label(r),
-        color: color(&r.name),
-        value: r.cpu_ms_per_1k,
-        interval: None,
-        marker: None,
-        value_text: format!("{} ms", format::ms(r.cpu_ms_per_1k)),
+    let cpu: Vec<Bar> = bars(&|r| {
+        let v = r.cpu_ms_per_1k?;
+        Some(Bar {
+            label: label(r),
+            color: color(&r.name),
+            value: v,
+            interval: None,
+            marker: None,
+            value_text: format!("{} ms", format::ms(v)),
+        })
     });
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let memory: Vec<Bar> = bars(&|r| Bar {
-        label: label(r),
-        color: color(&r.name),
-        value: mib(r.pss_mean_bytes),
-        interval: None,
-        marker: Some(mib(r.pss_peak_bytes)),
-        value_text: format!(
-            "{} MiB (peak {})",
-            format::mib(r.pss_mean_bytes),
-            format::mib(r.pss_peak_bytes)
-        ),
+    let memory: Vec<Bar> = bars(&|r| {
+        let (mean, peak) = (r.pss_mean_bytes?, r.pss_peak_bytes?);
+        Some(Bar {
+            label: label(r),
+            color: color(&r.name),
+            value: mib(mean),
+            interval: None,
+            marker: Some(mib(peak)),
+            value_text: format!("{} MiB (peak {})", format::mib(mean), format::mib(peak)),
+        })
     });
-    let curves: Vec<Curve> = w
-        .results
+    let curves: Vec<Curve> = with_figures
         .iter()
+        .filter(|r| !r.latency_curve.is_empty())
         .map(|r| Curve {
             label: label(r),
             color: color(&r.name),

@@ -5,9 +5,10 @@
 use std::fmt::Write;
 
 use super::format::{
-    coverage, group, mib, ms, pm_pct, rps, rps_range, signed_pct, trial_range, us,
+    coverage, environment, group, half_width, method_facts, mib, ms, or_missing, rps, rps_range,
+    signed_pct, standing, trials, unanswered, us, verdict, MISSING, NOT_RECORDED,
 };
-use super::{Exporter, ReportData};
+use super::{Exporter, ReportData, Standing};
 
 /// GitHub-flavoured Markdown.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,12 +36,7 @@ impl Exporter for Markdown {
                     .map(|w| format!("{} ({})", esc(&w.display_name), esc(&w.stack)))
                     .unwrap_or_else(|| "—".into())
             };
-            let verdict = match (&h.winner, &h.runner_up) {
-                (None, _) => "nothing measured",
-                (Some(_), None) => "only one measured",
-                _ if h.within_noise => "within noise",
-                _ => "ahead",
-            };
+            let verdict = verdict(h);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {verdict} |",
@@ -51,6 +47,13 @@ impl Exporter for Markdown {
                 name(&h.runner_up),
             )?;
         }
+
+        writeln!(
+            out,
+            "\n*ahead*: both 95% intervals apart; *within noise*: they overlap; *indicative*: apart, \
+             but too few trials for 95% confidence. Lower bounds (the load engine was the limit) \
+             and results without figures are not ranked."
+        )?;
 
         if !data.stacks.stacks.is_empty() {
             writeln!(out, "\n## Best of each stack (req/s)\n")?;
@@ -79,7 +82,8 @@ impl Exporter for Markdown {
             }
             writeln!(
                 out,
-                "\n**bold**: best of the stacks; ≈: within noise of it."
+                "\n**bold**: best of the stacks; ≈: within noise of it. Lower bounds and results \
+                 without figures are left out."
             )?;
         }
 
@@ -87,40 +91,73 @@ impl Exporter for Markdown {
             writeln!(out, "\n## {}\n", esc(&w.name))?;
             writeln!(
                 out,
-                "| # | contestant | stack | req/s | ± | interval | p50 | p99 | CPU-ms/1k req | PSS MiB (peak) | errors | within noise of #1 |"
+                "| # | contestant | stack | req/s | ± | interval | trials | p50 | p99 | CPU-ms/1k req | PSS MiB (peak) | errors | unanswered | vs #1 |"
             )?;
-            writeln!(out, "|--:|---|---|--:|--:|---|--:|--:|--:|--:|--:|---|")?;
+            writeln!(
+                out,
+                "|--:|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|"
+            )?;
             for r in &w.results {
-                let noise = match r.within_noise_of_first {
-                    None => "—".to_string(),
-                    Some(true) => "yes".to_string(),
-                    Some(false) => format!("no ({})", signed_pct(r.ratio_to_first - 1.0)),
+                let (pm, range) = match (&r.rps, r.standing) {
+                    (Some(e), Standing::LowerBound) => {
+                        (MISSING.to_string(), format!("≥ {}", rps(e.lo)))
+                    }
+                    (Some(e), _) => (half_width(e), rps_range(e)),
+                    (None, _) => (MISSING.to_string(), MISSING.to_string()),
                 };
                 writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} | {noise} |",
-                    r.rank,
+                    "| {} | {} | {} | {} | {pm} | {range} | {} | {} | {} | {} | {} ({}) | {} | {} | {} |",
+                    or_missing(r.rank, |n| n.to_string()),
                     esc(&r.display_name),
                     esc(&r.stack),
-                    rps(r.rps.median),
-                    pm_pct(r.rps.rel_half_width),
-                    rps_range(&r.rps),
-                    us(r.p50_us),
-                    us(r.p99_us),
-                    ms(r.cpu_ms_per_1k),
-                    mib(r.pss_mean_bytes),
-                    mib(r.pss_peak_bytes),
+                    match (&r.rps, r.standing) {
+                        (None, _) => "no data".to_string(),
+                        (Some(e), Standing::LowerBound) => format!("≥ {}", rps(e.median)),
+                        (Some(e), _) => rps(e.median),
+                    },
+                    trials(r),
+                    or_missing(r.p50_us, us),
+                    or_missing(r.p99_us, us),
+                    or_missing(r.cpu_ms_per_1k, ms),
+                    or_missing(r.pss_mean_bytes, mib),
+                    or_missing(r.pss_peak_bytes, mib),
                     group(r.errors),
+                    unanswered(r),
+                    esc(&standing(r)),
                 )?;
             }
             let mut kinds: Vec<String> = w
                 .results
                 .iter()
-                .map(|r| coverage(&r.rps, r.trials))
+                .filter_map(|r| Some(coverage(r.rps.as_ref()?, r.trials)))
                 .collect();
-            kinds.dedup();
+            let mut seen = Vec::new();
+            kinds.retain(|k| {
+                let new = !seen.contains(k);
+                seen.push(k.clone());
+                new
+            });
             if !kinds.is_empty() {
                 writeln!(out, "\nInterval: {}.", kinds.join("; "))?;
+            }
+        }
+
+        if !data.contestants.is_empty() {
+            writeln!(out, "\n## Contestants\n")?;
+            writeln!(out, "| contestant | runtime | deployment | why | doc |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+            for c in &data.contestants {
+                let (server, why, doc) = match &c.deployment {
+                    Some(d) => (esc(&d.server), esc(&d.why), esc(&d.doc)),
+                    None => ("—".into(), "—".into(), "—".into()),
+                };
+                writeln!(
+                    out,
+                    "| {} | {} | {server} | {why} | {doc} |",
+                    esc(&c.display_name),
+                    c.runtime.as_deref().map(esc).unwrap_or_else(|| "—".into()),
+                )?;
             }
         }
 
@@ -145,21 +182,18 @@ impl Exporter for Markdown {
         writeln!(
             out,
             "Throughput is the median over trials with the distribution-free interval of the median; \
-             latency and CPU figures are medians over trials. {} trials in all ({} per contestant \
-             and workload).\n",
-            m.trials_total,
-            trial_range(m.trials_min, m.trials_max)
+             latency and CPU figures are medians over trials.\n"
         )?;
-        let facts = [
-            ("server CPUs", &m.server_cpus),
-            ("load engine CPUs", &m.engine_cpus),
-            ("warm-up", &m.warmup),
-            ("trial duration", &m.trial_duration),
-        ];
-        for (label, value) in facts {
-            if let Some(v) = value {
-                writeln!(out, "- {label}: {}", esc(v))?;
+        for (label, value) in method_facts(m) {
+            writeln!(out, "- {}: {}", esc(&label), esc(&value))?;
+        }
+        match &m.environment {
+            Some(e) => {
+                for (label, value) in environment(e) {
+                    writeln!(out, "- {}: {}", esc(&label), esc(&value))?;
+                }
             }
+            None => writeln!(out, "- environment: {NOT_RECORDED}")?,
         }
         writeln!(
             out,

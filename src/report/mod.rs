@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::store::RunStatus;
+pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
 mod build;
 mod format;
@@ -26,14 +27,14 @@ pub use md::Markdown;
 pub use term::Term;
 
 /// Version of the results JSON schema (`docs/results-schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Confidence of every interval in a report.
 pub const CONFIDENCE: f64 = 0.95;
 
 /// Relative half-width of the throughput interval above which a result is flagged as noisy,
-/// when the run's settings do not name their own target (`target_rel_half_width`).
-pub const DEFAULT_TARGET_REL_HALF_WIDTH: f64 = 0.03;
+/// when the run recorded no target of its own.
+pub const DEFAULT_TARGET_CI_REL: f64 = 0.03;
 
 /// Latency percentiles drawn on the percentile curves (HDR style: dense toward the tail).
 pub const CURVE_PERCENTILES: [f64; 14] = [
@@ -116,23 +117,43 @@ pub struct Who {
     pub stack: String,
 }
 
+/// What a headline may say about the leader and the next one (issue 8: "ahead" only at 95%).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Both intervals reach 95% confidence and do not overlap.
+    Ahead,
+    /// The intervals overlap: the order may not hold on another run.
+    WithinNoise,
+    /// The intervals do not overlap, but at least one is short of 95% confidence (too few
+    /// trials, as in the quick suite): a first impression, not a ranking.
+    Indicative,
+    /// Only one result could be ranked.
+    OnlyOne,
+    /// No result could be ranked (no figures, or only lower bounds).
+    NothingRanked,
+}
+
 /// One workload's outcome in one line.
 #[derive(Debug, Clone, Serialize)]
 pub struct Headline {
     /// Workload name.
     pub workload: String,
-    /// The contestant with the highest median throughput, if any was measured.
+    /// The ranked contestant with the highest median throughput, if any.
     pub winner: Option<Who>,
     /// Its median requests per second.
     pub winner_rps: Option<f64>,
-    /// The next one, if there is one.
+    /// The next ranked one, if there is one.
     pub runner_up: Option<Who>,
     /// Its median requests per second.
     pub runner_up_rps: Option<f64>,
     /// `winner_rps / runner_up_rps - 1` (0.25 = 25% more requests per second).
     pub margin_rel: Option<f64>,
-    /// The two intervals overlap: the lead is within noise.
-    pub within_noise: bool,
+    /// What may be said about the two.
+    pub verdict: Verdict,
+    /// Results left out of the ranking: lower bounds (the load engine was the limit) and
+    /// contestants without figures.
+    pub not_ranked: u32,
 }
 
 /// One workload's results.
@@ -140,11 +161,33 @@ pub struct Headline {
 pub struct WorkloadReport {
     /// Workload name.
     pub name: String,
-    /// Measured contestants, best median throughput first.
+    /// Ranked results best median throughput first, then lower bounds, then results without
+    /// figures.
     pub results: Vec<ContestantResult>,
 }
 
-/// One contestant's figures on one workload, over all its trials.
+/// Where a result stands against the workload's leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// The ranked result with the highest median.
+    Leader,
+    /// Behind the leader, both intervals at 95% confidence and apart.
+    Behind,
+    /// Its interval overlaps the leader's.
+    WithinNoise,
+    /// Apart from the leader's interval, but one of the two is short of 95% confidence.
+    Indicative,
+    /// The load engine, not the server, was the limit: the figure is a lower bound, not ranked.
+    LowerBound,
+    /// No trial gave a figure (see `no_data`).
+    NoData,
+}
+
+/// One contestant's figures on one workload, over the trials that count
+/// ([`crate::store::TrialMetrics::counts`]): not a contaminated try replaced by a retry, not cut
+/// short by a crash, with at least one response. A figure is `None` when no trial
+/// counts; it is never shown as zero.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContestantResult {
     /// Short name.
@@ -153,42 +196,61 @@ pub struct ContestantResult {
     pub display_name: String,
     /// Stack label.
     pub stack: String,
-    /// Place by median throughput, from 1.
-    pub rank: u32,
-    /// Trials measured.
+    /// Place by median throughput, from 1; `None` when not ranked (lower bound, no figures).
+    pub rank: Option<u32>,
+    /// Where it stands against the leader.
+    pub standing: Standing,
+    /// Trials whose figures count.
     pub trials: u32,
-    /// Requests per second: median over trials with its interval.
-    pub rps: Estimate,
-    /// Requests per second of each trial, in the order they ran.
+    /// Trials stored, counted or not.
+    pub trials_stored: u32,
+    /// Tries during which other work ran on the server CPUs: each was retried, and a last try
+    /// still contaminated counts (marked).
+    pub contaminated: u32,
+    /// Trials in which the contestant crashed.
+    pub crashed_trials: u32,
+    /// Trials without a single response.
+    pub silent_trials: u32,
+    /// Why there is no figure at all; `None` when there is one.
+    pub no_data: Option<String>,
+    /// Why the figure is a lower bound (the load engine was the limit); `None` when it is not.
+    pub engine_limited: Option<String>,
+    /// Requests per second: median over counted trials with its interval.
+    pub rps: Option<Estimate>,
+    /// Requests per second of each counted trial, in the order they ran.
     pub rps_samples: Vec<f64>,
-    /// This median over the leader's median (1.0 for the leader).
-    pub ratio_to_first: f64,
-    /// The interval overlaps the leader's; `null` for the leader itself.
-    pub within_noise_of_first: Option<bool>,
+    /// This median over the leader's median (1.0 for the leader); `None` without a figure or
+    /// a leader.
+    pub ratio_to_first: Option<f64>,
     /// Corrected latency: median over trials of each trial's p50 (µs).
-    pub p50_us: f64,
+    pub p50_us: Option<f64>,
     /// Corrected latency: median over trials of each trial's p99 (µs).
-    pub p99_us: f64,
+    pub p99_us: Option<f64>,
     /// Uncorrected latency: median over trials of each trial's p50 (µs).
-    pub p50_uncorrected_us: f64,
+    pub p50_uncorrected_us: Option<f64>,
     /// Uncorrected latency: median over trials of each trial's p99 (µs).
-    pub p99_uncorrected_us: f64,
-    /// Largest corrected latency of any trial (µs).
-    pub max_us: u64,
-    /// Latency percentile curve of all trials' histograms merged; empty when none could be read.
+    pub p99_uncorrected_us: Option<f64>,
+    /// Largest corrected latency of any counted trial (µs).
+    pub max_us: Option<u64>,
+    /// Latency percentile curve of the counted trials' histograms merged; empty when there is
+    /// none.
     pub latency_curve: Vec<CurvePoint>,
     /// Server CPU milliseconds per 1,000 responses, median over trials.
-    pub cpu_ms_per_1k: f64,
+    pub cpu_ms_per_1k: Option<f64>,
     /// Mean PSS of the contestant's process group, averaged over trials (bytes).
-    pub pss_mean_bytes: u64,
-    /// Highest PSS seen in any trial (bytes).
-    pub pss_peak_bytes: u64,
-    /// Responses received over all trials.
+    pub pss_mean_bytes: Option<u64>,
+    /// Highest PSS seen in any counted trial (bytes).
+    pub pss_peak_bytes: Option<u64>,
+    /// Responses received over the counted trials.
     pub requests: u64,
-    /// Failed requests over all trials.
+    /// Failed requests over the counted trials.
     pub errors: u64,
-    /// Failed requests by kind over all trials.
+    /// Failed requests by kind over the counted trials.
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests still unanswered when a window closed, over every stored trial.
+    pub unanswered: u64,
+    /// The longest any of those had waited (µs): a lower bound of its latency.
+    pub unanswered_max_age_us: Option<u64>,
     /// Busiest load thread's share of time on a CPU, highest over trials.
     pub engine_busiest: f64,
     /// The contestant died during at least one trial.
@@ -232,11 +294,11 @@ pub struct StackCell {
     /// Its requests per second.
     pub rps: Estimate,
     /// Its median p99 (µs).
-    pub p99_us: f64,
+    pub p99_us: Option<f64>,
     /// Its CPU milliseconds per 1,000 responses.
-    pub cpu_ms_per_1k: f64,
+    pub cpu_ms_per_1k: Option<f64>,
     /// Its mean PSS (bytes).
-    pub pss_mean_bytes: u64,
+    pub pss_mean_bytes: Option<u64>,
     /// The best of the stacks on this workload.
     pub leader: bool,
     /// Not the leader, but its interval overlaps the leader's.
@@ -268,6 +330,10 @@ pub struct ContestantInfo {
     pub verify_failed: u32,
     /// Why skipped, a crash log tail, ...
     pub note: String,
+    /// The runtime it ran on, exactly (`node v24.11.1`).
+    pub runtime: Option<String>,
+    /// How it was deployed and why (from its manifest).
+    pub deployment: Option<crate::store::Deployment>,
 }
 
 /// One verify check of one contestant.
@@ -295,42 +361,81 @@ pub struct ReportWarning {
     pub message: String,
 }
 
-/// How the run was made.
+/// How the run was made. Every setting is `None` ("not recorded") when the run stored none
+/// this faceoff can read.
 #[derive(Debug, Clone, Serialize)]
 pub struct Method {
-    /// CPUs the contestants ran on, as the settings give them.
-    pub server_cpus: Option<String>,
+    /// CPUs the contestants ran on.
+    pub server_cpus: Option<Vec<usize>>,
     /// CPUs the load engine ran on.
-    pub engine_cpus: Option<String>,
-    /// Warm-up before the trials.
-    pub warmup: Option<String>,
-    /// Length of one trial.
-    pub trial_duration: Option<String>,
+    pub load_cpus: Option<Vec<usize>>,
+    /// `WORKERS` given to each contestant.
+    pub workers: Option<u32>,
+    /// Seed of the shuffled order of contestants within each round.
+    pub order_seed: Option<u64>,
+    /// This machine's own trial-to-trial noise, measured at the start of the run.
+    pub noise: Option<NoiseCalibration>,
     /// Confidence of the intervals.
     pub confidence: f64,
-    /// Relative half-width above which throughput is flagged as noisy.
-    pub target_rel_half_width: f64,
+    /// Per workload of the run: its settings and the interval widths this machine gave.
+    pub workloads: Vec<WorkloadMethod>,
     /// Trials stored for the run.
     pub trials_total: u64,
     /// Fewest trials of any contestant on any workload.
     pub trials_min: u32,
     /// Most trials of any contestant on any workload.
     pub trials_max: u32,
-    /// Machine and software environment, flattened to dotted keys.
-    pub environment: Vec<KeyValue>,
-    /// Run settings, flattened to dotted keys.
-    pub settings: Vec<KeyValue>,
+    /// Machine and software environment.
+    pub environment: Option<Environment>,
+    /// Tries during which other work ran on the server CPUs, per workload and contestant
+    /// (only those with any).
+    pub contaminated: Vec<CellCount>,
+    /// How long trials waited for the server CPUs to be quiet; `None` when not recorded.
+    pub quiet_wait: Option<QuietWait>,
+    /// Ranked results with a throughput interval within ±10% of the median.
+    pub rows_within_10pct: u32,
+    /// Ranked results with a throughput interval.
+    pub rows_with_interval: u32,
     /// The suite file as it was run.
     pub suite_toml: String,
     /// A command line that runs the same suite again.
     pub reproduce: String,
 }
 
-/// One flattened setting or environment entry.
+/// One workload in the method section.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadMethod {
+    /// Workload name.
+    pub name: String,
+    /// Its settings; `None` when not recorded.
+    pub settings: Option<WorkloadSettings>,
+    /// The widest throughput interval of its ranked results, relative to the median.
+    pub widest_rel_half_width: Option<f64>,
+    /// Whether every ranked result reached the target width; `None` without a target or a
+    /// ranked result.
+    pub target_reached: Option<bool>,
+}
+
+/// A count for one contestant on one workload.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyValue {
-    /// Dotted key (`cpu.model`, `server_cpus`).
-    pub key: String,
-    /// The value as text.
-    pub value: String,
+pub struct CellCount {
+    /// Workload name.
+    pub workload: String,
+    /// Contestant name.
+    pub contestant: String,
+    /// How many.
+    pub count: u32,
+}
+
+/// The wait for quiet server CPUs before each trial, over the trials that recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuietWait {
+    /// Trials that recorded a wait.
+    pub trials: u32,
+    /// Median wait (seconds).
+    pub median_s: f64,
+    /// Longest wait (seconds).
+    pub max_s: f64,
+    /// Trials whose wait gave up at its bound with the CPUs still busy.
+    pub not_quiet: u32,
 }

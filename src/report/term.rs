@@ -4,8 +4,10 @@
 
 use std::fmt::Write;
 
-use super::format::{group, mib, ms, rps_pm, signed_pct, us};
-use super::{Exporter, Headline, ReportData};
+use super::format::{
+    coverage, group, mib, ms, or_missing, result_rps, signed_pct, standing, trials, unanswered, us,
+};
+use super::{Exporter, Headline, ReportData, Verdict};
 
 /// Plain-text tables for a terminal.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,16 +20,18 @@ enum Align {
     Right,
 }
 
-const COLUMNS: [(&str, Align); 9] = [
+const COLUMNS: [(&str, Align); 11] = [
     ("#", Align::Right),
     ("contestant", Align::Left),
     ("req/s ± CI", Align::Right),
+    ("trials", Align::Right),
     ("p50", Align::Right),
     ("p99", Align::Right),
     ("CPU-ms/1k", Align::Right),
     ("PSS MiB", Align::Right),
     ("errors", Align::Right),
-    ("within noise of #1", Align::Left),
+    ("unanswered", Align::Right),
+    ("vs #1", Align::Left),
 ];
 
 impl Exporter for Term {
@@ -45,28 +49,33 @@ impl Exporter for Term {
         for (w, head) in data.workloads.iter().zip(&data.headline) {
             writeln!(out)?;
             writeln!(out, "{}: {}", clean(&w.name), headline_text(head))?;
-            let rows: Vec<[String; 9]> = w
+            let rows: Vec<[String; 11]> = w
                 .results
                 .iter()
                 .map(|r| {
                     [
-                        r.rank.to_string(),
+                        or_missing(r.rank, |n| n.to_string()),
                         format!("{} ({})", clean(&r.display_name), clean(&r.stack)),
-                        rps_pm(&r.rps),
-                        us(r.p50_us),
-                        us(r.p99_us),
-                        ms(r.cpu_ms_per_1k),
-                        mib(r.pss_mean_bytes),
+                        result_rps(r),
+                        trials(r),
+                        or_missing(r.p50_us, us),
+                        or_missing(r.p99_us, us),
+                        or_missing(r.cpu_ms_per_1k, ms),
+                        or_missing(r.pss_mean_bytes, mib),
                         group(r.errors),
-                        match r.within_noise_of_first {
-                            None => "—".to_string(),
-                            Some(true) => "yes".to_string(),
-                            Some(false) => format!("no ({})", signed_pct(r.ratio_to_first - 1.0)),
-                        },
+                        unanswered(r),
+                        clean(&standing(r)),
                     ]
                 })
                 .collect();
             table(&mut out, &rows);
+            if let Some(e) = w.results.iter().find_map(|r| {
+                r.rps
+                    .filter(|e| e.short_of_confidence)
+                    .map(|e| (e, r.trials))
+            }) {
+                writeln!(out, "interval: {}", coverage(&e.0, e.1))?;
+            }
         }
         if !data.warnings.is_empty() {
             writeln!(out)?;
@@ -87,28 +96,28 @@ impl Exporter for Term {
     }
 }
 
-/// One line about a workload's leader.
+/// One line about a workload's leader: "leads" only when the 95% intervals separate.
 pub(super) fn headline_text(h: &Headline) -> String {
-    match (&h.winner, &h.runner_up, h.margin_rel) {
-        (None, _, _) => "nothing measured".to_string(),
-        (Some(w), None, _) => format!("{} (only contestant measured)", clean(&w.display_name)),
-        (Some(w), Some(r), margin) => {
-            let margin = margin.map(signed_pct).unwrap_or_else(|| "?".into());
-            if h.within_noise {
-                format!(
-                    "{} and {} are within noise ({margin})",
-                    clean(&w.display_name),
-                    clean(&r.display_name)
-                )
-            } else {
-                format!(
-                    "{} leads by {margin} over {}",
-                    clean(&w.display_name),
-                    clean(&r.display_name)
-                )
-            }
+    let name = |w: &Option<super::Who>| {
+        w.as_ref()
+            .map(|w| clean(&w.display_name))
+            .unwrap_or_default()
+    };
+    let margin = h.margin_rel.map(signed_pct).unwrap_or_else(|| "?".into());
+    let (w, r) = (name(&h.winner), name(&h.runner_up));
+    let mut text = match h.verdict {
+        Verdict::NothingRanked => "nothing ranked".to_string(),
+        Verdict::OnlyOne => format!("{w} (only contestant ranked)"),
+        Verdict::Ahead => format!("{w} leads by {margin} over {r} (95% intervals apart)"),
+        Verdict::WithinNoise => format!("{w} and {r} are within noise ({margin})"),
+        Verdict::Indicative => {
+            format!("indicative: {w} {margin} over {r} (too few trials for 95% confidence)")
         }
+    };
+    if h.not_ranked > 0 {
+        text.push_str(&format!(" · {} not ranked (see below)", h.not_ranked));
     }
+    text
 }
 
 /// Replaces control characters (escape sequences, newlines) with a visible stand-in.
@@ -118,7 +127,7 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-fn table(out: &mut String, rows: &[[String; 9]]) {
+fn table(out: &mut String, rows: &[[String; 11]]) {
     let width = |i: usize| {
         rows.iter()
             .map(|r| r[i].chars().count())

@@ -1,32 +1,9 @@
 //! The environment every figure carries: machine, kernel, runtimes, faceoff itself, and which
-//! CPUs served and which loaded.
+//! CPUs served and which loaded: captures the store's [`Environment`] record.
 
 use std::process::Command;
 
-use serde::Serialize;
-
-/// Where and with what a run was measured.
-#[derive(Debug, Clone, Serialize)]
-pub struct Environment {
-    /// CPU model name from /proc/cpuinfo.
-    pub cpu_model: String,
-    /// Logical CPUs online.
-    pub cpus_online: usize,
-    /// CPUs faceoff may use (its affinity set).
-    pub cpus_allowed: Vec<usize>,
-    /// CPUs the contestants were pinned to.
-    pub server_cpus: Vec<usize>,
-    /// CPUs the load engine was pinned to.
-    pub load_cpus: Vec<usize>,
-    /// Total memory in bytes.
-    pub memory_bytes: u64,
-    /// Kernel release (uname -r).
-    pub kernel: String,
-    /// `node --version`, `python3 --version`, `rustc --version` (absent when missing).
-    pub runtimes: std::collections::BTreeMap<String, String>,
-    /// faceoff's own version.
-    pub faceoff_version: String,
-}
+pub use crate::store::Environment;
 
 impl Environment {
     /// Reads the environment of this machine.
@@ -60,7 +37,7 @@ impl Environment {
                 runtimes.insert(name.to_string(), v);
             }
         }
-        Self {
+        Environment {
             cpu_model,
             cpus_online: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
@@ -120,5 +97,8 @@ mod tests {
         assert!(!env.cpus_allowed.is_empty());
         assert!(env.memory_bytes > 0);
         assert_ne!(env.kernel, "unknown");
+        let back: Environment =
+            serde_json::from_value(serde_json::to_value(&env).unwrap()).unwrap();
+        assert_eq!(back.server_cpus, vec![1]);
     }
 }

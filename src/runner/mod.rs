@@ -1,15 +1,21 @@
-//! The trial loop of `faceoff run`: every contestant up together, then per workload a warm-up
-//! of each and rounds of one trial per contestant in turn (so machine drift hits all alike),
-//! until every contestant's confidence interval is narrow enough. Each trial is written to the
-//! store the moment it ends.
+//! The trial loop of `faceoff run`: every contestant up together, a short calibration of this
+//! machine's noise, then per workload a warm-up of each and rounds of one trial per contestant
+//! in a shuffled order (so machine drift, and a neighbour's leftover work, hit all alike), until
+//! every contestant's confidence interval is narrow enough. Before each trial the server CPUs
+//! must be quiet; a trial that something else disturbed is stored, not counted, and tried again
+//! (see [`isolation`]). Each trial is written to the store the moment it ends.
 
+pub mod calibrate;
 pub mod environment;
+pub mod isolation;
+pub mod order;
 pub mod prepare;
 pub mod trial;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -17,7 +23,7 @@ use crate::cancel::Cancel;
 use crate::contestant::Contestant;
 use crate::stats;
 use crate::store::{ContestantStatus, Event, RunStatus, Store};
-use crate::suite::Plan;
+use crate::suite::{Plan, Workload};
 use crate::warnings::engine_warnings;
 use prepare::{BringUpOptions, Entrant};
 
@@ -36,6 +42,10 @@ pub struct RunConfig {
     pub results_dir: PathBuf,
     /// Check the full API contract (reference suites) rather than only `/healthz`.
     pub full_contract: bool,
+    /// Seed of the order of contestants within each round ([`order::round_order`]).
+    pub order_seed: u64,
+    /// Measure this machine's noise before the first workload (unless the run already has it).
+    pub calibrate: bool,
 }
 
 /// Progress and notices, shown however the command likes.
@@ -57,8 +67,14 @@ pub struct RunEnd {
     pub status: RunStatus,
 }
 
-/// Trials already in the store for (workload, contestant): their throughputs, by round.
-type Done = BTreeMap<(String, String), Vec<f64>>;
+/// Trials already in the store (when resuming).
+#[derive(Debug, Default)]
+struct Done {
+    /// (workload, contestant) → throughputs of the counted trials, by round.
+    rps: BTreeMap<(String, String), Vec<f64>>,
+    /// (workload, contestant, round) → tries stored (counted or not).
+    tries: BTreeMap<(String, String, u32), u32>,
+}
 
 /// Runs `plan` on `contestants`, storing everything in `store` under `run_id`.
 ///
@@ -118,19 +134,40 @@ pub fn run(
         );
     }
 
+    // From here on the runner's own thread stays off the server CPUs.
+    let _pinned = isolation::PinnedThread::to(&config.load_cpus);
+    if config.calibrate && !interrupt.load(Ordering::Relaxed) {
+        calibrate_noise(store, run_id, plan, &entrants, config, &interrupt, ui)?;
+    }
+
     for workload in &plan.workloads {
         if interrupt.load(Ordering::Relaxed) {
             break;
         }
-        let racing: Vec<usize> = (0..entrants.len())
-            .filter(|&i| entrants[i].in_race())
-            .collect();
+        // Those up, less any that does not declare an endpoint this workload needs.
+        let mut racing: Vec<usize> = Vec::new();
+        for i in (0..entrants.len()).filter(|&i| entrants[i].in_race()) {
+            let missing = undeclared_endpoints(&entrants[i], workload);
+            if missing.is_empty() {
+                racing.push(i);
+                continue;
+            }
+            let note = format!(
+                "left out of {}: its manifest does not declare {}",
+                workload.name,
+                missing.join(", ")
+            );
+            ui.notice(&format!("{}: {note}", entrants[i].name()));
+            let name = Some(entrants[i].name());
+            event(store, run_id, name, Some(&workload.name), "skip", &note)?;
+        }
         let mut samples: BTreeMap<usize, Vec<f64>> = racing
             .iter()
             .map(|&i| {
                 (
                     i,
-                    done.get(&(workload.name.clone(), entrants[i].name().to_string()))
+                    done.rps
+                        .get(&(workload.name.clone(), entrants[i].name().to_string()))
                         .cloned()
                         .unwrap_or_default(),
                 )
@@ -154,8 +191,9 @@ pub fn run(
             continue;
         }
 
-        // Warm-up: every contestant, not recorded.
-        for &i in &racing {
+        // Warm-up: every contestant, not recorded, in the order of "round 0".
+        for k in order::round_order(config.order_seed, &workload.name, 0, racing.len()) {
+            let i = racing[k];
             if interrupt.load(Ordering::Relaxed) {
                 break;
             }
@@ -174,7 +212,8 @@ pub fn run(
 
         let first_round = samples.values().map(Vec::len).min().unwrap_or(0) as u32 + 1;
         for round in first_round..=workload.max_rounds as u32 {
-            for &i in &racing {
+            for k in order::round_order(config.order_seed, &workload.name, round, racing.len()) {
+                let i = racing[k];
                 if interrupt.load(Ordering::Relaxed) {
                     break;
                 }
@@ -182,98 +221,38 @@ pub fn run(
                     continue;
                 }
                 let name = entrants[i].name().to_string();
+                let key = (workload.name.clone(), name.clone(), round);
+                let first_retry = done.tries.get(&key).copied().unwrap_or(0);
                 ui.phase(&format!("{}: round {round}", workload.name));
-                let guard = entrants[i].guard.as_ref().expect("in race");
-                let plan =
-                    trial::load_plan(workload, guard.addr(), workload.trial, &config.load_cpus);
-                let started_at = crate::store::now_rfc3339();
-                let trial_len = workload.trial.as_secs_f64();
-                let outcome = trial::run_trial(&plan, guard.pgid(), interrupt.clone(), |snap| {
-                    ui.trial(
-                        &name,
-                        &workload.name,
-                        round,
-                        snap.elapsed.as_secs_f64() / trial_len,
-                    )
-                });
-                if interrupt.load(Ordering::Relaxed) {
-                    // A cut-short trial is not a trial: keep only whole ones.
-                    break;
-                }
-                let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
-                let (recording, usage) = match outcome {
-                    Ok(r) => r,
-                    Err(e) => {
-                        if alive {
-                            event(
-                                store,
-                                run_id,
-                                Some(&name),
-                                Some(&workload.name),
-                                "error",
-                                &e.to_string(),
-                            )?;
-                            ui.notice(&format!("{name}: {e}"));
-                        }
-                        continue;
-                    }
-                };
-                let out = trial::record(
-                    &workload.name,
-                    &name,
-                    round,
-                    started_at,
-                    &recording,
-                    &usage,
-                    !alive,
-                );
-                store.put_trial(run_id, &out.record)?;
-                for warning in engine_warnings(&out.summary) {
-                    event(
+                for retry in first_retry..=isolation::MAX_RETRIES.max(first_retry) {
+                    let measured = measure(
                         store,
                         run_id,
-                        Some(&name),
-                        Some(&workload.name),
-                        "warning",
-                        &warning.to_string(),
+                        workload,
+                        &mut entrants,
+                        i,
+                        round,
+                        retry,
+                        config,
+                        &interrupt,
+                        ui,
                     )?;
-                }
-                if alive {
-                    samples
-                        .get_mut(&i)
-                        .expect("racing")
-                        .push(out.record.metrics.rps);
+                    match measured {
+                        Measured::Counted(rps) => {
+                            samples.get_mut(&i).expect("racing").push(rps);
+                            break;
+                        }
+                        Measured::Contaminated => continue,
+                        Measured::Nothing => break,
+                    }
                 }
             }
             if interrupt.load(Ordering::Relaxed) || converged(&samples, &entrants) {
                 break;
             }
         }
-        for (&i, s) in &samples {
-            if let stats::Decision::MaxRounds { rel_half_width } = stats::should_stop(
-                s,
-                workload.target_ci_rel,
-                workload.min_rounds,
-                workload.max_rounds,
-            ) {
-                if entrants[i].in_race() {
-                    let message = format!(
-                        "after {} rounds the 95% interval of the median throughput is +/-{:.1}%, wider than the +/-{:.1}% target; raise max_rounds or the trial length, or quiet the machine",
-                        s.len(),
-                        rel_half_width * 100.0,
-                        workload.target_ci_rel * 100.0
-                    );
-                    event(
-                        store,
-                        run_id,
-                        Some(entrants[i].name()),
-                        Some(&workload.name),
-                        "high_variance",
-                        &message,
-                    )?;
-                }
-            }
-        }
+        // A workload that ends at max_rounds wider than its target is reported once, by
+        // the report (`warnings::Warning::HighVariance`), not here (issue 8).
     }
 
     for entrant in &mut entrants {
@@ -288,6 +267,187 @@ pub fn run(
     };
     store.finish_run(run_id, status)?;
     Ok(RunEnd { run_id, status })
+}
+
+/// What one try of a round gave.
+enum Measured {
+    /// A trial that counts, with its throughput.
+    Counted(f64),
+    /// A contaminated trial, stored and to be tried again.
+    Contaminated,
+    /// No trial that counts and none to try again: interrupted, failed or crashed.
+    Nothing,
+}
+
+/// One try of round `round` for entrant `i`: wait for quiet, run the trial, store it.
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    store: &Store,
+    run_id: i64,
+    workload: &Workload,
+    entrants: &mut [Entrant],
+    i: usize,
+    round: u32,
+    retry: u32,
+    config: &RunConfig,
+    interrupt: &Arc<AtomicBool>,
+    ui: &dyn Ui,
+) -> anyhow::Result<Measured> {
+    let name = entrants[i].name().to_string();
+    let pgids: Vec<i32> = entrants
+        .iter()
+        .filter_map(|e| e.guard.as_ref().map(|g| g.pgid()))
+        .collect();
+    let quiet = isolation::wait_for_quiet(
+        &config.server_cpus,
+        &pgids,
+        isolation::QUIET_WAIT_MAX,
+        interrupt,
+    );
+    if interrupt.load(Ordering::Relaxed) {
+        return Ok(Measured::Nothing);
+    }
+    let guard = entrants[i].guard.as_ref().expect("in race");
+    let plan = trial::load_plan(workload, guard.addr(), workload.trial, &config.load_cpus);
+    let started_at = crate::store::now_rfc3339();
+    let trial_len = workload.trial.as_secs_f64();
+    let outcome = trial::run_trial(
+        &plan,
+        guard.pgid(),
+        &config.server_cpus,
+        interrupt.clone(),
+        |snap| {
+            ui.trial(
+                &name,
+                &workload.name,
+                round,
+                snap.elapsed.as_secs_f64() / trial_len,
+            )
+        },
+    );
+    if interrupt.load(Ordering::Relaxed) {
+        // A cut-short trial is not a trial: keep only whole ones.
+        return Ok(Measured::Nothing);
+    }
+    let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
+    let (recording, usage) = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            if alive {
+                event(
+                    store,
+                    run_id,
+                    Some(&name),
+                    Some(&workload.name),
+                    "error",
+                    &e.to_string(),
+                )?;
+                ui.notice(&format!("{name}: {e}"));
+            }
+            return Ok(Measured::Nothing);
+        }
+    };
+    let isolation = trial::Isolation {
+        quiet,
+        server_cpus: config.server_cpus.len(),
+        retry,
+    };
+    let out = trial::record(
+        &workload.name,
+        &name,
+        round,
+        started_at,
+        &recording,
+        &usage,
+        !alive,
+        isolation,
+    );
+    store.put_trial(run_id, &out.record)?;
+    let quality = &out.record.metrics.quality;
+    if quality.superseded && alive {
+        ui.notice(&format!(
+            "{}: {name}'s trial of round {round} was disturbed ({:.2} CPU-s used by something else on the server CPUs); trying it again",
+            workload.name,
+            quality.foreign_cpu_s.unwrap_or(0.0)
+        ));
+        return Ok(Measured::Contaminated);
+    }
+    for warning in engine_warnings(&out.summary) {
+        event(
+            store,
+            run_id,
+            Some(&name),
+            Some(&workload.name),
+            "warning",
+            &warning.to_string(),
+        )?;
+    }
+    if quality.contaminated {
+        let message = format!(
+            "round {round} was disturbed in each of its {} tries (something else used {:.2} CPU-s on the server CPUs in the last); the last is kept and marked. Stop other work on this machine.",
+            retry + 1,
+            quality.foreign_cpu_s.unwrap_or(0.0)
+        );
+        event(
+            store,
+            run_id,
+            Some(&name),
+            Some(&workload.name),
+            "contaminated",
+            &message,
+        )?;
+    }
+    Ok(if alive && out.record.metrics.counts() {
+        Measured::Counted(out.record.metrics.rps)
+    } else {
+        Measured::Nothing
+    })
+}
+
+/// Measures this machine's noise against the first contestant in the race, stores it with the
+/// run's environment and prints it. Skipped when the run already has it (a resumed run).
+fn calibrate_noise(
+    store: &Store,
+    run_id: i64,
+    plan: &Plan,
+    entrants: &[Entrant],
+    config: &RunConfig,
+    interrupt: &Arc<AtomicBool>,
+    ui: &dyn Ui,
+) -> anyhow::Result<()> {
+    let Some(mut settings) = store.run(run_id)?.settings else {
+        // Settings stored by an older faceoff: leave them as they are.
+        return Ok(());
+    };
+    if settings.noise.is_some() {
+        return Ok(());
+    }
+    let (Some(entrant), Some(workload)) = (
+        entrants.iter().find(|e| e.in_race()),
+        calibrate::pick_workload(&plan.workloads),
+    ) else {
+        return Ok(());
+    };
+    let guard = entrant.guard.as_ref().expect("in race");
+    ui.phase(&format!(
+        "measuring this machine's noise ({} on {})",
+        workload.name,
+        entrant.name()
+    ));
+    let Some(noise) = calibrate::calibrate(
+        entrant.name(),
+        guard,
+        workload,
+        &config.server_cpus,
+        &config.load_cpus,
+        interrupt.clone(),
+    ) else {
+        return Ok(());
+    };
+    ui.notice(&calibrate::describe(&noise));
+    settings.noise = Some(noise);
+    store.put_settings(run_id, &settings)?;
+    Ok(())
 }
 
 /// Checks that a contestant is still running; if not, records the crash with its log tail and
@@ -334,6 +494,15 @@ fn check_alive(
     Ok(false)
 }
 
+/// The contract endpoints `workload` needs (its request paths and `requires`) that the
+/// entrant's manifest does not declare.
+fn undeclared_endpoints(entrant: &Entrant, workload: &Workload) -> Vec<&'static str> {
+    let paths = workload.requests.iter().map(|r| r.path.as_str());
+    let targets = paths.chain(workload.requires.iter().map(String::as_str));
+    let missing = entrant.contestant.manifest.undeclared(targets);
+    missing.into_iter().map(|e| e.name()).collect()
+}
+
 fn event(
     store: &Store,
     run_id: i64,
@@ -356,10 +525,15 @@ fn event(
 }
 
 fn done_trials(store: &Store, run_id: i64) -> anyhow::Result<Done> {
-    let mut done = Done::new();
+    let mut done = Done::default();
     for t in store.run(run_id)?.trials {
-        if !t.metrics.crashed {
-            done.entry((t.workload, t.contestant))
+        *done
+            .tries
+            .entry((t.workload.clone(), t.contestant.clone(), t.round))
+            .or_default() += 1;
+        if t.metrics.counts() {
+            done.rps
+                .entry((t.workload, t.contestant))
                 .or_default()
                 .push(t.metrics.rps);
         }

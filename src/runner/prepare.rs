@@ -40,6 +40,8 @@ pub struct BroughtUp {
     pub message: Option<String>,
     /// The contract checks it ran, in order.
     pub checks: Vec<CheckResult>,
+    /// Checks left out because its manifest does not declare their endpoints.
+    pub undeclared: Vec<&'static str>,
     /// `name=version` pairs from its versions command.
     pub versions: Vec<(String, String)>,
     /// Its server log, once it was started.
@@ -53,6 +55,7 @@ impl BroughtUp {
             guard: None,
             message: None,
             checks: Vec::new(),
+            undeclared: Vec::new(),
             versions: Vec::new(),
             log: None,
         }
@@ -123,12 +126,15 @@ pub fn bring_up(c: &Contestant, opts: &BringUpOptions<'_>) -> BroughtUp {
         Err(contestant::Error::Interrupted { .. }) => return interrupted(out),
         Err(e) => return out.end(ContestantStatus::FailedStart, e.to_string()),
     };
-    if opts.checks.is_empty() {
+    // A contestant serving part of the contract is checked on what it declares (issue 9).
+    let (checks, undeclared) = contract::declared_checks(&opts.checks, |e| c.manifest.serves(e));
+    out.undeclared = undeclared;
+    if checks.is_empty() {
         out.guard = Some(guard);
         return out.end(ContestantStatus::Measured, None);
     }
     let spinner = crate::spinner::spinner(format!("verifying {name}"));
-    out.checks = contract::verify_only(guard.addr(), &data, &opts.checks, &mut || {
+    out.checks = contract::verify_only(guard.addr(), &data, &checks, &mut || {
         if cancel.is_cancelled() {
             Some("was stopped: faceoff was interrupted".into())
         } else {
@@ -205,6 +211,8 @@ pub fn prepare(contestant: Contestant, opts: &BringUpOptions<'_>, say: &dyn Fn(&
         status: up.status,
         verify: serde_json::to_value(&up.checks).unwrap_or_default(),
         note,
+        runtime: contestant::runtime::runtime_version(&up.versions),
+        deployment: m.deployment.clone(),
     };
     Entrant {
         contestant,

@@ -1,5 +1,6 @@
-//! One trial: load one contestant for the trial duration while sampling its process group,
-//! and turn what was recorded into a [`TrialRecord`] for the store.
+//! One trial: load one contestant for the trial duration while sampling its process group and
+//! the server CPUs, and turn what was recorded into a [`TrialRecord`] for the store, with the
+//! [`TrialQuality`] that says how far it can be trusted.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
@@ -9,11 +10,13 @@ use std::time::Duration;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
-use crate::contestant::sampler::{Sampler, Usage, DEFAULT_INTERVAL};
+use super::isolation::{self, Quiet, MAX_RETRIES};
+use crate::contestant::sampler::{CpuWatch, Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
 use crate::store::{TrialMetrics, TrialQuality, TrialRecord};
 use crate::suite::{LoadShape, Workload};
+use crate::warnings::{engine_limit, Warning};
 
 /// Serializes a workload's request mix for a contestant at `addr`.
 pub fn requests_for(workload: &Workload, addr: SocketAddr) -> Vec<Request> {
@@ -72,20 +75,68 @@ pub struct TrialOutcome {
     pub summary: Summary,
 }
 
-/// Runs one trial of `plan` against the process group `pgid`, sampling it throughout.
+/// Runs one trial of `plan` against the process group `pgid`, sampling it and the busy time of
+/// `server_cpus` throughout (the sampler's thread runs on the plan's load CPUs).
+// TODO(engine): once the engine opens and warms its connections before the window, sample
+// over the window alone rather than over the whole load.
 pub fn run_trial(
     plan: &LoadPlan,
     pgid: i32,
+    server_cpus: &[usize],
     interrupt: Arc<AtomicBool>,
     on_progress: impl FnMut(load::Snapshot),
 ) -> Result<(Recording, Usage), load::Error> {
-    let sampler = Sampler::start(pgid, DEFAULT_INTERVAL);
+    let watch = CpuWatch {
+        server_cpus: server_cpus.to_vec(),
+        sampler_cpus: plan.cpus.clone(),
+    };
+    let sampler = Sampler::start_watching(pgid, DEFAULT_INTERVAL, watch);
     let recording = load::run(plan, interrupt, on_progress);
     let usage = sampler.stop();
     Ok((recording?, usage))
 }
 
+/// How one try of a round was isolated from the rest of the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Isolation {
+    /// The wait for quiet before the window (`None`: the counters could not be read).
+    pub quiet: Option<Quiet>,
+    /// Number of server CPUs.
+    pub server_cpus: usize,
+    /// Earlier tries of this round for this contestant.
+    pub retry: u32,
+}
+
+/// What a trial's figures say about its own quality: isolation, contamination, busy
+/// connections by Little's law, and whether the load engine set the figure.
+pub fn quality_of(summary: &Summary, usage: &Usage, isolation: Isolation) -> TrialQuality {
+    let foreign_cpu_s = usage
+        .server_busy_s
+        .map(|busy| isolation::foreign_cpu_s(busy, usage.cpu_s));
+    let contaminated = foreign_cpu_s
+        .is_some_and(|f| isolation::is_contaminated(f, usage.wall_s, isolation.server_cpus));
+    // The one rule for "the engine, not the server, set this figure" (src/warnings.rs).
+    let engine_limited = engine_limit(summary).map(|limit| Warning::from(limit).to_string());
+    TrialQuality {
+        quiet_wait_s: isolation.quiet.map(|q| q.waited_s),
+        quiet_at_start: isolation.quiet.map(|q| q.quiet),
+        foreign_cpu_s,
+        contaminated,
+        retry: isolation.retry,
+        superseded: contaminated && isolation.retry < MAX_RETRIES,
+        connections: Some(summary.connections as u32),
+        warm_connections: summary.setup.as_ref().map(|s| s.opened as u32),
+        setup_failures: summary.setup.as_ref().map(|s| s.failed as u32),
+        setup_s: summary.setup.as_ref().map(|s| s.wall_s),
+        unanswered: summary.unanswered,
+        unanswered_max_age_us: summary.unanswered_elapsed_us.as_ref().map(|p| p.max),
+        busy_connections: summary.busy_connections,
+        engine_limited,
+    }
+}
+
 /// Turns a trial's recording and usage into what the store keeps.
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     workload: &str,
     contestant: &str,
@@ -94,8 +145,10 @@ pub fn record(
     recording: &Recording,
     usage: &Usage,
     crashed: bool,
+    isolation: Isolation,
 ) -> TrialOutcome {
     let summary = Summary::of(recording);
+    let quality = quality_of(&summary, usage, isolation);
     let pct = |p: &load::summary::Percentiles| [p.p50, p.p90, p.p99, p.p999, p.max];
     let metrics = TrialMetrics {
         duration_s: summary.duration_s,
@@ -135,7 +188,7 @@ pub fn record(
             .fold(0.0, f64::max),
         timeline_rps: summary.timeline.iter().map(|s| s.requests).collect(),
         crashed,
-        quality: TrialQuality::default(),
+        quality,
     };
     let record = TrialRecord {
         workload: workload.to_string(),
@@ -155,4 +208,151 @@ fn serialize(h: &Histogram<u64>) -> Vec<u8> {
         .serialize(h, &mut out)
         .expect("serializing into memory cannot fail");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::summary::Percentiles;
+
+    fn summary(rps: f64, mean_latency_us: f64, busiest: f64) -> Summary {
+        let p = Percentiles {
+            p50: mean_latency_us as u64,
+            p90: mean_latency_us as u64,
+            p99: mean_latency_us as u64,
+            p999: mean_latency_us as u64,
+            max: mean_latency_us as u64,
+            min: mean_latency_us as u64,
+            mean: mean_latency_us,
+        };
+        Summary {
+            schema: 1,
+            requests: (rps * 2.0) as u64,
+            sent: (rps * 2.0) as u64,
+            duration_s: 2.0,
+            rps,
+            latency_us: Some(p),
+            latency_uncorrected_us: Some(p),
+            unanswered: 0,
+            unanswered_elapsed_us: None,
+            late_sends: 0,
+            status: Default::default(),
+            errors: Default::default(),
+            bytes_read: 0,
+            bytes_written: 0,
+            connects: 64,
+            engine_cpu_s: 1.0,
+            engine_cpu_us_per_request: Some(1.0),
+            engine_thread_busy: vec![busiest],
+            engine_busiest_thread: busiest,
+            busy_connections: Some(rps * mean_latency_us / 1e6),
+            connections: 64,
+            threads: 1,
+            mode: "closed_loop",
+            target_rate_per_s: None,
+            interrupted: false,
+            setup: None,
+            timeline: Vec::new(),
+        }
+    }
+
+    fn usage(cpu_s: f64, server_busy_s: Option<f64>) -> Usage {
+        Usage {
+            cpu_s,
+            wall_s: 2.0,
+            server_busy_s,
+            ..Usage::default()
+        }
+    }
+
+    fn isolation(retry: u32) -> Isolation {
+        Isolation {
+            quiet: Some(Quiet {
+                waited_s: 0.2,
+                quiet: true,
+            }),
+            server_cpus: 1,
+            retry,
+        }
+    }
+
+    #[test]
+    fn a_clean_trial() {
+        // 10,000 req/s at 6.4 ms: 64 requests in flight, all 64 connections busy.
+        let q = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &usage(1.5, Some(1.55)),
+            isolation(0),
+        );
+        assert_eq!(q.quiet_wait_s, Some(0.2));
+        assert_eq!(q.quiet_at_start, Some(true));
+        assert!((q.foreign_cpu_s.unwrap() - 0.05).abs() < 1e-9);
+        assert!(!q.contaminated && !q.superseded);
+        assert_eq!(q.connections, Some(64));
+        assert!((q.busy_connections.unwrap() - 64.0).abs() < 1e-9);
+        assert_eq!(q.engine_limited, None);
+    }
+
+    #[test]
+    fn a_disturbed_trial_is_replaced_until_the_last_try() {
+        // 0.5 CPU-s of something else in a 2 s window on one CPU: 25%.
+        let disturbed = usage(1.0, Some(1.5));
+        let first = quality_of(&summary(10_000.0, 6_400.0, 0.5), &disturbed, isolation(0));
+        assert!(first.contaminated && first.superseded);
+        let last = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &disturbed,
+            isolation(MAX_RETRIES),
+        );
+        assert!(last.contaminated && !last.superseded);
+        assert_eq!(last.retry, MAX_RETRIES);
+        // Not measured is not zero: no counters, no verdict.
+        let unknown = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &usage(1.0, None),
+            Isolation {
+                quiet: None,
+                ..isolation(0)
+            },
+        );
+        assert_eq!(
+            (
+                unknown.foreign_cpu_s,
+                unknown.quiet_wait_s,
+                unknown.quiet_at_start
+            ),
+            (None, None, None)
+        );
+        assert!(!unknown.contaminated);
+    }
+
+    #[test]
+    fn an_engine_limited_trial_says_why() {
+        let saturated = quality_of(
+            &summary(10_000.0, 6_400.0, 0.95),
+            &usage(1.0, Some(1.0)),
+            isolation(0),
+        );
+        assert!(
+            saturated
+                .engine_limited
+                .as_deref()
+                .is_some_and(|w| w.contains("saturated")),
+            "{saturated:?}"
+        );
+        // 10,000 req/s at 3.2 ms: only 32 of 64 connections waited on the server.
+        let lagging = quality_of(
+            &summary(10_000.0, 3_200.0, 0.5),
+            &usage(1.0, Some(1.0)),
+            isolation(0),
+        );
+        assert!((lagging.busy_connections.unwrap() - 32.0).abs() < 1e-9);
+        assert!(
+            lagging
+                .engine_limited
+                .as_deref()
+                .is_some_and(|w| w.contains("32.0 of 64")),
+            "{lagging:?}"
+        );
+    }
 }

@@ -131,10 +131,30 @@ impl LoadShape {
     }
 }
 
+/// Expected time around each trial on a quiet machine, besides its length: the wait for quiet
+/// server CPUs (two 100 ms looks at least, about a second after a server that drains a queue)
+/// and the set-up of its window. An estimate for planning suites (see suites/standard.toml).
+pub const TRIAL_OVERHEAD: Duration = Duration::from_millis(450);
+/// Expected share of trials repeated because something disturbed them, on a quiet machine.
+pub const RETRY_SHARE: f64 = 0.05;
+
 impl Plan {
-    /// The longest the measurements can take with `contestants` contestants: warm-up plus
-    /// `max_rounds` trials of every contestant on every workload (start-up and checks not
-    /// included).
+    /// The time the measurements are expected to take with `contestants` contestants on a
+    /// quiet machine: [`Plan::max_measure_time`] plus [`TRIAL_OVERHEAD`] per trial, with
+    /// [`RETRY_SHARE`] of the trials repeated (start-up and checks not included).
+    pub fn expected_measure_time(&self, contestants: usize) -> Duration {
+        self.workloads
+            .iter()
+            .map(|w| {
+                let trials = (w.trial + TRIAL_OVERHEAD) * w.max_rounds as u32;
+                (w.warmup + trials.mul_f64(1.0 + RETRY_SHARE)) * contestants as u32
+            })
+            .sum()
+    }
+
+    /// The time warm-ups and trials alone take with `contestants` contestants: warm-up plus
+    /// `max_rounds` trials of every contestant on every workload (waits, start-up and checks
+    /// not included).
     pub fn max_measure_time(&self, contestants: usize) -> Duration {
         self.workloads
             .iter()

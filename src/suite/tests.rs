@@ -46,9 +46,9 @@ fn builtin_standard_loads_as_the_issue_describes() {
     );
     let by_name = |n: &str| plan.workloads.iter().find(|w| w.name == n).unwrap();
     for w in &plan.workloads {
-        assert_eq!(w.warmup, Duration::from_secs(1));
-        assert_eq!(w.trial, Duration::from_millis(1250));
-        assert_eq!((w.min_rounds, w.max_rounds), (6, 8));
+        assert_eq!(w.warmup, Duration::from_millis(500));
+        assert_eq!(w.trial, Duration::from_millis(800));
+        assert_eq!((w.min_rounds, w.max_rounds), (6, 6));
         assert_eq!(w.target_ci_rel, 0.03);
         assert!(w.requires.is_empty());
         let expected = match w.name.as_str() {
@@ -93,12 +93,29 @@ fn builtin_users_bodies_are_valid_for_the_contract() {
 }
 
 #[test]
-fn builtin_quick_fits_in_three_minutes_on_nine_contestants() {
+fn builtin_quick_fits_in_four_minutes_on_nine_contestants() {
     let plan = builtin("quick").unwrap();
     let names: Vec<&str> = plan.workloads.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["json", "db", "fortunes", "io"]);
-    assert_eq!(plan.max_measure_time(9), Duration::from_secs(144));
-    assert!(plan.max_measure_time(9) < Duration::from_secs(180));
+    assert_eq!(plan.max_measure_time(9), Duration::from_secs(126));
+    // About 50 s go to starting and verifying nine contestants and measuring the noise.
+    let expected = plan.expected_measure_time(9);
+    assert!(expected > plan.max_measure_time(9));
+    assert!(
+        expected + Duration::from_secs(50) < Duration::from_secs(240),
+        "{expected:?}"
+    );
+}
+
+#[test]
+fn builtin_standard_fits_in_fifteen_minutes_on_nine_contestants() {
+    // Issue 8: the standard suite ends within 15 minutes on this 2-CPU machine, once nothing
+    // else disturbs its trials.
+    let expected = builtin("standard").unwrap().expected_measure_time(9);
+    assert!(
+        expected + Duration::from_secs(50) < Duration::from_secs(15 * 60),
+        "{expected:?}"
+    );
 }
 
 #[test]

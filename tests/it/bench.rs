@@ -352,3 +352,25 @@ fn a_server_bound_load_is_not_engine_limited() {
     // 8 connections x 2 s / ~20 ms, with room for a slow shared machine.
     assert!((500.0..=820.0).contains(&requests), "{json}");
 }
+
+#[test]
+fn connections_that_fail_set_up_still_take_part() {
+    // Every request is answered by a reset: all set-up requests fail, and the connections
+    // still carry the window's requests, connecting again each time.
+    let server = TestServer::start(Behavior::ResetEvery(1));
+    let out = bench_json(&[
+        &server.url("/"),
+        "--warm",
+        "-n",
+        "100",
+        "-c",
+        "4",
+        "-t",
+        "1",
+    ]);
+    assert_eq!(u(&out, &["setup", "opened"]), 0, "{out}");
+    assert_eq!(u(&out, &["setup", "failed"]), 4, "{out}");
+    assert_eq!(u(&out, &["errors", "reset"]), 100, "{out}");
+    assert_eq!(u(&out, &["connects"]), 100, "{out}");
+    assert_eq!(server.count(), 100 + 4, "{out}");
+}

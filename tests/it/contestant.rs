@@ -380,3 +380,216 @@ fn a_cancelled_health_wait_is_an_interrupt_not_a_crash() {
         .unwrap();
     assert!(!group_alive(pgid), "left: {:?}", group::group_pids(pgid));
 }
+
+/// The faulty fixture copied to a temporary folder with `endpoints = [...]` added to its
+/// manifest.
+fn faulty_declaring(endpoints: &[&str]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("faulty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = crate::common::fixture("faulty");
+    for file in ["server.js", "db.py"] {
+        std::fs::copy(src.join(file), dir.join(file)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(src.join("contestant.toml")).unwrap();
+    let list: Vec<String> = endpoints.iter().map(|e| format!("\"{e}\"")).collect();
+    let manifest = manifest.replacen(
+        "requires = ",
+        &format!("endpoints = [{}]\nrequires = ", list.join(", ")),
+        1,
+    );
+    std::fs::write(dir.join("contestant.toml"), manifest).unwrap();
+    root
+}
+
+/// `faceoff verify` on `root/faulty` with `args`; exit code, stdout, stderr.
+fn verify_declared(root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = crate::common::faceoff()
+        .arg("verify")
+        .arg("--contestant")
+        .arg(root.join("faulty"))
+        .args(args)
+        .env("FACEOFF_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn undeclared_endpoints_are_skipped_and_declared_faults_still_fail() {
+    // json and users are declared but wrong in the fixture; fortunes and io (also wrong) and
+    // the WebSockets are left out.
+    let root = faulty_declaring(&[
+        "plaintext",
+        "json",
+        "db",
+        "queries",
+        "updates",
+        "compute",
+        "users",
+    ]);
+    let (code, stdout, stderr) = verify_declared(root.path(), &["--json"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let c = &json["contestants"][0];
+    assert_eq!(c["status"], "failed", "{c:#}");
+    let names = |passed: bool| -> Vec<String> {
+        c["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["passed"] == passed)
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(false), ["json", "users-invalid"], "{c:#}");
+    let undeclared: Vec<&str> = c["undeclared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        undeclared,
+        [
+            "fortunes",
+            "io",
+            "io-concurrent",
+            "io-invalid",
+            "ws-echo",
+            "ws-room"
+        ]
+    );
+    for general in [
+        "healthz",
+        "not-found",
+        "headers",
+        "date-changes",
+        "db",
+        "users-create",
+    ] {
+        assert!(names(true).iter().any(|n| n == general), "{general}: {c:#}");
+    }
+}
+
+#[test]
+fn a_contestant_serving_part_of_the_contract_passes_and_says_what_it_skipped() {
+    let root = faulty_declaring(&["plaintext", "db", "queries", "updates", "compute"]);
+    let (code, stdout, stderr) = verify_declared(root.path(), &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let row = |check: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(check))
+            .unwrap_or_else(|| panic!("no row {check}: {stdout}"))
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_string)
+    };
+    assert_eq!(row("json").as_deref(), Some("skip"), "{stdout}");
+    assert_eq!(row("ws-room").as_deref(), Some("skip"), "{stdout}");
+    assert_eq!(row("db").as_deref(), Some("pass"), "{stdout}");
+    assert!(
+        stdout.contains("faulty (skipped): json, fortunes, io, io-concurrent, io-invalid, users-create, users-invalid, users-size-limit, users-media-type, ws-echo, ws-room: its manifest does not declare those endpoints"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verify: 1 of 1 contestants meet the contract"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn shared_folders_are_copied_in_and_key_the_cache() {
+    let t = TempContestant::new(
+        "sharer",
+        "exec node server.js",
+        "[install]\ncommand = 'test -d \"$FACEOFF_BUILDS_DIR\" && echo built > built.txt'\n\
+         shared = [\"../_shared/js\"]\ncache_key = []\n",
+    );
+    let shared = t.root.path().join("_shared/js");
+    std::fs::create_dir_all(shared.join("lib")).unwrap();
+    std::fs::write(shared.join("lib/db.js"), "// shared db").unwrap();
+    std::fs::write(shared.join("server.js"), "// shared server, overridden").unwrap();
+    let c = t.load();
+
+    let first = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
+    assert!(first.ran_install);
+    let read = |file: &str| std::fs::read_to_string(first.dir.join(file)).unwrap();
+    assert_eq!(read("lib/db.js"), "// shared db");
+    assert_eq!(
+        read("server.js"),
+        crate::common::TINY_SERVER_JS,
+        "the contestant's own file wins over a shared one"
+    );
+    assert_eq!(
+        read("built.txt").trim(),
+        "built",
+        "FACEOFF_BUILDS_DIR is given and exists"
+    );
+    assert!(
+        !std::fs::symlink_metadata(first.dir.join("lib"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "shared code is copied, not linked"
+    );
+
+    // Any change to a shared file means a new install folder.
+    std::fs::write(shared.join("lib/db.js"), "// shared db, fixed").unwrap();
+    let second = contestant::install(&c, &t.cache(), &Cancel::new()).unwrap();
+    assert!(second.ran_install);
+    assert_ne!(second.key, first.key);
+    assert_eq!(
+        std::fs::read_to_string(second.dir.join("lib/db.js")).unwrap(),
+        "// shared db, fixed"
+    );
+}
+
+#[test]
+fn a_workload_on_an_undeclared_endpoint_leaves_the_contestant_out_with_a_note() {
+    let root = faulty_declaring(&["plaintext"]);
+    let suite = root.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        "name = \"declared\"\n[defaults]\nwarmup = \"100ms\"\ntrial = \"200ms\"\n\
+         min_rounds = 6\nmax_rounds = 6\ntarget_ci = 0.9\n\n\
+         [[workload]]\nname = \"plain\"\nconnections = 2\n[[workload.request]]\npath = \"/plaintext\"\n\n\
+         [[workload]]\nname = \"json\"\nconnections = 2\n[[workload.request]]\npath = \"/json\"\n",
+    )
+    .unwrap();
+    let out = crate::common::faceoff()
+        .args(["run", "--suite"])
+        .arg(&suite)
+        .arg("--contestant")
+        .arg(root.path().join("faulty"))
+        .env("FACEOFF_CACHE_DIR", root.path().join("cache"))
+        .env("FACEOFF_RESULTS_DIR", root.path().join("results"))
+        .env("FACEOFF_DB", root.path().join("faceoff.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}\n{stdout}");
+    let store = faceoff::store::Store::open(&root.path().join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let trials = |workload: &str| run.trials.iter().filter(|t| t.workload == workload).count();
+    assert_eq!((trials("plain"), trials("json")), (6, 0), "{stdout}");
+    let note = run
+        .events
+        .iter()
+        .find(|e| e.workload.as_deref() == Some("json"))
+        .unwrap_or_else(|| panic!("no event for json: {:?}", run.events));
+    assert_eq!(note.contestant.as_deref(), Some("faulty"));
+    assert_eq!(
+        note.message,
+        "left out of json: its manifest does not declare json"
+    );
+    assert!(stderr.contains("left out of json"), "{stderr}");
+}

@@ -8,6 +8,14 @@ use faceoff::store::{RunStatus, Store};
 
 use crate::common::{faceoff, fixture};
 
+/// Held by the tests below that run `faceoff run` on short trials, so that they do not disturb
+/// each other's server CPU (each would see the other's load as contamination and retry).
+static SERVER_CPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn server_cpu() -> std::sync::MutexGuard<'static, ()> {
+    SERVER_CPU.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A `faceoff run` command whose database and results live in `dir`.
 fn run_in(dir: &Path) -> Command {
     let mut cmd = faceoff();
@@ -63,6 +71,7 @@ fn tempdir() -> PathBuf {
 
 #[test]
 fn quick_suite_end_to_end_then_interrupted() {
+    let _cpu = server_cpu();
     let dir = tempdir();
     let out = run_in(&dir)
         .args([
@@ -78,19 +87,20 @@ fn quick_suite_end_to_end_then_interrupted() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stderr}\n{stdout}");
-    for name in [
-        "node-http",
-        "python-fastapi",
-        "json",
-        "db",
-        "fortunes",
-        "io",
-    ] {
+    for name in ["json", "db", "fortunes", "io"] {
         assert!(stdout.contains(name), "table lacks {name}:\n{stdout}");
     }
 
     let store = Store::open(&dir.join("faceoff.db")).unwrap();
     let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    // The table names contestants by their display names.
+    for c in &run.contestants {
+        assert!(
+            stdout.contains(&c.display_name),
+            "table lacks {}:\n{stdout}",
+            c.display_name
+        );
+    }
     assert_eq!(run.run.status, RunStatus::Complete);
     assert_eq!(run.contestants.len(), 2);
     assert!(
@@ -100,7 +110,7 @@ fn quick_suite_end_to_end_then_interrupted() {
         "{:?}",
         run.contestants
     );
-    assert!(run.environment["cpu_model"].is_string());
+    assert!(!run.environment.as_ref().unwrap().cpu_model.is_empty());
     let plan = faceoff::suite::builtin("quick").unwrap();
     let mut expected = 0;
     for w in &plan.workloads {
@@ -108,7 +118,9 @@ fn quick_suite_end_to_end_then_interrupted() {
             let trials: Vec<_> = run
                 .trials
                 .iter()
-                .filter(|t| t.workload == w.name && t.contestant == c)
+                .filter(|t| {
+                    t.workload == w.name && t.contestant == c && !t.metrics.quality.superseded
+                })
                 .collect();
             assert!(
                 trials.len() >= w.min_rounds && trials.len() <= w.max_rounds,
@@ -143,7 +155,33 @@ fn quick_suite_end_to_end_then_interrupted() {
             }
         }
     }
-    assert_eq!(run.trials.len(), expected);
+    let counted = run
+        .trials
+        .iter()
+        .filter(|t| !t.metrics.quality.superseded)
+        .count();
+    assert_eq!(counted, expected);
+    for t in &run.trials {
+        let q = &t.metrics.quality;
+        assert!(
+            q.quiet_wait_s.is_some() && q.foreign_cpu_s.is_some(),
+            "{q:?}"
+        );
+        assert_eq!(
+            q.connections,
+            Some(if t.workload == "io" { 256 } else { 64 })
+        );
+        assert!(q.busy_connections.is_some_and(|b| b > 0.0), "{q:?}");
+    }
+    // The run began with a calibration of this machine's noise, stored with its settings.
+    let noise = run
+        .settings
+        .as_ref()
+        .and_then(|s| s.noise.clone())
+        .expect("a noise calibration");
+    assert_eq!(noise.trials, 5, "{noise:?}");
+    assert!(noise.rel_spread >= 0.0, "{noise:?}");
+    assert!(stderr.contains("machine noise"), "{stderr}");
     no_process_left(&dir);
 
     // A second run, interrupted with SIGINT once its first trials are stored.
@@ -161,6 +199,7 @@ fn quick_suite_end_to_end_then_interrupted() {
             "10",
             "--min-rounds",
             "10",
+            "--no-calibration",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -198,11 +237,15 @@ fn quick_suite_end_to_end_then_interrupted() {
     }
     no_process_left(&dir);
     // The first run is untouched.
-    assert_eq!(store.run(run.run.id).unwrap().trials.len(), expected);
+    assert_eq!(
+        store.run(run.run.id).unwrap().trials.len(),
+        run.trials.len()
+    );
 }
 
 #[test]
 fn a_crash_is_recorded_and_the_run_goes_on() {
+    let _cpu = server_cpu();
     let dir = tempdir();
     let healthy = crate::common::TempContestant::new("steady", "exec node server.js", "");
     let out = run_in(&dir)
@@ -212,6 +255,7 @@ fn a_crash_is_recorded_and_the_run_goes_on() {
         .arg(fixture("crasher"))
         .arg("--contestant")
         .arg(healthy.dir())
+        .arg("--no-calibration")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -243,7 +287,7 @@ fn a_crash_is_recorded_and_the_run_goes_on() {
     let steady = run
         .trials
         .iter()
-        .filter(|t| t.contestant == "steady")
+        .filter(|t| t.contestant == "steady" && !t.metrics.quality.superseded)
         .count();
     assert_eq!(steady, 2, "the healthy contestant ran every round");
     no_process_left(&dir);
@@ -282,4 +326,261 @@ fn bad_run_input_is_one_line() {
         );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+/// A suite of one workload on `/` with short trials and exactly `rounds` rounds.
+fn short_suite(dir: &Path, trial: &str, rounds: u32) -> PathBuf {
+    let path = dir.join("short.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = 'short'\n[defaults]\nwarmup = '200ms'\ntrial = '{trial}'\nmin_rounds = {rounds}\n\
+             max_rounds = {rounds}\ntarget_ci = 0.03\ntimeout = '5s'\n\
+             [[workload]]\nname = 'root'\nconnections = 8\n[[workload.request]]\npath = '/'\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A contestant that keeps burning its CPU for 2.5 s after each burst of requests, as a server
+/// still working through its queue does.
+const BURNER_JS: &str = r#"
+const http = require('node:http');
+let last = 0;
+http.createServer((req, res) => { last = Date.now(); res.end('ok'); })
+  .listen(Number(process.env.PORT), process.env.HOST);
+setInterval(() => {
+  const idle = Date.now() - last;
+  if (last && idle > 100 && idle < 2500) {
+    const until = Date.now() + 40;
+    while (Date.now() < until) {}
+  }
+}, 50);
+"#;
+
+#[test]
+fn a_server_that_keeps_burning_makes_the_next_trial_wait_or_be_marked() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let burner = crate::common::TempContestant::new("burner", "exec node server.js", "");
+    burner.write("server.js", BURNER_JS);
+    let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    // Contestants are prepared in the order given: burner is 0, steady 1. Pick a seed whose
+    // first round puts the burner first, so at least one trial of steady follows the burner's.
+    let seed = (0..)
+        .find(|&s| faceoff::runner::order::round_order(s, "root", 1, 2) == vec![0, 1])
+        .unwrap();
+    let out = run_in(&dir)
+        .arg("--suite")
+        .arg(short_suite(&dir, "500ms", 2))
+        .arg("--contestant")
+        .arg(burner.dir())
+        .arg("--contestant")
+        .arg(steady.dir())
+        .args(["--seed", &seed.to_string(), "--no-calibration"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let mut followed = 0;
+    for pair in run.trials.windows(2) {
+        if pair[0].contestant != "burner" || pair[1].contestant != "steady" {
+            continue;
+        }
+        followed += 1;
+        let q = &pair[1].metrics.quality;
+        // The burner keeps its CPU busy for 2.5 s after its trial: the next trial waited for
+        // it, or started anyway and says so, or was disturbed and says so.
+        assert!(
+            q.quiet_wait_s.is_some_and(|w| w >= 1.0)
+                || q.quiet_at_start == Some(false)
+                || q.contaminated,
+            "{q:?}"
+        );
+    }
+    assert!(followed >= 1, "no trial of steady followed the burner's");
+    no_process_left(&dir);
+}
+
+#[test]
+fn the_order_is_shuffled_recorded_and_reproducible_from_the_seed() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let names = ["a", "b", "c"];
+    let contestants: Vec<_> = names
+        .iter()
+        .map(|n| crate::common::TempContestant::new(n, "exec node server.js", ""))
+        .collect();
+    let rounds = 3;
+    let seed = 11u64;
+    let expected: Vec<Vec<&str>> = (1..=rounds)
+        .map(|r| {
+            faceoff::runner::order::round_order(seed, "root", r, 3)
+                .into_iter()
+                .map(|i| names[i])
+                .collect()
+        })
+        .collect();
+    assert!(
+        expected.iter().any(|o| o != &names),
+        "seed {seed} keeps the given order in every round; pick another"
+    );
+    let suite = short_suite(&dir, "300ms", rounds);
+    for _ in 0..2 {
+        let mut cmd = run_in(&dir);
+        cmd.arg("--suite").arg(&suite);
+        for c in &contestants {
+            cmd.arg("--contestant").arg(c.dir());
+        }
+        let out = cmd
+            .args(["--seed", &seed.to_string(), "--no-calibration"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(&format!("order seed {seed}")), "{stderr}");
+        let store = Store::open(&dir.join("faceoff.db")).unwrap();
+        let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+        assert_eq!(run.settings.as_ref().and_then(|s| s.order_seed), Some(seed));
+        // The store keeps trials in the order they ran; retries of a disturbed trial follow it.
+        for (r, want) in expected.iter().enumerate() {
+            let mut got: Vec<&str> = run
+                .trials
+                .iter()
+                .filter(|t| t.round as usize == r + 1)
+                .map(|t| t.contestant.as_str())
+                .collect();
+            got.dedup();
+            assert_eq!(&got, want, "round {}", r + 1);
+        }
+    }
+    no_process_left(&dir);
+}
+
+#[test]
+fn contaminated_trials_are_stored_and_retried() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    let (server_cpus, load_cpus) =
+        faceoff::runner::environment::default_cpu_split(&faceoff::sys::allowed_cpus());
+    assert!(
+        server_cpus.iter().all(|c| !load_cpus.contains(c)),
+        "this test needs separate server and load CPUs"
+    );
+    // Something else spinning on the server CPU all through the run.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let cpu = server_cpus[0];
+    let spinner = std::thread::spawn(move || {
+        faceoff::sys::pin_current_thread(&[cpu]).unwrap();
+        let mut x = 0u64;
+        while !flag.load(Ordering::Relaxed) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+    });
+    let out = run_in(&dir)
+        .arg("--suite")
+        .arg(short_suite(&dir, "500ms", 1))
+        .arg("--contestant")
+        .arg(steady.dir())
+        .arg("--no-calibration")
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    spinner.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let tries: Vec<_> = run.trials.iter().map(|t| &t.metrics.quality).collect();
+    assert_eq!(tries.len(), 3, "one try and two retries: {tries:?}");
+    for (retry, q) in tries.iter().enumerate() {
+        assert_eq!(q.retry, retry as u32);
+        assert!(q.contaminated, "{q:?}");
+        assert_eq!(q.quiet_at_start, Some(false), "{q:?}");
+        assert!(q.foreign_cpu_s.is_some_and(|f| f > 0.1), "{q:?}");
+        // The first two are shown but not counted; the last is kept, marked.
+        assert_eq!(q.superseded, retry < 2, "{q:?}");
+    }
+    assert!(stderr.contains("trying it again"), "{stderr}");
+    assert!(
+        run.events.iter().any(|e| e.kind == "contaminated"),
+        "{:?}",
+        run.events
+    );
+    no_process_left(&dir);
+}
+
+#[test]
+fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    let other = crate::common::TempContestant::new("other", "exec node server.js", "");
+    let rounds = 4;
+    let mut child = run_in(&dir)
+        .arg("--suite")
+        .arg(short_suite(&dir, "300ms", rounds))
+        .arg("--contestant")
+        .arg(steady.dir())
+        .arg("--contestant")
+        .arg(other.dir())
+        .args(["--seed", "5", "--no-calibration"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("first.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let db = dir.join("faceoff.db");
+    let log = || std::fs::read_to_string(dir.join("first.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let stored = db
+            .exists()
+            .then(|| Store::open(&db).ok())
+            .flatten()
+            .and_then(|s| s.latest_run().ok().flatten().map(|id| (s, id)))
+            .map_or(0, |(s, id)| s.run(id).map_or(0, |r| r.trials.len()));
+        if stored >= 2 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended early: {}",
+            log()
+        );
+        assert!(Instant::now() < deadline, "no trial stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    no_process_left(&dir);
+
+    let out = run_in(&dir)
+        .args(["--resume", "--no-calibration"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("order seed 5"), "{stderr}");
+    let store = Store::open(&db).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    assert_eq!(run.run.status, RunStatus::Complete);
+    for name in ["steady", "other"] {
+        let mut counted: Vec<u32> = run
+            .trials
+            .iter()
+            .filter(|t| t.contestant == name && !t.metrics.quality.superseded)
+            .map(|t| t.round)
+            .collect();
+        counted.sort();
+        assert_eq!(counted, (1..=rounds).collect::<Vec<_>>(), "{name}");
+    }
+    no_process_left(&dir);
 }

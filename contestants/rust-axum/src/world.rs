@@ -1,7 +1,5 @@
 //! `/db`, `/queries` and `/updates`: random rows of `world`, one query per row.
 
-use std::collections::HashSet;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -55,34 +53,48 @@ pub async fn queries(
     Ok(Json(worlds))
 }
 
-/// `GET /updates?n=N`: each row read, given a new random number, and written back.
+/// `GET /updates?n=N`: `n` rows read (ids drawn independently, repeats allowed) on a reading
+/// connection, given new random numbers, and written back on the writing connection.
 pub async fn updates(
     State(state): State<AppState>,
     params: Result<Query<CountParam>, QueryRejection>,
 ) -> Result<Json<Vec<World>>, ApiError> {
     let n = row_count(&params);
-    let worlds = state.db.write(move |conn| update_worlds(conn, n)).await?;
+    let mut worlds = state
+        .db
+        .read(move |conn| {
+            let mut select = conn.prepare_cached(SELECT_WORLD)?;
+            (0..n)
+                .map(|_| select_world(&mut select, random_id()))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await?;
+    for world in &mut worlds {
+        world.random_number = random_id();
+    }
+    let order = ascending_ids(&worlds);
+    state.db.write(move |conn| update_worlds(conn, &order)).await?;
     Ok(Json(worlds))
 }
 
+/// The (id, new number) pairs of `worlds` in ascending id order, the order the contract fixes
+/// for the writes (a repeated id is written twice; the later draw is left in the database).
+fn ascending_ids(worlds: &[World]) -> Vec<(i32, i32)> {
+    let mut order: Vec<(i32, i32)> = worlds.iter().map(|w| (w.id, w.random_number)).collect();
+    order.sort_by_key(|&(id, _)| id);
+    order
+}
+
 /// One UPDATE per row, all in one transaction: one commit per request, as every contestant.
-fn update_worlds(conn: &Connection, n: u32) -> rusqlite::Result<Vec<World>> {
+fn update_worlds(conn: &Connection, rows: &[(i32, i32)]) -> rusqlite::Result<()> {
     let tx = conn.unchecked_transaction()?;
-    let worlds = {
-        let mut select = tx.prepare_cached(SELECT_WORLD)?;
+    {
         let mut update = tx.prepare_cached(UPDATE_WORLD)?;
-        distinct_ids(n)
-            .into_iter()
-            .map(|id| {
-                let mut world = select_world(&mut select, id)?;
-                world.random_number = fastrand::i32(1..=WORLD_ROWS);
-                update.execute((world.random_number, world.id))?;
-                Ok(world)
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    tx.commit()?;
-    Ok(worlds)
+        for &(id, random_number) in rows {
+            update.execute((random_number, id))?;
+        }
+    }
+    tx.commit()
 }
 
 fn select_world(select: &mut CachedStatement<'_>, id: i32) -> rusqlite::Result<World> {
@@ -103,29 +115,16 @@ fn random_id() -> i32 {
     fastrand::i32(1..=WORLD_ROWS)
 }
 
-/// `n` different random ids, so every row in an `/updates` answer is the one left in the
-/// database (a repeated id would be answered twice with two numbers, only the last one kept).
-fn distinct_ids(n: u32) -> Vec<i32> {
-    let mut seen = HashSet::with_capacity(n as usize);
-    let mut ids = Vec::with_capacity(n as usize);
-    while ids.len() < n as usize {
-        let id = random_id();
-        if seen.insert(id) {
-            ids.push(id);
-        }
-    }
-    ids
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn distinct_ids_are_distinct_and_in_range() {
-        let ids = distinct_ids(MAX_QUERIES);
-        assert_eq!(ids.len(), MAX_QUERIES as usize);
-        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
-        assert!(ids.iter().all(|id| (1..=WORLD_ROWS).contains(id)));
+    fn writes_go_in_ascending_id_order_and_keep_repeats() {
+        let worlds = [(7, 1), (3, 2), (7, 3), (1, 4)].map(|(id, random_number)| World {
+            id,
+            random_number,
+        });
+        assert_eq!(ascending_ids(&worlds), [(1, 4), (3, 2), (7, 1), (7, 3)]);
     }
 }

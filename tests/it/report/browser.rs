@@ -120,6 +120,21 @@ fn html_report_renders_in_chromium() {
     );
     let text = page_facts["text"].as_str().unwrap();
     assert!(text.contains(PAYLOAD), "the payload shows as text");
+    // Broken results (issue 8): missing figures say so and why, never zero or infinite.
+    for shown in [
+        "no data",
+        "crashed in 3",
+        "no response in 3",
+        "≥ 151,200",
+        "192 (≥ 10,000 ms)",
+        "1 contaminated",
+        "indicative",
+    ] {
+        assert!(text.contains(shown), "the page lacks {shown:?}");
+    }
+    for absent in ["NaN", "inf%", "0.0 req/s", "ahead"] {
+        assert!(!text.contains(absent), "the page shows {absent:?}");
+    }
     assert_eq!(page_facts["background"], "rgb(255, 255, 255)");
     let light_warning = page_facts["warning"].clone();
     let dir = artifacts();

@@ -2,13 +2,19 @@
 //! contestants (Node.js, Python, Rust) plus one that failed verify, 2 workloads and 3 trials
 //! each, with real V2-serialized HDR histograms. Figures are chosen so that one workload has a
 //! clear leader, the other a lead within noise, one result is noisy and one trial saturated the
-//! load engine.
+//! load engine. The settings come from a suite file through the same code as `faceoff run`
+//! (`suite::parse_plan`, `RunSettings::new`).
+//!
+//! The hostile variant adds every way a result can go wrong: a contestant named `<script>`,
+//! one that stops answering (zero responses, requests left unanswered), one with no figure at
+//! all (it crashed in every trial), an engine-limited result and a contaminated trial.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use faceoff::store::{
-    ContestantRecord, Event, NewRun, RunDetail, Store, TrialMetrics, TrialRecord,
+    ContestantRecord, Deployment, Environment, Event, NewRun, NoiseCalibration, RunDetail,
+    RunSettings, Store, TrialMetrics, TrialQuality, TrialRecord,
 };
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
@@ -174,31 +180,54 @@ pub fn build(hostile: bool) -> Fixture {
             plain.to_string()
         }
     };
+    let suite_toml = format!(
+        "name = \"quick\"\n# {}\n[defaults]\nwarmup = \"5s\"\ntrial = \"10s\"\nmin_rounds = 3\nmax_rounds = 10\ntarget_ci = 0.03\nconnections = 64\n\n[[workload]]\nname = \"json\"\n[[workload.request]]\npath = \"/json\"\n\n[[workload]]\nname = \"db\"\n[[workload.request]]\npath = \"/db\"\n",
+        evil("a comment")
+    );
+    let plan = faceoff::suite::parse_plan(&suite_toml, Path::new("suites/quick.toml")).unwrap();
+    let mut settings = RunSettings::new(
+        &plan,
+        vec!["contestants/express".into(), "contestants/fastapi".into()],
+        vec![1],
+        vec![0],
+        1,
+        true,
+    );
+    settings.order_seed = Some(8_133_214);
     let run_id = store
         .begin_run(&NewRun {
             suite_name: "quick".into(),
             suite_path: "suites/quick.toml".into(),
             suite_sha256: "9f2c6e0b4d".into(),
-            suite_toml: format!(
-                "name = \"quick\"\n# {}\n[[workload]]\nname = \"json\"\npath = \"/json\"\n\n[[workload]]\nname = \"db\"\npath = \"/db\"\n",
-                evil("a comment")
-            ),
-            environment: json!({
-                "cpu": {"model": evil("AMD EPYC 7B13"), "cores": 2},
-                "kernel": "6.1.0-28-cloud-amd64",
-                "os": "Debian GNU/Linux 12",
-            }),
-            settings: json!({
-                "server_cpus": [1],
-                "engine_cpus": [0],
-                "warmup_s": 5,
-                "trial_duration_s": 10,
-                "connections": 64,
-                "min_trials": 3,
-                "max_trials": 10,
-            }),
+            suite_toml,
+            environment: Environment {
+                cpu_model: evil("AMD EPYC 7B13"),
+                cpus_online: 2,
+                cpus_allowed: vec![0, 1],
+                server_cpus: vec![1],
+                load_cpus: vec![0],
+                memory_bytes: 8 << 30,
+                kernel: "6.1.0-28-cloud-amd64".into(),
+                runtimes: [
+                    ("node".to_string(), "v24.11.1".to_string()),
+                    ("python".to_string(), "Python 3.11.2".to_string()),
+                ]
+                .into(),
+                faceoff_version: "0.1.0".into(),
+            },
+            settings: settings.clone(),
         })
         .unwrap();
+    // The runner adds the noise calibration once it has measured it.
+    settings.noise = Some(NoiseCalibration {
+        contestant: "axum".into(),
+        workload: "json".into(),
+        trials: 5,
+        trial_s: 5.0,
+        median_rps: 101_500.0,
+        rel_spread: 0.11,
+    });
+    store.put_settings(run_id, &settings).unwrap();
 
     let specs = specs();
     for s in &specs {
@@ -223,6 +252,16 @@ pub fn build(hostile: bool) -> Fixture {
                         {"check": "GET /db", "passed": true, "detail": ""},
                     ]),
                     note: String::new(),
+                    runtime: Some(format!("{} v1", s.stack)),
+                    deployment: Some(Deployment {
+                        server: format!("{} server", s.framework),
+                        why: if hostile {
+                            evil("why: ")
+                        } else {
+                            "its docs".into()
+                        },
+                        doc: "https://example.org/deploying".into(),
+                    }),
                 },
             )
             .unwrap();
@@ -244,6 +283,8 @@ pub fn build(hostile: bool) -> Fixture {
                      "detail": evil("message 11 was not HTML-escaped: ")},
                 ]),
                 note: evil("[2026-11-02 10:00:01] worker booted\n[2026-11-02 10:00:02] GET /fortunes 200\n"),
+                runtime: None,
+                deployment: None,
             },
         )
         .unwrap();
@@ -289,7 +330,30 @@ pub fn build(hostile: bool) -> Fixture {
                     },
                     timeline_rps: vec![rps as u64; 10],
                     crashed: false,
-                    quality: Default::default(),
+                    quality: TrialQuality {
+                        quiet_wait_s: Some(0.2 + 0.1 * i as f64),
+                        quiet_at_start: Some(true),
+                        foreign_cpu_s: Some(
+                            if workload == "db" && s.name == "express" && round == 3 {
+                                0.42
+                            } else {
+                                0.01
+                            },
+                        ),
+                        // Other work ran on the server CPUs during this one: left out.
+                        contaminated: workload == "db" && s.name == "express" && round == 3,
+                        superseded: workload == "db" && s.name == "express" && round == 3,
+                        retry: 0,
+                        connections: Some(64),
+                        warm_connections: Some(64),
+                        setup_failures: Some(0),
+                        setup_s: Some(0.04),
+                        unanswered: 60,
+                        unanswered_max_age_us: Some((s.base_us * factor * 3.0) as u64),
+                        busy_connections: Some(60.5),
+                        engine_limited: (workload == "json" && s.name == "axum" && round == 2)
+                            .then(|| "a load thread was on its CPU 93% of the time".to_string()),
+                    },
                 };
                 let contestant = if hostile && s.name == "express" {
                     evil(s.name)
@@ -313,6 +377,9 @@ pub fn build(hostile: bool) -> Fixture {
             }
         }
     }
+    if hostile {
+        add_broken_contestants(&store, run_id);
+    }
     store
         .put_event(
             run_id,
@@ -331,4 +398,88 @@ pub fn build(hostile: bool) -> Fixture {
         .finish_run(run_id, faceoff::store::RunStatus::Complete)
         .unwrap();
     Fixture { dir, db, run_id }
+}
+
+/// Two contestants that give no honest figure: `silent` answers the first json trial, then
+/// stops answering (requests left waiting ≥ 10 s) and never answers on db; `ghost` crashes in
+/// every trial.
+fn add_broken_contestants(store: &Store, run_id: i64) {
+    for (name, stack) in [("silent", "Node.js"), ("ghost", "Go")] {
+        store
+            .put_contestant(
+                run_id,
+                &ContestantRecord {
+                    name: name.into(),
+                    display_name: name.into(),
+                    stack: stack.into(),
+                    language: stack.into(),
+                    framework: "own".into(),
+                    versions: json!({}),
+                    status: if name == "ghost" {
+                        faceoff::store::ContestantStatus::Crashed
+                    } else {
+                        faceoff::store::ContestantStatus::Measured
+                    },
+                    verify: json!([]),
+                    note: String::new(),
+                    runtime: None,
+                    deployment: None,
+                },
+            )
+            .unwrap();
+    }
+    let empty = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let (answered, _) = histograms(2_000.0);
+    let trial = |workload: &str, contestant: &str, round: u32, answers: bool| {
+        let requests = if answers { 50_000 } else { 0 };
+        let h = if answers { &answered } else { &empty };
+        TrialRecord {
+            workload: workload.into(),
+            contestant: contestant.into(),
+            round,
+            started_at: "2026-11-02T10:05:00Z".into(),
+            metrics: TrialMetrics {
+                duration_s: 10.0,
+                requests,
+                rps: requests as f64 / 10.0,
+                errors: 0,
+                errors_by_kind: Default::default(),
+                status: Default::default(),
+                latency_us: if answers { percentiles(h) } else { [0; 5] },
+                latency_uncorrected_us: if answers { percentiles(h) } else { [0; 5] },
+                latency_mean_us: if answers { h.mean() } else { 0.0 },
+                late_sends: 0,
+                server_cpu_s: 0.0,
+                cpu_ms_per_1k: 0.0,
+                pss_mean_bytes: if answers { 30 << 20 } else { 0 },
+                pss_peak_bytes: if answers { 31 << 20 } else { 0 },
+                rss_peak_bytes: if answers { 40 << 20 } else { 0 },
+                engine_cpu_s: 0.5,
+                engine_busiest: 0.1,
+                timeline_rps: vec![0; 10],
+                crashed: contestant == "ghost",
+                quality: TrialQuality {
+                    connections: Some(64),
+                    unanswered: if contestant == "ghost" { 0 } else { 64 },
+                    unanswered_max_age_us: (contestant != "ghost").then_some(if answers {
+                        3_000
+                    } else {
+                        10_000_000
+                    }),
+                    ..Default::default()
+                },
+            },
+            histogram: serialize(h),
+            histogram_uncorrected: serialize(h),
+        }
+    };
+    for round in 1..=3 {
+        for t in [
+            trial("json", "silent", round, round == 1),
+            trial("db", "silent", round, false),
+            trial("json", "ghost", round, false),
+        ] {
+            store.put_trial(run_id, &t).unwrap();
+        }
+    }
 }
