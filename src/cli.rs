@@ -57,6 +57,13 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Render a stored run as report.html, summary.md and results.json, and print a summary.
     Report(ReportArgs),
+    /// Probe each contestant's security posture on loopback (docs/audit.md).
+    ///
+    /// Brings each contestant up as verify does, scores its response headers with Mozilla HTTP
+    /// Observatory's rubric, notes headers that disclose versions, sends hostile input (each
+    /// probe bounded in bytes and time, health checked after each), counts its dependencies
+    /// from its lockfile, stops it, and prints a table per contestant.
+    Audit(AuditArgs),
 }
 
 /// Arguments of `faceoff bench`.
@@ -229,6 +236,34 @@ pub struct VerifyArgs {
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `faceoff audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A contestant folder (repeatable) [default: every folder under contestants/ that has a
+    /// contestant.toml, sorted].
+    #[arg(long = "contestant", value_name = "DIR")]
+    pub contestants: Vec<PathBuf>,
+
+    /// Pin contestants to these CPUs, e.g. 1 or 2-3 [default: the upper half of the CPUs
+    /// faceoff may use].
+    #[arg(long, value_name = "LIST", value_parser = parse_cpu_list)]
+    pub server_cpus: Option<CpuList>,
+
+    /// Print one JSON object on stdout instead of the table (schema: docs/audit.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the audit as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Folder of recorded advisory reports, `<contestant>.json`, each the output of
+    /// `npm audit --json`, `pip-audit --format json` or `cargo audit --json`. Without it,
+    /// advisories are "not checked": faceoff sends no traffic beyond loopback.
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
 }
 
 /// Arguments of `faceoff history`.

@@ -2,6 +2,7 @@
 //!
 //! The binary is a thin shell around [`run`]; tests call it in-process.
 
+pub mod audit;
 pub mod cancel;
 pub mod cli;
 pub mod commands;
@@ -37,5 +38,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Diff(args) => commands::show::diff(args),
         cli::Command::Verify(args) => commands::verify::run(args),
         cli::Command::Report(args) => commands::report::run(args),
+        cli::Command::Audit(args) => commands::audit::run(args),
     }
 }

@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::cli::VerifyArgs;
 use crate::contestant::{self, Contestant};
 use crate::contract::{self, CheckResult};
-use crate::runner::environment::default_cpu_split;
 use crate::runner::prepare::{bring_up, BringUpOptions};
 use crate::store::ContestantStatus;
 
@@ -69,36 +68,37 @@ pub struct Outcome {
     pub log: Option<PathBuf>,
 }
 
+/// The contestant folders a command works on: those named, or every one under
+/// [`CONTESTANTS_DIR`].
+pub fn contestant_dirs(named: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    if !named.is_empty() {
+        return Ok(named.to_vec());
+    }
+    let root = Path::new(CONTESTANTS_DIR);
+    if !root.is_dir() {
+        anyhow::bail!(
+            "there is no '{CONTESTANTS_DIR}' folder here; run faceoff from the project root \
+             or name contestants with --contestant DIR"
+        );
+    }
+    let found = contestant::discover(root)?;
+    if found.is_empty() {
+        anyhow::bail!(
+            "no folder under '{CONTESTANTS_DIR}' has a contestant.toml; name one with \
+             --contestant DIR"
+        );
+    }
+    Ok(found)
+}
+
 /// Runs `faceoff verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let dirs = if args.contestants.is_empty() {
-        let root = Path::new(CONTESTANTS_DIR);
-        if !root.is_dir() {
-            anyhow::bail!(
-                "there is no '{CONTESTANTS_DIR}' folder here; run faceoff from the project root \
-                 or name contestants with --contestant DIR"
-            );
-        }
-        let found = contestant::discover(root)?;
-        if found.is_empty() {
-            anyhow::bail!(
-                "no folder under '{CONTESTANTS_DIR}' has a contestant.toml; name one with \
-                 --contestant DIR"
-            );
-        }
-        found
-    } else {
-        args.contestants.clone()
-    };
+    let dirs = contestant_dirs(&args.contestants)?;
     // Read every manifest first so a typo fails before any slow install.
     let contestants = dirs
         .iter()
         .map(|d| Contestant::load(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let server_cpus = match &args.server_cpus {
-        Some(list) => list.0.clone(),
-        None => default_cpu_split(&crate::sys::allowed_cpus()).0,
-    };
     let known = contract::check_names();
     let only: Vec<&'static str> = match &args.checks {
         Some(names) => names
@@ -118,19 +118,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<_>>()?,
         None => known.clone(),
     };
-    let cache = contestant::cache_dir();
-    let work = std::path::absolute(cache.join("verify"))
-        .with_context(|| format!("resolving '{}'", cache.display()))?;
+    let places = super::OneAtATime::new("verify", args.server_cpus.as_ref())?;
     let cancel = super::cancel_on_interrupt()?;
-    let opts = BringUpOptions {
-        cache: &cache,
-        data_dir: work.clone(),
-        log_dir: work,
-        server_cpus: &server_cpus,
-        workers: 1,
-        checks: only.clone(),
-        cancel: cancel.clone(),
-    };
+    let opts = places.options(only.clone(), cancel.clone());
     let mut outcomes = Vec::new();
     for c in &contestants {
         match verify_one(c, &opts) {

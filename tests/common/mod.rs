@@ -16,17 +16,39 @@ pub fn faceoff() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_faceoff"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     // Every test that installs reference contestants shares one cache (installs take minutes
-    // and are keyed and locked per contestant), unless the caller's environment names one; a
-    // test that needs its own sets FACEOFF_CACHE_DIR after this.
-    if std::env::var_os("FACEOFF_CACHE_DIR").is_none() {
-        cmd.env("FACEOFF_CACHE_DIR", test_cache());
-    }
+    // and are keyed and locked per contestant); a test that needs its own sets
+    // FACEOFF_CACHE_DIR after this.
+    cmd.env("FACEOFF_CACHE_DIR", test_cache());
     cmd
 }
 
-/// The install cache the tests share: `target/faceoff-test-cache`, kept between test runs.
+/// The install cache the tests share: the one the environment names (FACEOFF_CACHE_DIR), else
+/// `target/faceoff-test-cache`, kept between test runs.
 pub fn test_cache() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/faceoff-test-cache")
+    std::env::var_os("FACEOFF_CACHE_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/faceoff-test-cache"),
+        PathBuf::from,
+    )
+}
+
+/// Runs `faceoff COMMAND --json ARGS` with a cache folder; returns exit code, the JSON on
+/// stdout and stderr.
+pub fn faceoff_json(
+    command: &str,
+    args: &[&str],
+    cache: &Path,
+) -> (i32, serde_json::Value, String) {
+    let out = faceoff()
+        .arg(command)
+        .arg("--json")
+        .args(args)
+        .env("FACEOFF_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
 }
 
 /// A folder under `tests/fixtures/`.

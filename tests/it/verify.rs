@@ -8,22 +8,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::{
-    faceoff, fixture, group_alive, interrupt, wait_exit, wait_for_pgid, TempContestant,
+    faceoff, faceoff_json, fixture, group_alive, interrupt, wait_exit, wait_for_pgid,
+    TempContestant,
 };
 
-/// Runs `faceoff verify --json` with `args` and a cache folder; returns exit code and JSON.
+/// Runs `faceoff verify --json` with `args` and a cache folder; returns exit code, JSON, stderr.
 fn verify_json(args: &[&str], cache: &Path) -> (i32, Value, String) {
-    let out = faceoff()
-        .arg("verify")
-        .arg("--json")
-        .args(args)
-        .env("FACEOFF_CACHE_DIR", cache)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    (out.status.code().unwrap_or(-1), json, stderr)
+    faceoff_json("verify", args, cache)
 }
 
 fn failed_checks(contestant: &Value) -> BTreeSet<String> {
