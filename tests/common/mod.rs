@@ -51,6 +51,17 @@ pub fn faceoff_json(
     (out.status.code().unwrap_or(-1), json, stderr)
 }
 
+/// The reference contestant folders under `contestants/`; there must be some.
+pub fn reference_contestants() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("contestants");
+    let found = faceoff::contestant::discover(&root).unwrap_or_default();
+    assert!(
+        !found.is_empty(),
+        "no reference contestants under contestants/"
+    );
+    found
+}
+
 /// A folder under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -48,12 +48,7 @@ fn faulty_fixture_fails_exactly_its_faults() {
 
 #[test]
 fn every_reference_contestant_passes_every_check() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = faceoff::contestant::discover(&root.join("contestants")).unwrap_or_default();
-    assert!(
-        !found.is_empty(),
-        "no reference contestants under contestants/"
-    );
+    let found = crate::common::reference_contestants();
     // Installs are slow (npm, pip, cargo); keep them between test runs, inside target/.
     let cache = crate::common::test_cache();
     let (code, json, stderr) = verify_json(&[], &cache);
