@@ -137,8 +137,8 @@ impl fmt::Display for Warning {
             Warning::EngineSaturated { busiest } => write!(
                 f,
                 "the load engine was saturated (a load thread was on its CPU {:.0}% of the time): \
-                 these figures describe faceoff, not the server. Give it more CPUs (--cpus, -t) or \
-                 fewer connections.",
+                 these figures describe faceoff, not the server. Give it more CPUs (`run --load-cpus`, \
+                 `bench --cpus`/`-t`) or fewer connections.",
                 busiest * 100.0
             ),
             Warning::EngineLagging { busy_connections, connections } => write!(
@@ -241,18 +241,24 @@ impl From<EngineLimit> for Warning {
 /// ([`engine_limit`]), and for a constant rate that was not delivered.
 pub fn engine_warnings(s: &Summary) -> Vec<Warning> {
     let mut warnings: Vec<Warning> = engine_limit(s).into_iter().map(Warning::from).collect();
-    if let Some(target) = s.target_rate_per_s {
-        if s.duration_s >= MIN_JUDGED_S && s.rps < 0.95 * target {
-            let mean_latency_s = s.latency_uncorrected_us.map_or(0.0, |p| p.mean) / 1e6;
-            warnings.push(Warning::RateNotReached {
-                target_per_s: target,
-                achieved_per_s: s.rps,
-                connections_needed: (target * mean_latency_s * 1.25).ceil() as usize,
-                connections: s.connections,
-            });
-        }
-    }
+    warnings.extend(rate_not_reached(s));
     warnings
+}
+
+/// Constant rate only: the rate asked for was not delivered (under 95% of it over a window of
+/// at least [`MIN_JUDGED_S`]).
+pub fn rate_not_reached(s: &Summary) -> Option<Warning> {
+    let target = s.target_rate_per_s?;
+    if s.duration_s < MIN_JUDGED_S || s.rps >= 0.95 * target {
+        return None;
+    }
+    let mean_latency_s = s.latency_uncorrected_us.map_or(0.0, |p| p.mean) / 1e6;
+    Some(Warning::RateNotReached {
+        target_per_s: target,
+        achieved_per_s: s.rps,
+        connections_needed: (target * mean_latency_s * 1.25).ceil() as usize,
+        connections: s.connections,
+    })
 }
 
 #[cfg(test)]

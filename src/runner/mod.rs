@@ -25,7 +25,7 @@ use crate::contestant::Contestant;
 use crate::stats;
 use crate::store::{ContestantStatus, Event, RunStatus, Store};
 use crate::suite::{Plan, Workload};
-use crate::warnings::engine_warnings;
+use crate::warnings::rate_not_reached;
 use prepare::{BringUpOptions, Entrant};
 
 /// Everything a run needs besides the plan and the contestants.
@@ -414,7 +414,9 @@ fn measure(
         ));
         return Ok(Measured::Contaminated);
     }
-    for warning in engine_warnings(&out.summary) {
+    // An engine limit travels in the trial's quality (`engine_limited`), from which the report
+    // raises it once; only a missed rate is an event of its own.
+    if let Some(warning) = rate_not_reached(&out.summary) {
         event(
             store,
             run_id,
