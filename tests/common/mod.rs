@@ -62,6 +62,16 @@ pub fn reference_contestants() -> Vec<PathBuf> {
     found
 }
 
+/// Held by the tests whose figures depend on the CPUs being theirs (`faceoff run` on short
+/// trials, exact pacing), so that they do not disturb each other: a run would see another's
+/// load as contamination and retry, a constant-rate load would send late.
+static SERVER_CPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`SERVER_CPU`] for the rest of the test.
+pub fn server_cpu() -> std::sync::MutexGuard<'static, ()> {
+    SERVER_CPU.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A folder under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -35,6 +35,7 @@ fn exact_request_count_matches_the_server() {
 
 #[test]
 fn constant_rate_is_exact_and_even() {
+    let _cpu = crate::common::server_cpu();
     let server = TestServer::start(Behavior::Hello);
     let out = bench_json(&[&server.url("/"), "--rate", "2000", "-d", "5s", "-c", "16"]);
     let served = server.count() as f64;

@@ -8,13 +8,7 @@ use faceoff::store::{RunStatus, Store};
 
 use crate::common::{faceoff, fixture};
 
-/// Held by the tests below that run `faceoff run` on short trials, so that they do not disturb
-/// each other's server CPU (each would see the other's load as contamination and retry).
-static SERVER_CPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn server_cpu() -> std::sync::MutexGuard<'static, ()> {
-    SERVER_CPU.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::common::server_cpu;
 
 /// A `faceoff run` command whose database and results live in `dir`.
 fn run_in(dir: &Path) -> Command {
