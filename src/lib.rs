@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod contestant;
 pub mod contract;
+pub mod database;
 pub mod duration;
 pub mod hint;
 pub mod load;

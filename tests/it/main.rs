@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod contestant;
 mod interrupt;
+mod postgres;
 mod report;
 mod run;
 mod verify;
