@@ -41,6 +41,10 @@ pub struct Manifest {
     /// The contract endpoints it serves; `None` (the key left out) means all of them.
     #[serde(default)]
     pub endpoints: Option<Vec<Endpoint>>,
+    /// The databases it can serve the dataset from; SQLite alone when left out. A contestant
+    /// that lists `postgres` reads `DATABASE_URL` when faceoff sets it.
+    #[serde(default = "default_databases")]
+    pub databases: Vec<DatabaseKind>,
     /// How it is deployed and why.
     #[serde(default)]
     pub deployment: Option<Deployment>,
@@ -55,6 +59,36 @@ pub struct Manifest {
     /// Extra environment for every command.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+/// A database a contestant can serve the contract's dataset from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseKind {
+    /// The SQLite file at `DB_PATH` (the default).
+    Sqlite,
+    /// PostgreSQL at `DATABASE_URL`.
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// The name used in manifests, flags and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn default_databases() -> Vec<DatabaseKind> {
+    vec![DatabaseKind::Sqlite]
 }
 
 /// `[deployment]`: how the contestant is served and why, shown beside it in reports.
