@@ -214,6 +214,9 @@ pub struct RunArgs {
     /// Skip the measurement of this machine's noise at the start of the run (about 7 s).
     #[arg(long)]
     pub no_calibration: bool,
+
+    #[command(flatten)]
+    pub database: crate::database::DatabaseArgs,
 }
 
 /// Arguments of `faceoff verify`.

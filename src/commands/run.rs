@@ -28,6 +28,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(which) => resume(&store, which, &args)?,
         None => start(&store, &args)?,
     };
+    let postgres = open_database(&store, run_id, &args, &stored, &cancel)?;
     let contestants = stored
         .contestant_dirs
         .iter()
@@ -43,6 +44,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         // Runs stored before the order was shuffled resume with seed 0.
         order_seed: stored.order_seed.unwrap_or(0),
         calibrate: !args.no_calibration,
+        postgres: postgres.map(std::sync::Arc::new),
     };
     let ui = TermUi::new();
     ui.notice(&format!(
@@ -64,6 +66,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     ui.finish();
+    // Stops faceoff's PostgreSQL server (its guard stops it when the last holder lets go).
+    drop(config);
     let interrupted = end.status == RunStatus::Interrupted;
     super::show::print_run(&store, end.run_id)?;
     let out = super::report::default_out_dir(&db, end.run_id);
@@ -118,6 +122,16 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
         full_contract,
     );
     stored.order_seed = Some(args.seed.unwrap_or_else(runner::order::new_seed));
+    if args.database.database == Some(crate::database::DatabaseKind::Sqlite)
+        && args.database.database_url.is_some()
+    {
+        bail!("--database sqlite and --database-url contradict each other; drop one");
+    }
+    stored.database = Some(crate::store::DatabaseSettings {
+        kind: args.database.kind(),
+        version: None,
+        throwaway: args.database.database_url.is_none(),
+    });
     let run_id = store.begin_run(&NewRun {
         suite_name: plan.name.clone(),
         suite_path: plan.source_path.display().to_string(),
@@ -127,6 +141,46 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
         settings: stored.clone(),
     })?;
     Ok((run_id, plan, stored))
+}
+
+/// Starts (or connects to) the run's PostgreSQL server when it uses one, and records which.
+/// A resumed run uses the database it started with: a throwaway server again, or the user's
+/// `--database-url`, which is not stored (it may hold a password) and must be given again.
+fn open_database(
+    store: &Store,
+    run_id: i64,
+    args: &RunArgs,
+    stored: &RunSettings,
+    cancel: &crate::cancel::Cancel,
+) -> anyhow::Result<Option<crate::database::Postgres>> {
+    use crate::database::DatabaseKind;
+    let Some(setting) = &stored.database else {
+        return Ok(None);
+    };
+    if setting.kind != DatabaseKind::Postgres {
+        return Ok(None);
+    }
+    let mut flags = args.database.clone();
+    if args.resume.is_some() {
+        if !setting.throwaway && flags.database_url.is_none() {
+            bail!(
+                "run {run_id} used a PostgreSQL server of yours; give its --database-url again to resume it"
+            );
+        }
+        flags.database = Some(DatabaseKind::Postgres);
+    }
+    let log = settings::results_dir()
+        .join(run_id.to_string())
+        .join("logs/postgres.log");
+    let pg = flags.open(log, &stored.server_cpus, cancel)?;
+    if let Some(pg) = &pg {
+        let mut updated = stored.clone();
+        if let Some(db) = updated.database.as_mut() {
+            db.version = pg.version.clone();
+        }
+        store.put_settings(run_id, &updated)?;
+    }
+    Ok(pg)
 }
 
 /// Picks up an earlier run where it stopped.

@@ -169,11 +169,32 @@ pub fn group_pids(pgid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// Live processes whose work is group `pgid`'s: its members, and the leader's children that
+/// left it for a session of their own (PostgreSQL's server processes do, so the postmaster can
+/// signal each one's group). What the sampler and the quiet wait count; stopping a group still
+/// signals its members, whose leader stops such children itself.
+pub fn member_pids(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| parse_stat(&stat))
+                .is_some_and(|s| s.works_for(pgid) && s.state != 'Z' && s.state != 'X')
+        })
+        .collect()
+}
+
 /// The fields faceoff reads from `/proc/<pid>/stat`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stat {
     /// Process state letter (R, S, D, Z, ...).
     pub state: char,
+    /// Parent process id.
+    pub ppid: i32,
     /// Process group id.
     pub pgrp: i32,
     /// User CPU time in clock ticks.
@@ -184,6 +205,14 @@ pub struct Stat {
     pub rss_pages: u64,
 }
 
+impl Stat {
+    /// Whether this process works for group `pgid`: a member, or a child of its leader (see
+    /// [`member_pids`]).
+    pub fn works_for(&self, pgid: i32) -> bool {
+        self.pgrp == pgid || self.ppid == pgid
+    }
+}
+
 /// Parses one `/proc/<pid>/stat` line; the command name may hold spaces and parentheses.
 pub fn parse_stat(stat: &str) -> Option<Stat> {
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -191,6 +220,7 @@ pub fn parse_stat(stat: &str) -> Option<Stat> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     Some(Stat {
         state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
         pgrp: f.get(2)?.parse().ok()?,
         utime_ticks: f.get(11)?.parse().ok()?,
         stime_ticks: f.get(12)?.parse().ok()?,
@@ -229,10 +259,13 @@ mod tests {
                     7 3 0 0 20 0 1 0 100 1000000 250 18446744073709551615";
         let s = parse_stat(line).unwrap();
         assert_eq!(s.state, 'S');
+        assert_eq!(s.ppid, 1);
         assert_eq!(s.pgrp, 1230);
         assert_eq!(s.utime_ticks, 7);
         assert_eq!(s.stime_ticks, 3);
         assert_eq!(s.rss_pages, 250);
+        // A member of group 1230, and working for group 1 (a child of its leader).
+        assert!(s.works_for(1230) && s.works_for(1) && !s.works_for(1234));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::group::{group_pids, parse_stat};
+use super::group::{member_pids, parse_stat};
 
 /// Default time between samples.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
@@ -110,7 +110,7 @@ struct Totals {
 
 impl Totals {
     fn sample(&mut self, pgid: i32, first: bool, page_bytes: u64) {
-        let pids = group_pids(pgid);
+        let pids = member_pids(pgid);
         let (mut rss, mut pss) = (0u64, 0u64);
         for &pid in &pids {
             let Some(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -201,7 +201,7 @@ pub fn groups_cpu_ticks(pgids: &[i32]) -> Vec<u64> {
         else {
             continue;
         };
-        if let Some(i) = pgids.iter().position(|&g| g == stat.pgrp) {
+        if let Some(i) = pgids.iter().position(|&g| stat.works_for(g)) {
             ticks[i] += stat.utime_ticks + stat.stime_ticks;
         }
     }

@@ -127,6 +127,7 @@ impl ReportData {
             workers: settings.map(|s| s.workers),
             order_seed: settings.and_then(|s| s.order_seed),
             noise: settings.and_then(|s| s.noise.clone()),
+            database: settings.map(|s| super::format::database(s.database.as_ref())),
             confidence: CONFIDENCE,
             workloads: workload_methods,
             trials_total: detail.trials.len() as u64,
@@ -423,6 +424,13 @@ fn summarize(
         max_us: trials.iter().map(|t| t.metrics.latency_us[4]).max(),
         latency_curve,
         cpu_ms_per_1k: median_of(&trials, |t| t.metrics.cpu_ms_per_1k),
+        database_cpu_ms_per_1k: {
+            let values: Vec<f64> = trials
+                .iter()
+                .filter_map(|t| t.metrics.database.map(|d| d.cpu_ms_per_1k))
+                .collect();
+            stats::median(&values)
+        },
         pss_mean_bytes,
         pss_peak_bytes: trials.iter().map(|t| t.metrics.pss_peak_bytes).max(),
         requests: trials.iter().map(|t| t.metrics.requests).sum(),

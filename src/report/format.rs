@@ -201,6 +201,22 @@ pub fn environment(e: &Environment) -> Vec<(String, String)> {
     lines
 }
 
+/// The database of a run in words (`None`: a run stored before the setting, on SQLite).
+pub fn database(d: Option<&crate::store::DatabaseSettings>) -> String {
+    use crate::database::DatabaseKind;
+    match d {
+        Some(d) if d.kind == DatabaseKind::Postgres => {
+            let version = d.version.as_deref().unwrap_or("PostgreSQL");
+            if d.throwaway {
+                format!("{version}, a throwaway server of faceoff's own on the server CPUs (its CPU shown apart), one database per contestant")
+            } else {
+                format!("{version}, a server of the user's (--database-url)")
+            }
+        }
+        _ => "SQLite, one file per contestant, queried inside its own process".to_string(),
+    }
+}
+
 /// The settings of a run as labelled lines, each "not recorded" when the run did not record
 /// it; the same in every format.
 pub fn method_facts(m: &Method) -> Vec<(String, String)> {
@@ -222,6 +238,7 @@ pub fn method_facts(m: &Method) -> Vec<(String, String)> {
             "order within a round".to_string(),
             or_not(m.order_seed.map(|s| format!("shuffled, seed {s}"))),
         ),
+        ("database".to_string(), or_not(m.database.clone())),
         (
             "machine noise".to_string(),
             m.noise

@@ -237,6 +237,9 @@ pub struct ContestantResult {
     pub latency_curve: Vec<CurvePoint>,
     /// Server CPU milliseconds per 1,000 responses, median over trials.
     pub cpu_ms_per_1k: Option<f64>,
+    /// The database server's CPU milliseconds per 1,000 responses (PostgreSQL, sampled apart),
+    /// median over the trials that have it; `None` on SQLite.
+    pub database_cpu_ms_per_1k: Option<f64>,
     /// Mean PSS of the contestant's process group, averaged over trials (bytes).
     pub pss_mean_bytes: Option<u64>,
     /// Highest PSS seen in any counted trial (bytes).
@@ -375,6 +378,8 @@ pub struct Method {
     pub order_seed: Option<u64>,
     /// This machine's own trial-to-trial noise, measured at the start of the run.
     pub noise: Option<NoiseCalibration>,
+    /// Where the contestants served the dataset from, in words.
+    pub database: Option<String>,
     /// Confidence of the intervals.
     pub confidence: f64,
     /// Per workload of the run: its settings and the interval widths this machine gave.

@@ -22,7 +22,7 @@ use anyhow::Context;
 
 use crate::cancel::Cancel;
 use crate::contestant::Contestant;
-use crate::database::DatabaseKind;
+use crate::database::{DatabaseKind, Postgres};
 use crate::stats;
 use crate::store::{ContestantStatus, Event, RunStatus, Store};
 use crate::suite::{Plan, Workload};
@@ -48,6 +48,8 @@ pub struct RunConfig {
     pub order_seed: u64,
     /// Measure this machine's noise before the first workload (unless the run already has it).
     pub calibrate: bool,
+    /// The PostgreSQL server the contestants serve from (`--database postgres`); `None`: SQLite.
+    pub postgres: Option<Arc<Postgres>>,
 }
 
 /// Progress and notices, shown however the command likes.
@@ -102,8 +104,16 @@ pub fn run(
         log_dir: run_dir.join("logs"),
         server_cpus: &config.server_cpus,
         workers: config.workers,
-        checks: prepare::run_checks(config.full_contract, config.workers, DatabaseKind::Sqlite),
-        postgres: None,
+        checks: prepare::run_checks(
+            config.full_contract,
+            config.workers,
+            if config.postgres.is_some() {
+                DatabaseKind::Postgres
+            } else {
+                DatabaseKind::Sqlite
+            },
+        ),
+        postgres: config.postgres.as_deref(),
         cancel: cancel.clone(),
     };
     let mut entrants: Vec<Entrant> = Vec::with_capacity(contestants.len());
@@ -338,9 +348,12 @@ fn measure(
     ui: &dyn Ui,
 ) -> anyhow::Result<Measured> {
     let name = entrants[i].name().to_string();
+    // The database server must be quiet too (autovacuum after /updates, for one).
+    let database_pgid = config.postgres.as_ref().and_then(|pg| pg.pgid());
     let pgids: Vec<i32> = entrants
         .iter()
         .filter_map(|e| e.guard.as_ref().map(|g| g.pgid()))
+        .chain(database_pgid)
         .collect();
     let quiet = isolation::wait_for_quiet(
         &config.server_cpus,
@@ -358,6 +371,7 @@ fn measure(
     let outcome = trial::run_trial(
         &plan,
         guard.pgid(),
+        database_pgid,
         &config.server_cpus,
         interrupt.clone(),
         |snap| {
@@ -374,7 +388,7 @@ fn measure(
         return Ok(Measured::Nothing);
     }
     let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
-    let (recording, usage) = match outcome {
+    let (recording, usage, database_usage) = match outcome {
         Ok(r) => r,
         Err(e) => {
             if alive {
@@ -403,6 +417,7 @@ fn measure(
         started_at,
         &recording,
         &usage,
+        database_usage.as_ref(),
         !alive,
         isolation,
     );

@@ -14,7 +14,7 @@ use super::isolation::{self, Quiet, MAX_RETRIES};
 use crate::contestant::sampler::{CpuWatch, Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
-use crate::store::{TrialMetrics, TrialQuality, TrialRecord};
+use crate::store::{DatabaseUsage, TrialMetrics, TrialQuality, TrialRecord};
 use crate::suite::{LoadShape, Workload};
 use crate::warnings::{engine_limit, Warning};
 
@@ -82,18 +82,29 @@ pub struct TrialOutcome {
 pub fn run_trial(
     plan: &LoadPlan,
     pgid: i32,
+    database_pgid: Option<i32>,
     server_cpus: &[usize],
     interrupt: Arc<AtomicBool>,
     on_progress: impl FnMut(load::Snapshot),
-) -> Result<(Recording, Usage), load::Error> {
+) -> Result<(Recording, Usage, Option<Usage>), load::Error> {
     let watch = CpuWatch {
         server_cpus: server_cpus.to_vec(),
         sampler_cpus: plan.cpus.clone(),
     };
+    // The database server (PostgreSQL) is sampled as a group of its own: its work is the
+    // contestant's queries, shown apart and never counted as another's disturbance.
+    let database = database_pgid.map(|g| {
+        let watch = CpuWatch {
+            server_cpus: Vec::new(),
+            sampler_cpus: plan.cpus.clone(),
+        };
+        Sampler::start_watching(g, DEFAULT_INTERVAL, watch)
+    });
     let sampler = Sampler::start_watching(pgid, DEFAULT_INTERVAL, watch);
     let recording = load::run(plan, interrupt, on_progress);
     let usage = sampler.stop();
-    Ok((recording?, usage))
+    let database = database.map(Sampler::stop);
+    Ok((recording?, usage, database))
 }
 
 /// How one try of a round was isolated from the rest of the machine.
@@ -109,10 +120,16 @@ pub struct Isolation {
 
 /// What a trial's figures say about its own quality: isolation, contamination, busy
 /// connections by Little's law, and whether the load engine set the figure.
-pub fn quality_of(summary: &Summary, usage: &Usage, isolation: Isolation) -> TrialQuality {
+pub fn quality_of(
+    summary: &Summary,
+    usage: &Usage,
+    database: Option<&Usage>,
+    isolation: Isolation,
+) -> TrialQuality {
+    let own_cpu_s = usage.cpu_s + database.map_or(0.0, |d| d.cpu_s);
     let foreign_cpu_s = usage
         .server_busy_s
-        .map(|busy| isolation::foreign_cpu_s(busy, usage.cpu_s));
+        .map(|busy| isolation::foreign_cpu_s(busy, own_cpu_s));
     let contaminated = foreign_cpu_s
         .is_some_and(|f| isolation::is_contaminated(f, usage.wall_s, isolation.server_cpus));
     // The one rule for "the engine, not the server, set this figure" (src/warnings.rs).
@@ -144,11 +161,19 @@ pub fn record(
     started_at: String,
     recording: &Recording,
     usage: &Usage,
+    database: Option<&Usage>,
     crashed: bool,
     isolation: Isolation,
 ) -> TrialOutcome {
     let summary = Summary::of(recording);
-    let quality = quality_of(&summary, usage, isolation);
+    let quality = quality_of(&summary, usage, database, isolation);
+    let per_1k = |cpu_s: f64| {
+        if summary.requests > 0 {
+            cpu_s * 1e3 / (summary.requests as f64 / 1000.0)
+        } else {
+            0.0
+        }
+    };
     let pct = |p: &load::summary::Percentiles| [p.p50, p.p90, p.p99, p.p999, p.max];
     let metrics = TrialMetrics {
         duration_s: summary.duration_s,
@@ -172,11 +197,12 @@ pub fn record(
         latency_mean_us: summary.latency_us.map_or(0.0, |p| p.mean),
         late_sends: summary.late_sends,
         server_cpu_s: usage.cpu_s,
-        cpu_ms_per_1k: if summary.requests > 0 {
-            usage.cpu_s * 1e3 / (summary.requests as f64 / 1000.0)
-        } else {
-            0.0
-        },
+        cpu_ms_per_1k: per_1k(usage.cpu_s),
+        database: database.map(|d| DatabaseUsage {
+            cpu_s: d.cpu_s,
+            cpu_ms_per_1k: per_1k(d.cpu_s),
+            pss_mean_bytes: d.pss_mean_bytes,
+        }),
         pss_mean_bytes: usage.pss_mean_bytes,
         pss_peak_bytes: usage.pss_peak_bytes,
         rss_peak_bytes: usage.rss_peak_bytes,
@@ -282,6 +308,7 @@ mod tests {
         let q = quality_of(
             &summary(10_000.0, 6_400.0, 0.5),
             &usage(1.5, Some(1.55)),
+            None,
             isolation(0),
         );
         assert_eq!(q.quiet_wait_s, Some(0.2));
@@ -294,14 +321,35 @@ mod tests {
     }
 
     #[test]
+    fn the_database_servers_work_is_the_trials_own() {
+        // 0.5 CPU-s beside the contestant's 1.0 on the server CPU: PostgreSQL answering its
+        // queries, not a disturbance.
+        let database = usage(0.5, None);
+        let q = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &usage(1.0, Some(1.5)),
+            Some(&database),
+            isolation(0),
+        );
+        assert!(q.foreign_cpu_s.unwrap().abs() < 1e-9);
+        assert!(!q.contaminated);
+    }
+
+    #[test]
     fn a_disturbed_trial_is_replaced_until_the_last_try() {
         // 0.5 CPU-s of something else in a 2 s window on one CPU: 25%.
         let disturbed = usage(1.0, Some(1.5));
-        let first = quality_of(&summary(10_000.0, 6_400.0, 0.5), &disturbed, isolation(0));
+        let first = quality_of(
+            &summary(10_000.0, 6_400.0, 0.5),
+            &disturbed,
+            None,
+            isolation(0),
+        );
         assert!(first.contaminated && first.superseded);
         let last = quality_of(
             &summary(10_000.0, 6_400.0, 0.5),
             &disturbed,
+            None,
             isolation(MAX_RETRIES),
         );
         assert!(last.contaminated && !last.superseded);
@@ -310,6 +358,7 @@ mod tests {
         let unknown = quality_of(
             &summary(10_000.0, 6_400.0, 0.5),
             &usage(1.0, None),
+            None,
             Isolation {
                 quiet: None,
                 ..isolation(0)
@@ -331,6 +380,7 @@ mod tests {
         let saturated = quality_of(
             &summary(10_000.0, 6_400.0, 0.95),
             &usage(1.0, Some(1.0)),
+            None,
             isolation(0),
         );
         assert!(
@@ -344,6 +394,7 @@ mod tests {
         let lagging = quality_of(
             &summary(10_000.0, 3_200.0, 0.5),
             &usage(1.0, Some(1.0)),
+            None,
             isolation(0),
         );
         assert!((lagging.busy_connections.unwrap() - 32.0).abs() < 1e-9);

@@ -528,6 +528,7 @@ mod tests {
             engine_cpu_s: 1.0,
             engine_busiest: 0.3,
             timeline_rps: vec![rps as u64; 5],
+            database: None,
             crashed: false,
             quality: TrialQuality::default(),
         }

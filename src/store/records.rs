@@ -143,6 +143,33 @@ pub struct RunSettings {
     /// it was not measured.
     #[serde(default)]
     pub noise: Option<NoiseCalibration>,
+    /// Where the contestants served the dataset from; `None` in runs stored before PostgreSQL
+    /// existed, which all used SQLite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseSettings>,
+}
+
+/// The database of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseSettings {
+    /// SQLite or PostgreSQL.
+    pub kind: crate::database::DatabaseKind,
+    /// The server's version (PostgreSQL), e.g. `PostgreSQL 15.18`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Whether faceoff started the server (a throwaway one on the server CPUs) or the user
+    /// gave its URL (`--database-url`; the URL itself is not stored: it may hold a password).
+    #[serde(default)]
+    pub throwaway: bool,
+}
+
+impl RunSettings {
+    /// The database the run used (SQLite for runs stored before the setting existed).
+    pub fn database_kind(&self) -> crate::database::DatabaseKind {
+        self.database
+            .as_ref()
+            .map_or(crate::database::DatabaseKind::Sqlite, |d| d.kind)
+    }
 }
 
 impl RunSettings {
@@ -165,6 +192,7 @@ impl RunSettings {
             workloads: plan.workloads.iter().map(WorkloadSettings::of).collect(),
             order_seed: None,
             noise: None,
+            database: None,
         }
     }
 }
@@ -321,12 +349,27 @@ pub struct TrialMetrics {
     pub engine_busiest: f64,
     /// Per-second responses.
     pub timeline_rps: Vec<u64>,
+    /// The database server's own share (PostgreSQL, sampled as its own process group during the
+    /// trial); `None` on SQLite, where the queries run inside the contestant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseUsage>,
     /// The contestant died during the trial.
     pub crashed: bool,
     /// Whether this trial measured the server alone, and what limited it (issue 8). Absent in
     /// runs stored before it existed, which read back as [`TrialQuality::default`].
     #[serde(default)]
     pub quality: TrialQuality,
+}
+
+/// What the database server used during one trial.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct DatabaseUsage {
+    /// CPU seconds of the whole server (every backend).
+    pub cpu_s: f64,
+    /// CPU milliseconds per 1,000 responses of the contestant.
+    pub cpu_ms_per_1k: f64,
+    /// Mean PSS of the server's processes (bytes).
+    pub pss_mean_bytes: u64,
 }
 
 impl TrialMetrics {

@@ -191,3 +191,71 @@ fn interrupt_stops_the_throwaway_server() {
         "no PostgreSQL process is left"
     );
 }
+
+#[test]
+fn run_measures_a_contestant_on_postgres_and_shows_the_servers_share() {
+    let _cpu = crate::common::server_cpu();
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let out = crate::common::faceoff()
+        .arg("run")
+        .env("FACEOFF_RESULTS_DIR", dir.path())
+        .env("FACEOFF_DB", dir.path().join("faceoff.db"))
+        .args(["--database", "postgres", "--no-calibration", "--suite"])
+        .arg(root.join("db-suite.toml"))
+        .arg("--contestant")
+        .arg(root.join("pg-batcher"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let store = faceoff::store::Store::open(&dir.path().join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let db = run.settings.as_ref().unwrap().database.clone().unwrap();
+    assert_eq!(db.kind, faceoff::database::DatabaseKind::Postgres);
+    assert!(
+        db.throwaway
+            && db
+                .version
+                .as_deref()
+                .is_some_and(|v| v.starts_with("PostgreSQL "))
+    );
+    // Every trial sampled the server apart, and it did work: the queries ran there.
+    assert!(!run.trials.is_empty());
+    for t in &run.trials {
+        let d = t.metrics.database.expect("the database server sampled");
+        assert!(d.cpu_s > 0.0 && d.pss_mean_bytes > 0, "{d:?}");
+    }
+    let report = std::fs::read_to_string(dir.path().join(format!("{}/results.json", run.run.id)))
+        .or_else(|_| {
+            // The report folder sits next to the results database.
+            let found = walk(dir.path(), "results.json").expect("a results.json");
+            std::fs::read_to_string(found)
+        })
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(json["method"]["database"]
+        .as_str()
+        .unwrap()
+        .contains("throwaway"));
+    let result = &json["workloads"][0]["results"][0];
+    assert!(
+        result["database_cpu_ms_per_1k"].as_f64().unwrap() > 0.0,
+        "{result:#}"
+    );
+    assert_eq!(servers_of(std::process::id()), Vec::<i32>::new());
+}
+
+fn walk(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(found) = walk(&p, name) {
+                return Some(found);
+            }
+        } else if p.file_name().is_some_and(|n| n == name) {
+            return Some(p);
+        }
+    }
+    None
+}

@@ -329,6 +329,7 @@ pub fn build(hostile: bool) -> Fixture {
                         0.55
                     },
                     timeline_rps: vec![rps as u64; 10],
+                    database: None,
                     crashed: false,
                     quality: TrialQuality {
                         quiet_wait_s: Some(0.2 + 0.1 * i as f64),
@@ -457,6 +458,7 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                 engine_cpu_s: 0.5,
                 engine_busiest: 0.1,
                 timeline_rps: vec![0; 10],
+                database: None,
                 crashed: contestant == "ghost",
                 quality: TrialQuality {
                     connections: Some(64),
