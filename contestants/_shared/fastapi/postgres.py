@@ -4,7 +4,8 @@ on this path are `async def`: a query waits on the event loop, never in the thre
 
 One pooled connection per request; the queries of a request run one after another on it (an
 asyncpg connection runs one query at a time), one query per row. asyncpg prepares each statement
-once per connection and reuses it.
+once per connection and reuses it, and its pool resets a connection (RESET ALL and friends, one
+round trip) when it is given back: its default, kept.
 """
 
 import asyncpg
