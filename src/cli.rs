@@ -233,6 +233,9 @@ pub struct VerifyArgs {
     #[arg(long = "check", value_name = "NAME", value_delimiter = ',')]
     pub checks: Option<Vec<String>>,
 
+    #[command(flatten)]
+    pub database: crate::database::DatabaseArgs,
+
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,

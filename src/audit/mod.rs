@@ -158,6 +158,7 @@ pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Prob
         path: Default::default(),
         world: Vec::new(),
         fortunes: Vec::new(),
+        postgres: None,
     };
     let health_after = contract::verify_only(target.addr(), &blank, HEALTH_CHECKS, &mut || {
         target.exited()

@@ -76,7 +76,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let places = super::OneAtATime::new("audit", args.server_cpus.as_ref())?;
     let cancel = super::cancel_on_interrupt()?;
-    let opts = places.options(Vec::new(), cancel.clone());
+    let opts = places.options(Vec::new(), cancel.clone(), None);
     let mut audits = Vec::new();
     for c in &contestants {
         match audit_one(c, &opts, args.advisories.as_deref()) {

@@ -32,6 +32,16 @@ pub struct OneAtATime {
 }
 
 impl OneAtATime {
+    /// The folder of this command's datasets and logs.
+    pub fn work_dir(&self) -> &std::path::Path {
+        &self.work
+    }
+
+    /// The CPUs contestants run on.
+    pub fn server_cpus(&self) -> &[usize] {
+        &self.server_cpus
+    }
+
     /// The places for `command`, with the server CPUs given or the default split.
     pub fn new(command: &str, server_cpus: Option<&CpuList>) -> anyhow::Result<OneAtATime> {
         let server_cpus = match server_cpus {
@@ -49,7 +59,12 @@ impl OneAtATime {
     }
 
     /// Bring-up options for one worker per contestant, running `checks`.
-    pub fn options(&self, checks: Vec<&'static str>, cancel: Cancel) -> BringUpOptions<'_> {
+    pub fn options<'a>(
+        &'a self,
+        checks: Vec<&'static str>,
+        cancel: Cancel,
+        postgres: Option<&'a crate::database::Postgres>,
+    ) -> BringUpOptions<'a> {
         BringUpOptions {
             cache: &self.cache,
             data_dir: self.work.clone(),
@@ -58,6 +73,7 @@ impl OneAtATime {
             workers: 1,
             checks,
             cancel,
+            postgres,
         }
     }
 }

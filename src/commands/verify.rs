@@ -99,7 +99,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|d| Contestant::load(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let known = contract::check_names();
+    let database = args.database.kind();
+    let known = contract::check_names_for(database);
     let only: Vec<&'static str> = match &args.checks {
         Some(names) => names
             .iter()
@@ -109,10 +110,14 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     .find(|k| **k == name.as_str())
                     .copied()
                     .with_context(|| {
-                        format!(
-                            "there is no check '{name}'; the checks are {}",
-                            known.join(", ")
-                        )
+                        if contract::POSTGRES_CHECKS.contains(&name.as_str()) {
+                            format!("the check '{name}' needs --database postgres")
+                        } else {
+                            format!(
+                                "there is no check '{name}'; the checks are {}",
+                                known.join(", ")
+                            )
+                        }
                     })
             })
             .collect::<anyhow::Result<_>>()?,
@@ -120,13 +125,28 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let places = super::OneAtATime::new("verify", args.server_cpus.as_ref())?;
     let cancel = super::cancel_on_interrupt()?;
-    let opts = places.options(only.clone(), cancel.clone());
+    let postgres = match args.database.open(
+        places.work_dir().join("postgres.log"),
+        places.server_cpus(),
+        &cancel,
+    ) {
+        Ok(pg) => pg,
+        Err(_) if cancel.is_cancelled() => {
+            eprintln!("interrupted: verify stopped before any contestant was checked");
+            return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+        }
+        Err(e) => return Err(e),
+    };
+    let opts = places.options(only.clone(), cancel.clone(), postgres.as_ref());
     let mut outcomes = Vec::new();
     for c in &contestants {
         match verify_one(c, &opts) {
             Some(outcome) => outcomes.push(outcome),
             None => break,
         }
+    }
+    if let Some(pg) = postgres {
+        pg.stop();
     }
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -32,6 +32,8 @@ pub struct StartOptions {
     pub workers: u32,
     /// Value of `DB_PATH`: the dataset file (made absolute before use).
     pub db_path: PathBuf,
+    /// Value of `DATABASE_URL`, when the contestant serves from PostgreSQL.
+    pub database_url: Option<String>,
     /// CPUs the whole process group is pinned to; empty means no pinning.
     pub server_cpus: Vec<usize>,
     /// File that receives stdout and stderr (truncated first).
@@ -52,6 +54,7 @@ impl StartOptions {
         StartOptions {
             workers: 1,
             db_path: db_path.into(),
+            database_url: None,
             server_cpus: Vec::new(),
             log_path: log_path.into(),
             health_timeout: None,
@@ -211,6 +214,11 @@ fn start_once(
     );
     let err = out.try_clone().map_err(io("open the log", log))?;
     let mut cmd = Command::new("sh");
+    match &opts.database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        // A contestant serving from SQLite never sees a URL from faceoff's own environment.
+        None => cmd.env_remove("DATABASE_URL"),
+    };
     cmd.arg("-c")
         .arg(command)
         .current_dir(&installed.dir)

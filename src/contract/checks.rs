@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::dataset::{read_world, MAX_RANDOM, REQUEST_TIME_FORTUNE, WORLD_ROWS};
+use super::dataset::{MAX_RANDOM, REQUEST_TIME_FORTUNE, WORLD_ROWS};
 use super::http::Response;
 use super::reference::{self, content_type_ok, Kind};
 use super::Ctx;
@@ -210,7 +210,7 @@ pub fn updates(ctx: &Ctx<'_>) -> Result<(), String> {
             latest.insert(id, (path.clone(), ns));
         }
     }
-    let world = read_world(&ctx.dataset.path).map_err(|e| e.to_string())?;
+    let world = ctx.dataset.read_world()?;
     let mut ids: Vec<_> = latest.keys().copied().collect();
     ids.sort_unstable();
     for id in ids {

@@ -42,6 +42,37 @@ pub struct Dataset {
     pub world: Vec<i64>,
     /// `(id, message)` rows of `fortune`.
     pub fortunes: Vec<(i64, String)>,
+    /// The PostgreSQL database holding the same rows, when the contestant serves from one
+    /// (`--database postgres`); then it, not the file, is the one the contestant changes.
+    pub postgres: Option<PgTarget>,
+}
+
+/// Where a contestant's PostgreSQL copy of the dataset lives.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    /// How to connect to its database.
+    pub config: postgres::Config,
+    /// The `DATABASE_URL` the contestant gets.
+    pub url: String,
+    /// Whether `pg_stat_statements` can be read on its server.
+    pub statement_counts: bool,
+}
+
+impl Dataset {
+    /// Reads every `world` row back from where the contestant serves it: `randomNumber` at
+    /// index `id - 1`.
+    pub fn read_world(&self) -> Result<Vec<i64>, String> {
+        match &self.postgres {
+            None => read_world(&self.path).map_err(|e| e.to_string()),
+            Some(pg) => {
+                let mut client = pg
+                    .config
+                    .connect(postgres::NoTls)
+                    .map_err(|e| format!("PostgreSQL: {e}"))?;
+                crate::database::postgres::read_world(&mut client).map_err(|e| e.to_string())
+            }
+        }
+    }
 }
 
 /// Creates a fresh dataset at `path`, replacing any file (and its WAL and SHM files) there.
@@ -108,6 +139,7 @@ pub fn create(path: &Path) -> Result<Dataset, Error> {
     Ok(Dataset {
         path: path.to_path_buf(),
         world,
+        postgres: None,
         fortunes: FORTUNES
             .iter()
             .enumerate()

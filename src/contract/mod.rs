@@ -6,6 +6,7 @@ pub mod checks;
 pub mod dataset;
 pub mod http;
 pub mod reference;
+pub mod statements;
 pub mod users;
 pub mod ws;
 
@@ -124,6 +125,8 @@ impl Endpoint {
     pub fn of_check(check: &str) -> Option<Endpoint> {
         match check {
             "db-random" => Some(Endpoint::Db),
+            // It counts the statements of /db, /queries and /updates; /updates writes.
+            "statements" => Some(Endpoint::Updates),
             "io-concurrent" | "io-invalid" => Some(Endpoint::Io),
             "ws-echo" => Some(Endpoint::Ws),
             "ws-room" => Some(Endpoint::WsRoom),
@@ -178,6 +181,7 @@ pub const CHECKS: &[(&str, CheckFn)] = &[
     ("db-random", checks::db_random),
     ("queries", checks::queries),
     ("updates", checks::updates),
+    ("statements", statements::statements),
     ("fortunes", checks::fortunes),
     ("io", checks::io),
     ("io-concurrent", checks::io_concurrent),
@@ -194,9 +198,21 @@ pub const CHECKS: &[(&str, CheckFn)] = &[
     ("date-changes", checks::date_changes),
 ];
 
+/// Checks that need PostgreSQL (`--database postgres`); left out on SQLite.
+pub const POSTGRES_CHECKS: &[&str] = &["statements"];
+
 /// The names of every check, in order.
 pub fn check_names() -> Vec<&'static str> {
     CHECKS.iter().map(|(name, _)| *name).collect()
+}
+
+/// The names of the checks that apply on `database`, in order.
+pub fn check_names_for(database: crate::database::DatabaseKind) -> Vec<&'static str> {
+    let mut names = check_names();
+    if database != crate::database::DatabaseKind::Postgres {
+        names.retain(|n| !POSTGRES_CHECKS.contains(n));
+    }
+    names
 }
 
 #[cfg(test)]

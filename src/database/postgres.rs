@@ -142,14 +142,16 @@ impl Binaries {
             .ok_or(Error::NotInstalled)
     }
 
-    /// The server's version line (`postgres (PostgreSQL) 15.18 ...`), for the report.
+    /// The server's version (`PostgreSQL 15.18`), for the report.
     pub fn version(&self) -> Option<String> {
         let out = Command::new(self.bindir.join("postgres"))
             .arg("--version")
             .output()
             .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        (out.status.success() && !text.is_empty()).then_some(text)
+        // `postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`
+        let text = String::from_utf8_lossy(&out.stdout);
+        let number = text.split_whitespace().nth(2)?;
+        out.status.success().then(|| format!("PostgreSQL {number}"))
     }
 
     fn has_pg_stat_statements(&self) -> bool {
@@ -305,8 +307,8 @@ impl Throwaway {
         let mut admin = db.connect("postgres")?;
         admin.batch_execute(&format!("CREATE DATABASE {DATABASE}"))?;
         if statement_counts {
-            db.connect(DATABASE)?
-                .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
+            // In `postgres`, where faceoff reads the counts of every database.
+            admin.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
         }
         Ok(db)
     }

@@ -22,6 +22,7 @@ use anyhow::Context;
 
 use crate::cancel::Cancel;
 use crate::contestant::Contestant;
+use crate::database::DatabaseKind;
 use crate::stats;
 use crate::store::{ContestantStatus, Event, RunStatus, Store};
 use crate::suite::{Plan, Workload};
@@ -101,7 +102,8 @@ pub fn run(
         log_dir: run_dir.join("logs"),
         server_cpus: &config.server_cpus,
         workers: config.workers,
-        checks: prepare::run_checks(config.full_contract, config.workers),
+        checks: prepare::run_checks(config.full_contract, config.workers, DatabaseKind::Sqlite),
+        postgres: None,
         cancel: cancel.clone(),
     };
     let mut entrants: Vec<Entrant> = Vec::with_capacity(contestants.len());

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::cancel::Cancel;
 use crate::contestant::{self, Contestant, Guard, StartOptions};
 use crate::contract::{self, dataset, CheckResult};
+use crate::database::{DatabaseKind, Postgres};
 use crate::store::{ContestantRecord, ContestantStatus};
 
 /// How contestants are brought up.
@@ -27,6 +28,8 @@ pub struct BringUpOptions<'a> {
     pub checks: Vec<&'static str>,
     /// The command's token: set, every step stops and the status is `Interrupted`.
     pub cancel: Cancel,
+    /// The PostgreSQL server contestants serve from (`--database postgres`); `None`: SQLite.
+    pub postgres: Option<&'a Postgres>,
 }
 
 /// What became of one contestant.
@@ -71,11 +74,11 @@ impl BroughtUp {
 /// The checks a run makes: the whole contract for reference suites (without `ws-room` when
 /// servers run several workers: a room needs a backplane, DESIGN.md), none for a user's suite,
 /// which hits the app's own endpoints.
-pub fn run_checks(full_contract: bool, workers: u32) -> Vec<&'static str> {
+pub fn run_checks(full_contract: bool, workers: u32, database: DatabaseKind) -> Vec<&'static str> {
     if !full_contract {
         return Vec::new();
     }
-    let mut only = contract::check_names();
+    let mut only = contract::check_names_for(database);
     if workers > 1 {
         only.retain(|n| *n != "ws-room");
     }
@@ -91,6 +94,10 @@ pub fn bring_up(c: &Contestant, opts: &BringUpOptions<'_>) -> BroughtUp {
     let interrupted = |out: BroughtUp| out.end(ContestantStatus::Interrupted, None);
     if cancel.is_cancelled() {
         return interrupted(out);
+    }
+    if opts.postgres.is_some() && !c.manifest.databases.contains(&DatabaseKind::Postgres) {
+        let message = "serves SQLite only: its manifest's `databases` does not list postgres";
+        return out.end(ContestantStatus::Skipped, message.to_string());
     }
     let missing = contestant::missing_requirements(c);
     if !missing.is_empty() {
@@ -109,16 +116,23 @@ pub fn bring_up(c: &Contestant, opts: &BringUpOptions<'_>) -> BroughtUp {
     });
     let db_path = opts.data_dir.join(format!("{name}.db"));
     let log_path = opts.log_dir.join(format!("{name}.log"));
-    let data = match dataset::create(&db_path) {
+    let mut data = match dataset::create(&db_path) {
         Ok(data) => data,
         Err(e) => {
             let message = format!("could not create its dataset: {e}");
             return out.end(ContestantStatus::FailedStart, message);
         }
     };
+    if let Some(pg) = opts.postgres {
+        if let Err(e) = pg.load_for(name, &mut data) {
+            let message = format!("could not load its dataset into PostgreSQL: {e}");
+            return out.end(ContestantStatus::FailedStart, message);
+        }
+    }
     out.log = Some(log_path.clone());
     let mut start = StartOptions::new(&db_path, &log_path);
     start.workers = opts.workers;
+    start.database_url = data.postgres.as_ref().map(|pg| pg.url.clone());
     start.server_cpus = opts.server_cpus.to_vec();
     start.cancel = cancel.clone();
     let mut guard = match contestant::start(c, &installed, &start) {

@@ -45,7 +45,9 @@ fn throwaway_server_serves_the_dataset_and_leaves_nothing_behind() {
         format!("postgres://faceoff@127.0.0.1:{}/faceoff", db.port())
     );
     if db.statement_counts {
-        let n: i64 = client
+        let n: i64 = db
+            .connect("postgres")
+            .unwrap()
             .query_one(
                 "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE query LIKE 'SELECT id, randomNumber FROM world WHERE id%'",
                 &[],
@@ -83,4 +85,109 @@ fn a_dropped_server_stops_even_with_clients_connected() {
     drop(db);
     assert!(group_pids(pgid).is_empty(), "no server process is left");
     drop(client);
+}
+
+/// Processes whose command line names a data folder of the throwaway servers `faceoff_pid`
+/// started.
+fn servers_of(faceoff_pid: u32) -> Vec<i32> {
+    let marker = format!("faceoff-postgres-{faceoff_pid}-");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+        })
+        .collect()
+}
+
+#[test]
+fn verify_catches_a_contestant_that_batches_its_queries() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pg-batcher");
+    let sqlite_only = crate::common::TempContestant::new("sqlite-only", "exec node server.js", "");
+    let out = crate::common::faceoff()
+        .args(["verify", "--json", "--database", "postgres", "--contestant"])
+        .arg(&fixture)
+        .arg("--contestant")
+        .arg(sqlite_only.dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed check fails verify; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("database: PostgreSQL"),
+        "says which server: {stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let contestants = json["contestants"].as_array().unwrap();
+    let batcher = &contestants[0];
+    assert_eq!(batcher["status"], "failed", "{batcher:#}");
+    let check = |name: &str| {
+        batcher["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} check in {batcher:#}"))
+            .clone()
+    };
+    // Right answers from PostgreSQL, updates persisted there...
+    for name in ["db", "queries", "updates"] {
+        assert_eq!(check(name)["passed"], true, "{name}: {:#}", check(name));
+    }
+    // ...but the batch is seen at the server.
+    let statements = check("statements");
+    assert_eq!(statements["passed"], false);
+    let reason = statements["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("GET /queries?n=20") && reason.contains("one batch"),
+        "{reason}"
+    );
+    // A contestant that serves SQLite only is skipped with the reason.
+    assert_eq!(contestants[1]["status"], "skipped");
+    assert!(contestants[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not list postgres"));
+}
+
+#[test]
+fn interrupt_stops_the_throwaway_server() {
+    use crate::common::{interrupt, wait_exit, wait_for_pgid, TempContestant};
+    use std::time::Duration;
+    // Never healthy: faceoff sits in the health wait, with its PostgreSQL server running.
+    let t = TempContestant::new("waits", "echo $$ > pgid; exec sleep 300", "");
+    t.write(
+        "contestant.toml",
+        "name = \"waits\"\ndisplay_name = \"waits\"\nstack = \"Node.js\"\nlanguage = \"JavaScript\"\n\
+         framework = \"node:http\"\nframework_version = \"0\"\ndatabases = [\"postgres\"]\n\n\
+         [start]\ncommand = 'echo $$ > pgid; exec sleep 300'\nhealth_timeout = \"60s\"\n",
+    );
+    let mut child = crate::common::faceoff()
+        .args(["verify", "--database", "postgres", "--contestant"])
+        .arg(t.dir())
+        .env("FACEOFF_CACHE_DIR", t.cache())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_pgid(&t.cache(), "waits", "pgid", Duration::from_secs(60));
+    assert!(
+        !servers_of(child.id()).is_empty(),
+        "the server runs during verify"
+    );
+    interrupt(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        servers_of(child.id()),
+        Vec::<i32>::new(),
+        "no PostgreSQL process is left"
+    );
 }

@@ -42,7 +42,7 @@ fn faulty_fixture_fails_exactly_its_faults() {
     assert_eq!(failed_checks(faulty), want, "{faulty:#}");
     assert_eq!(
         faulty["checks"].as_array().unwrap().len(),
-        faceoff::contract::CHECKS.len()
+        faceoff::contract::check_names_for(faceoff::database::DatabaseKind::Sqlite).len()
     );
 }
 
