@@ -12,6 +12,7 @@ const {
   clampedCount,
   parseSleepMs,
   randomWorldId,
+  randomWorldIds,
   randomNumber,
   computeStats,
   isJsonContentType,
@@ -51,14 +52,6 @@ function createApp(db) {
   // Helmet with its defaults: security headers on every response, no X-Powered-By.
   app.use(helmet());
 
-  const readWorlds = (count) => {
-    const worlds = new Array(count);
-    for (let i = 0; i < count; i++) {
-      worlds[i] = db.findWorld(randomWorldId());
-    }
-    return worlds;
-  };
-
   app.get('/healthz', (req, res) => {
     res.type('text/plain').send('ok');
   });
@@ -71,25 +64,27 @@ function createApp(db) {
     res.json({ message: 'Hello, World!' });
   });
 
-  app.get('/db', (req, res) => {
-    res.json(db.findWorld(randomWorldId()));
+  // Database calls answer at once on SQLite and with a promise on PostgreSQL: `await` takes
+  // both, and Express 5 sends a rejected promise to the error handler.
+  app.get('/db', async (req, res) => {
+    res.json(await db.findWorld(randomWorldId()));
   });
 
-  app.get('/queries', (req, res) => {
-    res.json(readWorlds(clampedCount(req.query.n, MAX_QUERIES)));
+  app.get('/queries', async (req, res) => {
+    res.json(await db.findWorlds(randomWorldIds(clampedCount(req.query.n, MAX_QUERIES))));
   });
 
-  app.get('/updates', (req, res) => {
-    const worlds = readWorlds(clampedCount(req.query.n, MAX_QUERIES));
+  app.get('/updates', async (req, res) => {
+    const worlds = await db.findWorlds(randomWorldIds(clampedCount(req.query.n, MAX_QUERIES)));
     for (const world of worlds) {
       world.randomNumber = randomNumber();
     }
-    db.saveWorlds(worlds);
+    await db.saveWorlds(worlds);
     res.json(worlds);
   });
 
-  app.get('/fortunes', (req, res) => {
-    res.render('fortunes', { fortunes: withAdditionalFortune(db.allFortunes()) });
+  app.get('/fortunes', async (req, res) => {
+    res.render('fortunes', { fortunes: withAdditionalFortune(await db.allFortunes()) });
   });
 
   app.get('/io', async (req, res) => {

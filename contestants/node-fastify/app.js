@@ -14,6 +14,7 @@ const {
   clampedCount,
   parseSleepMs,
   randomWorldId,
+  randomWorldIds,
   randomNumber,
   computeStats,
   withAdditionalFortune,
@@ -92,14 +93,6 @@ async function buildApp({ db, room }) {
   await app.register(fastifyWebsocket);
   app.websocketServer.on('headers', addDateHeader);
 
-  const readWorlds = (count) => {
-    const result = new Array(count);
-    for (let i = 0; i < count; i++) {
-      result[i] = db.findWorld(randomWorldId());
-    }
-    return result;
-  };
-
   app.get('/healthz', async () => 'ok');
 
   app.get('/plaintext', async () => 'Hello, World!');
@@ -110,23 +103,25 @@ async function buildApp({ db, room }) {
     async () => ({ message: 'Hello, World!' }),
   );
 
+  // Database calls answer at once on SQLite and with a promise on PostgreSQL; the handlers are
+  // async, so both work.
   app.get('/db', { schema: { response: { 200: world } } }, async () => db.findWorld(randomWorldId()));
 
   app.get('/queries', { schema: { response: { 200: worlds } } }, async (request) =>
-    readWorlds(clampedCount(request.query.n, MAX_QUERIES)),
+    db.findWorlds(randomWorldIds(clampedCount(request.query.n, MAX_QUERIES))),
   );
 
   app.get('/updates', { schema: { response: { 200: worlds } } }, async (request) => {
-    const result = readWorlds(clampedCount(request.query.n, MAX_QUERIES));
+    const result = await db.findWorlds(randomWorldIds(clampedCount(request.query.n, MAX_QUERIES)));
     for (const row of result) {
       row.randomNumber = randomNumber();
     }
-    db.saveWorlds(result);
+    await db.saveWorlds(result);
     return result;
   });
 
   app.get('/fortunes', async (request, reply) => {
-    const fortunes = withAdditionalFortune(db.allFortunes());
+    const fortunes = withAdditionalFortune(await db.allFortunes());
     const html = await reply.viewAsync('fortunes.ejs', { fortunes });
     return reply.type('text/html; charset=utf-8').send(html);
   });

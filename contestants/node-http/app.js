@@ -10,6 +10,7 @@ const {
   clampedCount,
   parseSleepMs,
   randomWorldId,
+  randomWorldIds,
   randomNumber,
   computeStats,
   isJsonContentType,
@@ -97,14 +98,6 @@ function readBody(req, limit) {
 }
 
 function createRoutes(db) {
-  const readWorlds = (count) => {
-    const worlds = new Array(count);
-    for (let i = 0; i < count; i++) {
-      worlds[i] = db.findWorld(randomWorldId());
-    }
-    return worlds;
-  };
-
   return new Map([
     ['GET /healthz', (req, res) => sendText(res, 200, 'ok')],
 
@@ -112,29 +105,32 @@ function createRoutes(db) {
 
     ['GET /json', (req, res) => sendJson(res, 200, { message: 'Hello, World!' })],
 
-    ['GET /db', (req, res) => sendJson(res, 200, db.findWorld(randomWorldId()))],
+    // Database calls answer at once on SQLite and with a promise on PostgreSQL: `await` takes
+    // both, and a rejected promise is answered with a 500 like a thrown error.
+    ['GET /db', async (req, res) => sendJson(res, 200, await db.findWorld(randomWorldId()))],
 
     [
       'GET /queries',
-      (req, res, query) => sendJson(res, 200, readWorlds(clampedCount(query.get('n'), MAX_QUERIES))),
+      async (req, res, query) =>
+        sendJson(res, 200, await db.findWorlds(randomWorldIds(clampedCount(query.get('n'), MAX_QUERIES)))),
     ],
 
     [
       'GET /updates',
-      (req, res, query) => {
-        const worlds = readWorlds(clampedCount(query.get('n'), MAX_QUERIES));
+      async (req, res, query) => {
+        const worlds = await db.findWorlds(randomWorldIds(clampedCount(query.get('n'), MAX_QUERIES)));
         for (const world of worlds) {
           world.randomNumber = randomNumber();
         }
-        db.saveWorlds(worlds);
+        await db.saveWorlds(worlds);
         sendJson(res, 200, worlds);
       },
     ],
 
     [
       'GET /fortunes',
-      (req, res) => {
-        const fortunes = withAdditionalFortune(db.allFortunes());
+      async (req, res) => {
+        const fortunes = withAdditionalFortune(await db.allFortunes());
         send(res, 200, 'text/html; charset=utf-8', renderFortunes(fortunes));
       },
     ],

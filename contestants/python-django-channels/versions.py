@@ -4,5 +4,5 @@ import platform
 from importlib.metadata import version
 
 print(f"python={platform.python_version()}")
-for dist in ("django", "channels", "asgiref", "uvicorn", "uvloop", "httptools", "websockets"):
+for dist in ("django", "psycopg", "psycopg-pool", "channels", "asgiref", "uvicorn", "uvloop", "httptools", "websockets"):
     print(f"{dist}={version(dist)}")

@@ -4,5 +4,5 @@ import platform
 from importlib.metadata import version
 
 print(f"python={platform.python_version()}")
-for dist in ("django", "gunicorn"):
+for dist in ("django", "psycopg", "psycopg-pool", "gunicorn"):
     print(f"{dist}={version(dist)}")

@@ -4,5 +4,5 @@ import platform
 from importlib.metadata import version
 
 print(f"python={platform.python_version()}")
-for dist in ("fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "websockets", "jinja2"):
+for dist in ("fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "websockets", "jinja2", "asyncpg"):
     print(f"{dist}={version(dist)}")

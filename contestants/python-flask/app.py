@@ -1,4 +1,9 @@
-"""faceoff reference contestant: Flask on gunicorn (gthread workers), flask-sock for WebSockets."""
+"""faceoff reference contestant: Flask on gunicorn (gthread workers), flask-sock for WebSockets.
+
+The dataset is read from the SQLite file at DB_PATH, or, when faceoff sets DATABASE_URL
+(`--database postgres`), from PostgreSQL through psycopg 3 (postgres.py); both offer the same
+three methods to the views.
+"""
 
 import json
 import math
@@ -14,7 +19,9 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-DB_PATH = os.environ["DB_PATH"]
+# Set by faceoff with `--database postgres`; otherwise the SQLite file at DB_PATH.
+DATABASE_URL = os.environ.get("DATABASE_URL")
+DB_PATH = os.environ.get("DB_PATH")
 BUSY_TIMEOUT_S = 5.0
 MAX_BODY_BYTES = 1024 * 1024
 INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -49,6 +56,43 @@ def random_id() -> int:
 def fetch_world(db: sqlite3.Connection, world_id: int) -> dict:
     row = db.execute("SELECT id, randomNumber FROM world WHERE id = ?", (world_id,)).fetchone()
     return {"id": row[0], "randomNumber": row[1]}
+
+
+class Sqlite:
+    """The dataset in SQLite, on this thread's connection."""
+
+    def worlds(self, ids: list[int]) -> list[dict]:
+        db = get_db()
+        return [fetch_world(db, world_id) for world_id in ids]
+
+    def update_worlds(self, ids: list[int], new_number) -> list[dict]:
+        """Reads the rows of `ids`, gives each `new_number()`, and writes them back with one
+        UPDATE per row in ascending id order, in one transaction."""
+        db = get_db()
+        worlds = [fetch_world(db, world_id) for world_id in ids]
+        for world in worlds:
+            world["randomNumber"] = new_number()
+        with db:  # one transaction, committed (or rolled back) on exit
+            for world in sorted(worlds, key=lambda w: w["id"]):
+                db.execute(
+                    "UPDATE world SET randomNumber = ? WHERE id = ?",
+                    (world["randomNumber"], world["id"]),
+                )
+        return worlds
+
+    def fortunes(self) -> list[dict]:
+        rows = get_db().execute("SELECT id, message FROM fortune").fetchall()
+        return [{"id": row[0], "message": row[1]} for row in rows]
+
+
+if DATABASE_URL:
+    from postgres import Postgres
+
+    database = Postgres(DATABASE_URL)
+elif DB_PATH:
+    database = Sqlite()
+else:
+    raise SystemExit("DB_PATH is not set (nor DATABASE_URL)")
 
 
 # --- query parameters --------------------------------------------------------------------------
@@ -98,36 +142,24 @@ def json_endpoint():
 
 @app.get("/db")
 def single_query():
-    return jsonify(fetch_world(get_db(), random_id()))
+    return jsonify(database.worlds([random_id()])[0])
 
 
 @app.get("/queries")
 def multiple_queries():
-    db = get_db()
     count = clamp_count(request.args.get("n"), 500)
-    return jsonify([fetch_world(db, random_id()) for _ in range(count)])
+    return jsonify(database.worlds([random_id() for _ in range(count)]))
 
 
 @app.get("/updates")
 def updates():
-    db = get_db()
     count = clamp_count(request.args.get("n"), 500)
-    worlds = [fetch_world(db, random_id()) for _ in range(count)]
-    for world in worlds:
-        world["randomNumber"] = random_id()
-    with db:  # one transaction, committed (or rolled back) on exit; rows in ascending id order
-        for world in sorted(worlds, key=lambda w: w["id"]):
-            db.execute(
-                "UPDATE world SET randomNumber = ? WHERE id = ?",
-                (world["randomNumber"], world["id"]),
-            )
-    return jsonify(worlds)
+    return jsonify(database.update_worlds([random_id() for _ in range(count)], random_id))
 
 
 @app.get("/fortunes")
 def fortunes():
-    rows = get_db().execute("SELECT id, message FROM fortune").fetchall()
-    items = [{"id": row[0], "message": row[1]} for row in rows]
+    items = database.fortunes()
     items.append({"id": 0, "message": "Additional fortune added at request time."})
     items.sort(key=lambda item: item["message"])
     return render_template("fortunes.html", fortunes=items)

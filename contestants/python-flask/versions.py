@@ -4,5 +4,5 @@ import platform
 from importlib.metadata import version
 
 print(f"python={platform.python_version()}")
-for dist in ("flask", "werkzeug", "gunicorn", "flask-sock", "simple-websocket", "jinja2"):
+for dist in ("flask", "werkzeug", "gunicorn", "flask-sock", "simple-websocket", "jinja2", "psycopg", "psycopg-pool"):
     print(f"{dist}={version(dist)}")

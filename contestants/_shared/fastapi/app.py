@@ -7,6 +7,10 @@ path operations, which FastAPI runs in its thread pool so the event loop stays f
 `response_model=None` ("Disable Response Model" in FastAPI's Response Model tutorial): the return
 annotation stays for readers, but FastAPI does not validate the answer against it, which for a
 `def` endpoint costs a second trip through the thread pool per request.
+
+When faceoff sets DATABASE_URL (`--database postgres`) the database endpoints are `async def`
+ones on asyncpg instead (postgres.py); they take `response_model=None` too, so both paths do
+the same work besides the database's.
 """
 
 import asyncio
@@ -16,6 +20,7 @@ import re
 import sqlite3
 import threading
 import uuid
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -26,12 +31,36 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from stats import summary
 
-DB_PATH = os.environ["DB_PATH"]
+# Set by faceoff with `--database postgres`; otherwise the SQLite file at DB_PATH.
+DATABASE_URL = os.environ.get("DATABASE_URL")
+DB_PATH = os.environ.get("DB_PATH")
 BUSY_TIMEOUT_S = 5.0
 MAX_BODY_BYTES = 1024 * 1024
 INTEGER = re.compile(r"[+-]?[0-9]+")
 
+postgres = None
+if DATABASE_URL:
+    from postgres import Postgres
+
+    postgres = Postgres(DATABASE_URL)
+elif not DB_PATH:
+    raise SystemExit("DB_PATH is not set (nor DATABASE_URL)")
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    """Opens the PostgreSQL pool of this worker process, when there is one."""
+    if postgres is not None:
+        await postgres.open()
+    try:
+        yield
+    finally:
+        if postgres is not None:
+            await postgres.close()
+
+
 app = FastAPI(
+    lifespan=lifespan,
     title="faceoff python-fastapi",  # unused: the OpenAPI pages are off
     docs_url=None,
     redoc_url=None,
@@ -109,39 +138,60 @@ async def json_endpoint() -> dict:
 # --- database endpoints ------------------------------------------------------------------------
 
 
-@app.get("/db", response_model=None)
-def single_query() -> dict:
-    return fetch_world(get_db(), random_id())
-
-
-@app.get("/queries", response_model=None)
-def multiple_queries(n: str | None = None) -> list[dict]:
-    conn = get_db()
-    return [fetch_world(conn, random_id()) for _ in range(clamp_count(n, 500))]
-
-
-@app.get("/updates", response_model=None)
-def updates(n: str | None = None) -> list[dict]:
-    conn = get_db()
-    worlds = [fetch_world(conn, random_id()) for _ in range(clamp_count(n, 500))]
-    for world in worlds:
-        world["randomNumber"] = random_id()
-    with conn:  # one transaction, committed (or rolled back) on exit; rows in ascending id order
-        for world in sorted(worlds, key=lambda w: w["id"]):
-            conn.execute(
-                "UPDATE world SET randomNumber = ? WHERE id = ?",
-                (world["randomNumber"], world["id"]),
-            )
-    return worlds
-
-
-@app.get("/fortunes")
-def fortunes(request: Request):
-    rows = get_db().execute("SELECT id, message FROM fortune").fetchall()
-    items = [{"id": row[0], "message": row[1]} for row in rows]
+def render_fortunes(request: Request, items: list[dict]):
+    """The fortunes page: the database's rows plus one added in memory, sorted by message."""
     items.append({"id": 0, "message": "Additional fortune added at request time."})
     items.sort(key=lambda item: item["message"])
     return templates.TemplateResponse(request, "fortunes.html", {"fortunes": items})
+
+
+if postgres is None:
+
+    @app.get("/db", response_model=None)
+    def single_query() -> dict:
+        return fetch_world(get_db(), random_id())
+
+    @app.get("/queries", response_model=None)
+    def multiple_queries(n: str | None = None) -> list[dict]:
+        conn = get_db()
+        return [fetch_world(conn, random_id()) for _ in range(clamp_count(n, 500))]
+
+    @app.get("/updates", response_model=None)
+    def updates(n: str | None = None) -> list[dict]:
+        conn = get_db()
+        worlds = [fetch_world(conn, random_id()) for _ in range(clamp_count(n, 500))]
+        for world in worlds:
+            world["randomNumber"] = random_id()
+        with conn:  # one transaction, committed (or rolled back) on exit; rows in ascending id order
+            for world in sorted(worlds, key=lambda w: w["id"]):
+                conn.execute(
+                    "UPDATE world SET randomNumber = ? WHERE id = ?",
+                    (world["randomNumber"], world["id"]),
+                )
+        return worlds
+
+    @app.get("/fortunes")
+    def fortunes(request: Request):
+        rows = get_db().execute("SELECT id, message FROM fortune").fetchall()
+        return render_fortunes(request, [{"id": row[0], "message": row[1]} for row in rows])
+
+else:
+
+    @app.get("/db", response_model=None)
+    async def single_query() -> dict:
+        return (await postgres.worlds([random_id()]))[0]
+
+    @app.get("/queries", response_model=None)
+    async def multiple_queries(n: str | None = None) -> list[dict]:
+        return await postgres.worlds([random_id() for _ in range(clamp_count(n, 500))])
+
+    @app.get("/updates", response_model=None)
+    async def updates(n: str | None = None) -> list[dict]:
+        return await postgres.update_worlds([random_id() for _ in range(clamp_count(n, 500))], random_id)
+
+    @app.get("/fortunes")
+    async def fortunes(request: Request):
+        return render_fortunes(request, await postgres.fortunes())
 
 
 # --- io and compute ----------------------------------------------------------------------------

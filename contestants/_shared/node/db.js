@@ -4,7 +4,9 @@ const Database = require('better-sqlite3');
 
 /**
  * Opens the dataset read-write and prepares every statement the app uses.
- * One connection per process, kept for its life. The contract's settings, the same in every
+ * One connection per process, kept for its life. Calls answer at once (better-sqlite3 is
+ * synchronous); the PostgreSQL layer (postgres.js) has the same methods returning promises, so
+ * the apps `await` every call. The contract's settings, the same in every
  * contestant: WAL, synchronous=NORMAL, and a busy timeout because several processes write to the
  * file during /updates.
  */
@@ -28,6 +30,7 @@ function openDatabase(path) {
 
   return {
     findWorld: (id) => selectWorld.get(id),
+    findWorlds: (ids) => ids.map((id) => selectWorld.get(id)),
     allFortunes: () => selectFortunes.all(),
     saveWorlds: (worlds) => updateWorlds.immediate(worlds),
     close: () => db.close(),

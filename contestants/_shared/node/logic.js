@@ -33,6 +33,15 @@ function randomWorldId() {
   return 1 + Math.floor(Math.random() * WORLD_ROWS);
 }
 
+/** `count` ids drawn independently (repeats allowed). */
+function randomWorldIds(count) {
+  const ids = new Array(count);
+  for (let i = 0; i < count; i++) {
+    ids[i] = randomWorldId();
+  }
+  return ids;
+}
+
 function randomNumber() {
   return 1 + Math.floor(Math.random() * WORLD_ROWS);
 }
@@ -142,6 +151,7 @@ module.exports = {
   clampedCount,
   parseSleepMs,
   randomWorldId,
+  randomWorldIds,
   randomNumber,
   computeStats,
   isJsonContentType,

@@ -18,6 +18,8 @@ const workers = positiveInteger(process.env.WORKERS, 1);
 const host = process.env.HOST || '127.0.0.1';
 const port = positiveInteger(process.env.PORT, 8080);
 const dbPath = process.env.DB_PATH;
+// Set when faceoff runs with `--database postgres`: the dataset is served from there instead.
+const databaseUrl = process.env.DATABASE_URL;
 
 function startPrimary() {
   for (let i = 0; i < workers; i++) {
@@ -31,7 +33,7 @@ function startPrimary() {
     }
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!listening.has(worker.id)) {
-      // Configuration errors (bad DB_PATH, port in use) would only repeat: give up.
+      // Configuration errors (bad DB_PATH or DATABASE_URL, port in use) would only repeat: give up.
       console.error(`worker ${worker.process.pid} failed to start (${how})`);
       process.exit(1);
     }
@@ -42,11 +44,14 @@ function startPrimary() {
 }
 
 async function startServer() {
-  if (!dbPath) {
-    console.error('DB_PATH is not set');
+  if (!databaseUrl && !dbPath) {
+    console.error('DB_PATH is not set (nor DATABASE_URL)');
     process.exit(1);
   }
-  const db = openDatabase(dbPath);
+  // pg is loaded only on that path, so the SQLite one runs exactly as before.
+  const db = databaseUrl
+    ? await require('./postgres').openPostgres(databaseUrl)
+    : openDatabase(dbPath);
   // A room must reach every member, which one process can only promise for its own sockets.
   await start({ db, room: workers === 1, host, port });
   if (workers === 1) {

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::broadcast;
 
-use crate::db::Db;
+use crate::database::Database;
 use crate::{compute, fortunes, plain, sleep, users, world, ws};
 
 /// Messages a slow `/ws/room` member may fall behind by before it skips ahead.
@@ -18,8 +18,8 @@ const ROOM_BACKLOG: usize = 4096;
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The SQLite pool.
-    pub db: Db,
+    /// The database pool(s).
+    pub db: Database,
     /// The `/ws/room` channel: every member subscribes, every text message is sent here.
     pub room: broadcast::Sender<Utf8Bytes>,
     /// The last id handed out by `POST /users`.
@@ -27,7 +27,7 @@ pub struct AppState {
 }
 
 /// Builds the application around an open database pool.
-pub fn router(db: Db) -> Router {
+pub fn router(db: Database) -> Router {
     let (room, _) = broadcast::channel(ROOM_BACKLOG);
     let state = AppState {
         db,

@@ -1,5 +1,5 @@
 //! Settings from the environment faceoff gives a contestant: `HOST`, `PORT`, `WORKERS`, `DB_PATH`,
-//! plus the optional `DB_POOL_SIZE`.
+//! plus the optional `DB_POOL_SIZE` and `DATABASE_URL`.
 
 use std::env;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,6 +16,9 @@ pub struct Config {
     /// Pooled reading SQLite connections (`DB_POOL_SIZE`, default 4 per worker thread); writes
     /// have one connection of their own.
     pub db_pool_size: usize,
+    /// PostgreSQL to serve the dataset from instead (`DATABASE_URL`, set by faceoff with
+    /// `--database postgres`).
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -33,15 +36,25 @@ impl Config {
         if db_pool_size == 0 {
             return Err("DB_POOL_SIZE must be at least 1".into());
         }
+        let database_url = env::var("DATABASE_URL").ok().filter(|url| !url.is_empty());
         let db_path = env::var_os("DB_PATH")
             .filter(|path| !path.is_empty())
-            .map(PathBuf::from)
-            .ok_or("DB_PATH is not set: point it at the SQLite dataset faceoff created")?;
+            .map(PathBuf::from);
+        let db_path = match (db_path, &database_url) {
+            (Some(path), _) => path,
+            (None, Some(_)) => PathBuf::new(),
+            (None, None) => {
+                return Err(
+                    "DB_PATH is not set: point it at the SQLite dataset faceoff created".into(),
+                )
+            }
+        };
         Ok(Self {
             addr: SocketAddr::new(host, port),
             workers,
             db_path,
             db_pool_size,
+            database_url,
         })
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
+use deadpool_postgres::tokio_postgres;
 use rusqlite::{Connection, OpenFlags};
 use tokio::task::JoinError;
 
@@ -122,6 +123,10 @@ pub enum DbError {
     Sqlite(rusqlite::Error),
     /// The blocking task panicked or was cancelled at shutdown.
     Task(JoinError),
+    /// No PostgreSQL connection could be had.
+    PgPool(deadpool_postgres::PoolError),
+    /// PostgreSQL answered with an error.
+    Postgres(tokio_postgres::Error),
 }
 
 impl fmt::Display for DbError {
@@ -130,6 +135,8 @@ impl fmt::Display for DbError {
             Self::Pool(e) => write!(f, "no database connection: {e}"),
             Self::Sqlite(e) => write!(f, "database error: {e}"),
             Self::Task(e) => write!(f, "database task failed: {e}"),
+            Self::PgPool(e) => write!(f, "no PostgreSQL connection: {e}"),
+            Self::Postgres(e) => write!(f, "PostgreSQL: {e}"),
         }
     }
 }
@@ -145,6 +152,18 @@ impl From<PoolError<rusqlite::Error>> for DbError {
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Sqlite(e)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Self::PgPool(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Postgres(e)
     }
 }
 

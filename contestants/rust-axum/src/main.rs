@@ -1,13 +1,16 @@
 //! faceoff's Rust reference contestant: axum on a tokio multi-thread runtime with `WORKERS`
-//! worker threads, serving the API contract v1 on `HOST:PORT` from the SQLite file at `DB_PATH`.
+//! worker threads, serving the API contract v1 on `HOST:PORT` from the SQLite file at `DB_PATH`,
+//! or from PostgreSQL at `DATABASE_URL` when faceoff sets it.
 
 mod app;
 mod compute;
 mod config;
+mod database;
 mod db;
 mod error;
 mod fortunes;
 mod params;
+mod pg;
 mod plain;
 mod sleep;
 mod users;
@@ -20,7 +23,7 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::database::Database;
 
 fn main() -> ExitCode {
     let config = match Config::from_env() {
@@ -45,10 +48,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let db = Db::open(&config.db_path, config.db_pool_size);
-    db.check()
-        .await
-        .map_err(|e| format!("database '{}' is not usable: {e}", config.db_path.display()))?;
+    let db = Database::open(&config).await?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?
@@ -57,8 +57,10 @@ async fn serve(config: Config) -> Result<(), String> {
             let _ = tcp.set_nodelay(true);
         });
     eprintln!(
-        "rust-axum listening on http://{} with {} worker thread(s), {} reading database connection(s) and one writing",
-        config.addr, config.workers, config.db_pool_size
+        "rust-axum listening on http://{} with {} worker thread(s), {}",
+        config.addr,
+        config.workers,
+        db.describe(&config)
     );
     axum::serve(listener, app::router(db))
         .with_graceful_shutdown(shutdown_signal())

@@ -3,10 +3,13 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
+use deadpool_postgres::Object;
 use rusqlite::{CachedStatement, Connection};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::database::Database;
+use crate::db::DbError;
 use crate::error::ApiError;
 use crate::params::{clamped_count, CountParam};
 
@@ -17,6 +20,9 @@ const MAX_QUERIES: u32 = 500;
 
 const SELECT_WORLD: &str = "SELECT id, randomNumber FROM world WHERE id = ?1";
 const UPDATE_WORLD: &str = "UPDATE world SET randomNumber = ?1 WHERE id = ?2";
+// PostgreSQL folds the column name to `randomnumber`; the same text names it.
+const SELECT_WORLD_PG: &str = "SELECT id, randomNumber FROM world WHERE id = $1";
+const UPDATE_WORLD_PG: &str = "UPDATE world SET randomNumber = $1 WHERE id = $2";
 
 /// One row of `world`.
 #[derive(Serialize)]
@@ -28,10 +34,16 @@ pub struct World {
 
 /// `GET /db`.
 pub async fn single_query(State(state): State<AppState>) -> Result<Json<World>, ApiError> {
-    let world = state
-        .db
-        .read(|conn| select_world(&mut conn.prepare_cached(SELECT_WORLD)?, random_id()))
-        .await?;
+    let world = match &state.db {
+        Database::Sqlite(db) => {
+            db.read(|conn| select_world(&mut conn.prepare_cached(SELECT_WORLD)?, random_id()))
+                .await?
+        }
+        Database::Postgres(pg) => {
+            let mut worlds = select_worlds_pg(&pg.client().await?, 1).await?;
+            worlds.pop().expect("one row asked, one row read")
+        }
+    };
     Ok(Json(world))
 }
 
@@ -41,15 +53,18 @@ pub async fn queries(
     params: Result<Query<CountParam>, QueryRejection>,
 ) -> Result<Json<Vec<World>>, ApiError> {
     let n = row_count(&params);
-    let worlds = state
-        .db
-        .read(move |conn| {
-            let mut select = conn.prepare_cached(SELECT_WORLD)?;
-            (0..n)
-                .map(|_| select_world(&mut select, random_id()))
-                .collect()
-        })
-        .await?;
+    let worlds = match &state.db {
+        Database::Sqlite(db) => {
+            db.read(move |conn| {
+                let mut select = conn.prepare_cached(SELECT_WORLD)?;
+                (0..n)
+                    .map(|_| select_world(&mut select, random_id()))
+                    .collect()
+            })
+            .await?
+        }
+        Database::Postgres(pg) => select_worlds_pg(&pg.client().await?, n).await?,
+    };
     Ok(Json(worlds))
 }
 
@@ -60,8 +75,11 @@ pub async fn updates(
     params: Result<Query<CountParam>, QueryRejection>,
 ) -> Result<Json<Vec<World>>, ApiError> {
     let n = row_count(&params);
-    let mut worlds = state
-        .db
+    let db = match &state.db {
+        Database::Sqlite(db) => db,
+        Database::Postgres(pg) => return Ok(Json(updates_pg(&mut pg.client().await?, n).await?)),
+    };
+    let mut worlds = db
         .read(move |conn| {
             let mut select = conn.prepare_cached(SELECT_WORLD)?;
             (0..n)
@@ -73,8 +91,38 @@ pub async fn updates(
         world.random_number = random_id();
     }
     let order = ascending_ids(&worlds);
-    state.db.write(move |conn| update_worlds(conn, &order)).await?;
+    db.write(move |conn| update_worlds(conn, &order)).await?;
     Ok(Json(worlds))
+}
+
+/// `n` random rows read one query each, one after another on `client`.
+async fn select_worlds_pg(client: &Object, n: u32) -> Result<Vec<World>, DbError> {
+    let select = client.prepare_cached(SELECT_WORLD_PG).await?;
+    let mut worlds = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let row = client.query_one(&select, &[&random_id()]).await?;
+        worlds.push(World {
+            id: row.try_get(0)?,
+            random_number: row.try_get(1)?,
+        });
+    }
+    Ok(worlds)
+}
+
+/// `/updates` on PostgreSQL: `n` rows read, given new numbers, and written with one UPDATE each
+/// in ascending id order in one transaction, all on one pooled connection.
+async fn updates_pg(client: &mut Object, n: u32) -> Result<Vec<World>, DbError> {
+    let mut worlds = select_worlds_pg(client, n).await?;
+    for world in &mut worlds {
+        world.random_number = random_id();
+    }
+    let update = client.prepare_cached(UPDATE_WORLD_PG).await?;
+    let tx = client.transaction().await?;
+    for (id, random_number) in ascending_ids(&worlds) {
+        tx.execute(&update, &[&random_number, &id]).await?;
+    }
+    tx.commit().await?;
+    Ok(worlds)
 }
 
 /// The (id, new number) pairs of `worlds` in ascending id order, the order the contract fixes
