@@ -214,6 +214,12 @@ pub struct RunArgs {
     /// Skip the measurement of this machine's noise at the start of the run (about 7 s).
     #[arg(long)]
     pub no_calibration: bool,
+
+    /// Security audit of each contestant once every workload is measured [default: quick,
+    /// every probe but the 8 s slow client, at most 20 s per contestant; full: as `faceoff
+    /// audit`]. See docs/audit.md.
+    #[arg(long, value_enum, value_name = "DEPTH")]
+    pub audit: Option<crate::audit::AuditDepth>,
 }
 
 /// Arguments of `faceoff verify`.

@@ -43,6 +43,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         // Runs stored before the order was shuffled resume with seed 0.
         order_seed: stored.order_seed.unwrap_or(0),
         calibrate: !args.no_calibration,
+        audit: stored.audit.unwrap_or_default(),
     };
     let ui = TermUi::new();
     ui.notice(&format!(
@@ -118,6 +119,7 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
         full_contract,
     );
     stored.order_seed = Some(args.seed.unwrap_or_else(runner::order::new_seed));
+    stored.audit = Some(args.audit.unwrap_or_default());
     let run_id = store.begin_run(&NewRun {
         suite_name: plan.name.clone(),
         suite_path: plan.source_path.display().to_string(),
@@ -144,10 +146,15 @@ fn resume(store: &Store, which: &str, args: &RunArgs) -> anyhow::Result<(i64, Pl
     if detail.run.status == RunStatus::Complete {
         bail!("run {run_id} is already complete; `faceoff show {run_id}` prints it");
     }
-    let stored = detail
+    let mut stored = detail
         .settings
         .clone()
         .with_context(|| format!("run {run_id} was stored without resumable settings"))?;
+    let audit = args.audit.or(stored.audit).unwrap_or_default();
+    if stored.audit != Some(audit) {
+        stored.audit = Some(audit);
+        store.put_settings(run_id, &stored)?;
+    }
     let mut plan = suite::parse_plan(&detail.suite_toml, Path::new(&detail.run.suite_path))?;
     settings::apply_overrides(&mut plan, args)?;
     plan.workloads

@@ -173,6 +173,7 @@ impl ReportData {
             contestants,
             warnings,
             method,
+            audit: super::audit::section(detail),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! must be quiet; a trial that something else disturbed is stored, not counted, and tried again
 //! (see [`isolation`]). Each trial is written to the store the moment it ends.
 
+pub mod audit;
 pub mod calibrate;
 pub mod environment;
 pub mod isolation;
@@ -47,6 +48,8 @@ pub struct RunConfig {
     pub order_seed: u64,
     /// Measure this machine's noise before the first workload (unless the run already has it).
     pub calibrate: bool,
+    /// How deep to audit each contestant once every workload is measured ([`audit`]).
+    pub audit: crate::audit::AuditDepth,
 }
 
 /// Progress and notices, shown however the command likes.
@@ -257,6 +260,9 @@ pub fn run(
         // the report (`warnings::Warning::HighVariance`), not here (issue 8).
     }
 
+    if !interrupt.load(Ordering::Relaxed) {
+        audit::audit_entrants(store, run_id, &mut entrants, &opts, config.audit, ui)?;
+    }
     for entrant in &mut entrants {
         if let Some(guard) = entrant.guard.take() {
             guard.stop();
