@@ -260,6 +260,8 @@ pub fn run(
         // the report (`warnings::Warning::HighVariance`), not here (issue 8).
     }
 
+    // The audit may start a contestant again (on the server CPUs): unpin first.
+    drop(_pinned);
     if !interrupt.load(Ordering::Relaxed) {
         audit::audit_entrants(store, run_id, &mut entrants, &opts, config.audit, ui)?;
     }
