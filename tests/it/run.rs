@@ -176,6 +176,19 @@ fn quick_suite_end_to_end_then_interrupted() {
     assert_eq!(noise.trials, 5, "{noise:?}");
     assert!(noise.rel_spread >= 0.0, "{noise:?}");
     assert!(stderr.contains("machine noise"), "{stderr}");
+    // Once measured, each was audited (issue 11): the quick audit, stored and read back.
+    let audited: Vec<(String, Option<String>)> = store
+        .audits(run.run.id)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.name, a.grade))
+        .collect();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert!(
+        audited.iter().all(|(_, grade)| grade.is_some()),
+        "{audited:?}"
+    );
+    assert!(stdout.contains("security audit"), "{stdout}");
     no_process_left(&dir);
 
     // A second run, interrupted with SIGINT once its first trials are stored.
@@ -610,7 +623,9 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
         .arg(&suite)
         .arg("--contestant")
         .arg(staller.dir())
-        .arg("--no-calibration")
+        // A server that holds every request makes each probe wait its 5 s: not this test's
+        // subject (the quick audit's budget bounds it).
+        .args(["--no-calibration", "--audit", "off"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -648,5 +663,140 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
         .join(run.run.id.to_string())
         .join("report.html")
         .is_file());
+    no_process_left(&dir);
+}
+
+/// Issue 11: after its trials, each contestant is audited (quick by default), the audit is
+/// stored and read back, a contestant the probes crash is started again without touching its
+/// run log or its results, and every report shows the audit.
+#[test]
+fn each_contestant_is_audited_after_its_trials_and_a_crash_costs_no_result() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let out = run_in(&dir)
+        .arg("--suite")
+        .arg(fixture("healthz-suite.toml"))
+        .arg("--contestant")
+        .arg(fixture("insecure"))
+        .arg("--no-calibration")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    assert_eq!(run.run.status, RunStatus::Complete);
+    assert_eq!(
+        run.settings.as_ref().and_then(|s| s.audit),
+        Some(faceoff::audit::AuditDepth::Quick)
+    );
+    // The trials are all there, and the crash the audit caused is no crash of the run.
+    let counted = run
+        .trials
+        .iter()
+        .filter(|t| !t.metrics.quality.superseded)
+        .count();
+    assert_eq!(counted, 2);
+    assert_eq!(
+        run.contestants[0].status,
+        faceoff::store::ContestantStatus::Measured
+    );
+    assert!(
+        !run.events.iter().any(|e| e.kind == "crash"),
+        "{:?}",
+        run.events
+    );
+
+    let audits = store.audits(run.run.id).unwrap();
+    assert_eq!(audits.len(), 1);
+    assert_eq!(run.audits.len(), 1, "the run's read model carries it too");
+    let a = &audits[0];
+    assert_eq!(a.name, "insecure");
+    assert_eq!(
+        (a.grade.as_deref(), a.score),
+        (Some("C"), Some(50)),
+        "{a:#?}"
+    );
+    let mut found: Vec<&str> = a.findings.iter().map(|f| f.name.as_str()).collect();
+    found.sort();
+    // The fixture's five faults but the slow client, which the quick audit leaves out.
+    assert_eq!(
+        found,
+        [
+            "content-security-policy",
+            "large-body",
+            "malformed-json",
+            "x-content-type-options",
+            "x-frame-options",
+            "x-powered-by"
+        ],
+        "{a:#?}"
+    );
+    let large = a.findings.iter().find(|f| f.name == "large-body").unwrap();
+    assert!(large.detail.contains("exited"), "{large:?}");
+    assert!(large.evidence.contains("10 MiB"), "{large:?}");
+    let probes = faceoff::audit::hostile::PROBES.len() + 1;
+    assert_eq!(a.probes_passed(), Some((probes - 2, probes)), "{a:#?}");
+    assert_eq!(a.left_out.len(), 1, "{:?}", a.left_out);
+    assert_eq!(a.left_out[0].probe, "slow-client");
+    assert!(a.elapsed_ms < 60_000, "{a:#?}");
+    // Started again after the large body, with a log of its own: the run's log is intact.
+    let logs = dir.join(run.run.id.to_string()).join("logs");
+    assert!(logs.join("audit/insecure.log").is_file());
+    assert!(logs.join("insecure.log").is_file());
+
+    assert!(stdout.contains("security audit"), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(run.run.id.to_string()).join("results.json")).unwrap(),
+    )
+    .unwrap();
+    let row = &json["audit"]["rows"][0];
+    assert_eq!(row["audit"]["grade"], "C", "{row}");
+    assert!(row["not_audited"].is_null(), "{row}");
+    assert!(row["audit"].get("probed").is_none(), "{row}");
+    no_process_left(&dir);
+}
+
+/// Issue 11: `--audit off` runs no probe, and the report says "not audited" and why, never a
+/// grade.
+#[test]
+fn a_run_with_audit_off_shows_not_audited_with_the_reason() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    let out = run_in(&dir)
+        .arg("--suite")
+        .arg(short_suite(&dir, "300ms", 1))
+        .arg("--contestant")
+        .arg(steady.dir())
+        .args(["--no-calibration", "--audit", "off"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    assert!(store.audits(run.run.id).unwrap().is_empty());
+    assert!(
+        stdout.contains("steady: not audited: the run was made with --audit off"),
+        "{stdout}"
+    );
+    let report = dir.join(run.run.id.to_string());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["audit"]["depth"], "off");
+    let row = &json["audit"]["rows"][0];
+    assert!(row["audit"].is_null(), "{row}");
+    assert!(
+        row["not_audited"].as_str().unwrap().contains("--audit off"),
+        "{row}"
+    );
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(md.contains("| steady | not audited |"), "{md}");
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("not audited"), "the HTML report lacks it");
     no_process_left(&dir);
 }
