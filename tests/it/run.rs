@@ -800,3 +800,106 @@ fn a_run_with_audit_off_shows_not_audited_with_the_reason() {
     assert!(html.contains("not audited"), "the HTML report lacks it");
     no_process_left(&dir);
 }
+
+/// A server far cheaper per request than the load engine: each answer is one pre-built
+/// buffer of 10,000 one-byte chunks that the server writes in one call and the engine must
+/// parse byte by byte (about 2 µs of the engine's CPU per KiB, several times the server's).
+const CHUNKY_JS: &str = r#"
+const net = require('node:net');
+const head = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n';
+const chunky = Buffer.from(head + 'Transfer-Encoding: chunked\r\n\r\n' + '1\r\na\r\n'.repeat(10000) + '0\r\n\r\n');
+const ok = Buffer.from(head + 'Content-Length: 2\r\n\r\nok');
+net.createServer((socket) => {
+  socket.setNoDelay(true);
+  socket.on('error', () => {});
+  let pending = '';
+  socket.on('data', (data) => {
+    const requests = (pending + data.toString('latin1')).split('\r\n\r\n');
+    pending = requests.pop();
+    for (const r of requests) socket.write(r.startsWith('GET /healthz') ? ok : chunky);
+  });
+}).listen(Number(process.env.PORT), process.env.HOST);
+"#;
+
+/// Issue 8: a trial the load engine (not the server) limited, in a real run, is flagged, shown
+/// as a lower bound ("≥ N") in every report and not ranked.
+#[test]
+fn an_engine_limited_trial_is_a_lower_bound_and_not_ranked() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let chunky = crate::common::TempContestant::new("chunky", "exec node server.js", "");
+    chunky.write("server.js", CHUNKY_JS);
+    let suite = dir.join("chunky.toml");
+    // One engine thread and 16 connections: the engine's parsing is the bottleneck, so its
+    // thread is on its CPU all through each trial. Four trials give the rule several chances
+    // on a machine where other work takes the engine's CPU now and then.
+    std::fs::write(
+        &suite,
+        "name = 'chunky'\n[defaults]\nwarmup = '300ms'\ntrial = '1s'\nmin_rounds = 4\n\
+         max_rounds = 4\ntarget_ci = 0.5\ntimeout = '5s'\n\
+         [[workload]]\nname = 'parse'\nconnections = 16\n[[workload.request]]\npath = '/'\n",
+    )
+    .unwrap();
+    let out = run_in(&dir)
+        .arg("--suite")
+        .arg(&suite)
+        .arg("--contestant")
+        .arg(chunky.dir())
+        .args(["--no-calibration", "--audit", "off"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let limited: Vec<_> = run
+        .trials
+        .iter()
+        .filter(|t| t.metrics.counts())
+        .filter_map(|t| t.metrics.quality.engine_limited.clone())
+        .collect();
+    let busiest: Vec<f64> = run.trials.iter().map(|t| t.metrics.engine_busiest).collect();
+    assert!(
+        !limited.is_empty(),
+        "no counted trial was engine-limited; the engine's busiest thread: {busiest:?}"
+    );
+
+    let report = dir.join(run.run.id.to_string());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap())
+            .unwrap();
+    let result = &json["workloads"][0]["results"][0];
+    assert_eq!(result["standing"], "lower_bound", "{result}");
+    assert!(result["rank"].is_null(), "{result}");
+    assert!(result["engine_limited"].is_string(), "{result}");
+    let median = result["rps"]["median"].as_f64().unwrap();
+    assert_eq!(json["headline"][0]["verdict"], "nothing_ranked");
+    assert!(json["headline"][0]["winner"].is_null());
+    assert_eq!(json["headline"][0]["not_ranked"], 1);
+    // "≥ N" in the terminal table and the Markdown, with N the median; never a rank.
+    let shown = format!("≥ {}", group_thousands(median.round() as u64));
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("chunky (Node.js)"))
+        .unwrap_or_else(|| panic!("no row for chunky: {stdout}"));
+    assert!(line.contains(&shown), "{line} lacks {shown}");
+    assert!(line.trim_start().starts_with('—') || line.trim_start().starts_with('-'), "{line}");
+    assert!(stdout.contains("nothing ranked"), "{stdout}");
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(md.contains(&shown), "{md}");
+    no_process_left(&dir);
+}
+
+/// `1234567` as `1,234,567`, as the reports write throughputs.
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
