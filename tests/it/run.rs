@@ -57,6 +57,39 @@ fn no_process_left(dir: &Path) {
     }
 }
 
+/// Runs `faceoff run` in `dir` on one contestant with `suite` and `extra` options, asserts it
+/// succeeded, and returns its stdout, the store and the run as stored.
+fn run_one(
+    dir: &Path,
+    suite: &Path,
+    contestant: &Path,
+    extra: &[&str],
+) -> (String, Store, faceoff::store::RunDetail) {
+    let out = run_in(dir)
+        .arg("--suite")
+        .arg(suite)
+        .arg("--contestant")
+        .arg(contestant)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        store,
+        run,
+    )
+}
+
+/// The results.json the run wrote.
+fn results_json(dir: &Path, run_id: i64) -> serde_json::Value {
+    let path = dir.join(run_id.to_string()).join("results.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn tempdir() -> PathBuf {
     let dir = tempfile::tempdir().unwrap().keep();
     std::fs::create_dir_all(&dir).unwrap();
@@ -618,21 +651,14 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
          [[workload]]\nname = 'root'\nconnections = 8\n[[workload.request]]\npath = '/'\n",
     )
     .unwrap();
-    let out = run_in(&dir)
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--contestant")
-        .arg(staller.dir())
-        // A server that holds every request makes each probe wait its 5 s: not this test's
-        // subject (the quick audit's budget bounds it).
-        .args(["--no-calibration", "--audit", "off"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stderr}");
-    let store = Store::open(&dir.join("faceoff.db")).unwrap();
-    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    // A server that holds every request makes each probe wait its 5 s: not this test's
+    // subject (the quick audit's budget bounds it).
+    let (stdout, _store, run) = run_one(
+        &dir,
+        &suite,
+        &staller.dir(),
+        &["--no-calibration", "--audit", "off"],
+    );
     // Every trial's window closed with the requests of its connections still waiting.
     let trials: Vec<_> = run.trials.iter().filter(|t| t.workload == "root").collect();
     assert!(!trials.is_empty());
@@ -642,9 +668,7 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
         assert!(!t.metrics.counts());
     }
     // The report is written, and says the figures are missing and why, never zero.
-    let json_path = dir.join(run.run.id.to_string()).join("results.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let json = results_json(&dir, run.run.id);
     let result = &json["workloads"][0]["results"][0];
     assert_eq!(result["name"], "staller", "{result}");
     assert!(result["rps"].is_null(), "{result}");
@@ -673,19 +697,12 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
 fn each_contestant_is_audited_after_its_trials_and_a_crash_costs_no_result() {
     let _cpu = server_cpu();
     let dir = tempdir();
-    let out = run_in(&dir)
-        .arg("--suite")
-        .arg(fixture("healthz-suite.toml"))
-        .arg("--contestant")
-        .arg(fixture("insecure"))
-        .arg("--no-calibration")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stderr}");
-    let store = Store::open(&dir.join("faceoff.db")).unwrap();
-    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let (stdout, store, run) = run_one(
+        &dir,
+        &fixture("healthz-suite.toml"),
+        &fixture("insecure"),
+        &["--no-calibration"],
+    );
     assert_eq!(run.run.status, RunStatus::Complete);
     assert_eq!(
         run.settings.as_ref().and_then(|s| s.audit),
@@ -747,10 +764,7 @@ fn each_contestant_is_audited_after_its_trials_and_a_crash_costs_no_result() {
     assert!(logs.join("insecure.log").is_file());
 
     assert!(stdout.contains("security audit"), "{stdout}");
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(run.run.id.to_string()).join("results.json")).unwrap(),
-    )
-    .unwrap();
+    let json = results_json(&dir, run.run.id);
     let row = &json["audit"]["rows"][0];
     assert_eq!(row["audit"]["grade"], "C", "{row}");
     assert!(row["not_audited"].is_null(), "{row}");
@@ -765,28 +779,20 @@ fn a_run_with_audit_off_shows_not_audited_with_the_reason() {
     let _cpu = server_cpu();
     let dir = tempdir();
     let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
-    let out = run_in(&dir)
-        .arg("--suite")
-        .arg(short_suite(&dir, "300ms", 1))
-        .arg("--contestant")
-        .arg(steady.dir())
-        .args(["--no-calibration", "--audit", "off"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stderr}");
-    let store = Store::open(&dir.join("faceoff.db")).unwrap();
-    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let suite = short_suite(&dir, "300ms", 1);
+    let (stdout, store, run) = run_one(
+        &dir,
+        &suite,
+        &steady.dir(),
+        &["--no-calibration", "--audit", "off"],
+    );
     assert!(store.audits(run.run.id).unwrap().is_empty());
     assert!(
         stdout.contains("steady: not audited: the run was made with --audit off"),
         "{stdout}"
     );
     let report = dir.join(run.run.id.to_string());
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap())
-            .unwrap();
+    let json = results_json(&dir, run.run.id);
     assert_eq!(json["audit"]["depth"], "off");
     let row = &json["audit"]["rows"][0];
     assert!(row["audit"].is_null(), "{row}");
@@ -856,19 +862,12 @@ fn an_engine_limited_trial_is_a_lower_bound_and_not_ranked() {
          [[workload]]\nname = 'parse'\nconnections = 16\n[[workload.request]]\npath = '/'\n",
     )
     .unwrap();
-    let out = run_in(&dir)
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--contestant")
-        .arg(chunky.dir())
-        .args(["--no-calibration", "--audit", "off"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stderr}");
-    let store = Store::open(&dir.join("faceoff.db")).unwrap();
-    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    let (stdout, _store, run) = run_one(
+        &dir,
+        &suite,
+        &chunky.dir(),
+        &["--no-calibration", "--audit", "off"],
+    );
     let limited: Vec<_> = run
         .trials
         .iter()
@@ -886,9 +885,7 @@ fn an_engine_limited_trial_is_a_lower_bound_and_not_ranked() {
     );
 
     let report = dir.join(run.run.id.to_string());
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap())
-            .unwrap();
+    let json = results_json(&dir, run.run.id);
     let result = &json["workloads"][0]["results"][0];
     assert_eq!(result["standing"], "lower_bound", "{result}");
     assert!(result["rank"].is_null(), "{result}");
