@@ -217,6 +217,11 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub database: crate::database::DatabaseArgs,
+    /// Security audit of each contestant once every workload is measured [default: quick,
+    /// every probe but the 8 s slow client, at most 20 s per contestant; full: as `faceoff
+    /// audit`]. See docs/audit.md.
+    #[arg(long, value_enum, value_name = "DEPTH")]
+    pub audit: Option<crate::audit::AuditDepth>,
 }
 
 /// Arguments of `faceoff verify`.

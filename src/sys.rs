@@ -62,6 +62,16 @@ pub fn thread_cpu_time() -> Duration {
     rusage(libc::RUSAGE_THREAD)
 }
 
+/// Time the calling thread has spent runnable but waiting on a run queue for a CPU, from
+/// `/proc/thread-self/schedstat` (its second field, in ns); zero where the kernel keeps no
+/// schedstats. A load thread that waits there was held back by other work on its CPU.
+pub fn thread_run_queue_wait() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
 /// CPU time (user + system) used so far by the whole process.
 pub fn process_cpu_time() -> Duration {
     rusage(libc::RUSAGE_SELF)

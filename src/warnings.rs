@@ -28,6 +28,14 @@ pub enum EngineLimit {
         /// The busiest thread's share of time on a CPU.
         busiest: f64,
     },
+    /// A load thread always had work (on its CPU or waiting for it), but other work on the
+    /// load CPUs kept it off them: the engine, held back, set the pace.
+    Starved {
+        /// The thread's share of time on its CPU or waiting for it.
+        runnable: f64,
+        /// Its share of time on its CPU.
+        on_cpu: f64,
+    },
     /// Closed loop: by Little's law, clearly fewer connections were waiting on the server than
     /// were open; the others waited on faceoff.
     Lagging {
@@ -39,13 +47,30 @@ pub enum EngineLimit {
 }
 
 /// The one rule deciding whether the engine, not the server, limited a load: a saturated
-/// load thread, or (closed loop, at least [`MIN_JUDGED_S`], few connection failures) fewer
+/// load thread, one that was runnable (on its CPU, or waiting for it behind other work) as
+/// much of the time, or (closed loop, at least [`MIN_JUDGED_S`], few connection failures) fewer
 /// than [`MIN_BUSY_SHARE`] of the connections busy by Little's law. `None`: the server was
 /// the limit, as far as faceoff can tell.
 pub fn engine_limit(s: &Summary) -> Option<EngineLimit> {
     if s.engine_busiest_thread >= SATURATED_BUSY {
         return Some(EngineLimit::Saturated {
             busiest: s.engine_busiest_thread,
+        });
+    }
+    // Time waiting for the CPU is time the engine had work to do: on a shared machine the
+    // engine can be the limit while on its CPU only a fraction of the time, and Little's law
+    // does not see it (the responses waiting for it count as latency).
+    if let Some((on_cpu, waiting)) = s
+        .engine_thread_busy
+        .iter()
+        .zip(&s.engine_thread_waiting)
+        .max_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)))
+        .filter(|(on_cpu, waiting)| *on_cpu + *waiting >= SATURATED_BUSY)
+    {
+        // The two are read at slightly different moments: the sum may pass 1.
+        return Some(EngineLimit::Starved {
+            runnable: (on_cpu + waiting).min(1.0),
+            on_cpu: *on_cpu,
         });
     }
     let busy_connections = s.busy_connections?;
@@ -71,6 +96,13 @@ pub enum Warning {
     EngineSaturated {
         /// The busiest thread's share of time on a CPU.
         busiest: f64,
+    },
+    /// A load thread had work all along but other work on the load CPUs kept it off them.
+    EngineStarved {
+        /// The thread's share of time on its CPU or waiting for it.
+        runnable: f64,
+        /// Its share of time on its CPU.
+        on_cpu: f64,
     },
     /// Closed loop: fewer connections were busy than were open.
     EngineLagging {
@@ -140,6 +172,15 @@ impl fmt::Display for Warning {
                  these figures describe faceoff, not the server. Give it more CPUs (`run --load-cpus`, \
                  `bench --cpus`/`-t`) or fewer connections.",
                 busiest * 100.0
+            ),
+            Warning::EngineStarved { runnable, on_cpu } => write!(
+                f,
+                "the load engine was held back (a load thread had work {:.0}% of the time but was \
+                 on its CPU only {:.0}%: other work on the load CPUs): these figures describe \
+                 faceoff, not the server. Stop other work on the load CPUs or give faceoff more \
+                 of them (`run --load-cpus`, `bench --cpus`).",
+                runnable * 100.0,
+                on_cpu * 100.0
             ),
             Warning::EngineLagging { busy_connections, connections } => write!(
                 f,
@@ -226,6 +267,9 @@ impl From<EngineLimit> for Warning {
     fn from(limit: EngineLimit) -> Self {
         match limit {
             EngineLimit::Saturated { busiest } => Warning::EngineSaturated { busiest },
+            EngineLimit::Starved { runnable, on_cpu } => {
+                Warning::EngineStarved { runnable, on_cpu }
+            }
             EngineLimit::Lagging {
                 busy_connections,
                 connections,
@@ -281,6 +325,7 @@ mod tests {
             duration: Duration::from_secs(2),
             engine_cpu: Duration::from_millis(500),
             worker_busy: vec![busy / 2.0, busy],
+            worker_waiting: vec![0.0, 0.0],
             connections,
             threads: 2,
             pacing: Pacing::ClosedLoop,
@@ -310,6 +355,23 @@ mod tests {
         assert_eq!(limit(&rec), Some(EngineLimit::Saturated { busiest: 0.95 }));
         let warnings = engine_warnings(&Summary::of(&rec));
         assert_eq!(warnings, vec![Warning::EngineSaturated { busiest: 0.95 }]);
+    }
+
+    #[test]
+    fn a_thread_held_back_by_other_work_is_engine_limited() {
+        // On its CPU 30% of the time, waiting for it 65%: it had work 95% of the time.
+        let mut rec = load(8, 800, 20_000, 0.3);
+        rec.worker_waiting = vec![0.1, 0.65];
+        let Some(EngineLimit::Starved { runnable, on_cpu }) = limit(&rec) else {
+            panic!("{:?}", limit(&rec));
+        };
+        assert!(
+            (runnable - 0.95).abs() < 1e-9 && on_cpu == 0.3,
+            "{runnable} {on_cpu}"
+        );
+        // Waiting a little is not enough.
+        rec.worker_waiting = vec![0.1, 0.2];
+        assert_eq!(limit(&rec), None);
     }
 
     #[test]

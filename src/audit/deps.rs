@@ -7,10 +7,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a contestant depends on.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Dependencies {
     /// The file the counts come from (e.g. `package-lock.json`).
     pub lockfile: Option<String>,
@@ -28,7 +28,7 @@ pub struct Dependencies {
 }
 
 /// Known advisories, or why there are none to show.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Advisories {
     /// A report was read.
@@ -46,7 +46,7 @@ pub enum Advisories {
 }
 
 /// One known advisory against an installed package.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Advisory {
     /// Advisory id (GHSA-..., PYSEC-..., RUSTSEC-..., or the URL npm gives).
     pub id: String,

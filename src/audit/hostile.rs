@@ -18,6 +18,9 @@ pub const SLOW_WINDOW: Duration = Duration::from_secs(8);
 /// Gap between two bytes of the slow client.
 const SLOW_GAP: Duration = Duration::from_millis(200);
 
+/// Name of the slow-client probe ([`slow_client`]).
+pub const SLOW_CLIENT: &str = "slow-client";
+
 /// Connections the half-open probe holds.
 pub const HALF_OPEN_CONNECTIONS: usize = 200;
 
@@ -297,7 +300,7 @@ pub fn slow_client(addr: SocketAddr, cancel: &Cancel) -> Option<ProbeResult> {
         _ => Vec::new(),
     };
     Some(ProbeResult {
-        name: "slow-client",
+        name: SLOW_CLIENT,
         sent,
         expected,
         passed: reasons.is_empty(),

@@ -13,7 +13,7 @@ pub mod render;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cancel::Cancel;
 use crate::contract::{self, dataset::Dataset, CheckResult};
@@ -33,6 +33,42 @@ pub const HEALTH_CHECKS: &[&str] = &["healthz", "plaintext", "json", "not-found"
 
 /// How long the health check after each probe waits for `/healthz`.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Longest a quick audit keeps starting probes on one contestant: a server that hangs on every
+/// probe (5 s each, plus a health check) would otherwise hold `faceoff run` for over a minute.
+pub const QUICK_BUDGET: Duration = Duration::from_secs(20);
+
+/// How much of the audit to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditDepth {
+    /// Every probe, with no time budget (what `faceoff audit` runs).
+    Full,
+    /// Every probe but the slow client (8 s of waiting per contestant), within
+    /// [`QUICK_BUDGET`] per contestant: the default of `faceoff run`.
+    #[default]
+    Quick,
+    /// No audit.
+    Off,
+}
+
+/// A probe the audit did not run, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The probe's name (`slow-client`, `large-body`, ...).
+    pub probe: String,
+    /// Why it did not run.
+    pub reason: String,
+}
+
+/// Hostile-input probes passed and failed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HostileTally {
+    /// Probes passed.
+    pub passed: usize,
+    /// Probes failed.
+    pub failed: usize,
+}
 
 /// A running contestant the audit can probe, and start again if a probe kills it.
 pub trait Target {
@@ -64,10 +100,14 @@ pub struct Probed {
     pub probes: Vec<ProbeResult>,
     /// The contract checks run after the probes ([`HEALTH_CHECKS`]).
     pub health_after: Vec<CheckResult>,
+    /// Probes not run (a quick audit, or its time budget used up); the record shows them as
+    /// [`ContestantAudit::left_out`].
+    #[serde(skip)]
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Which part of the audit a finding comes from.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// A rubric test that costs points.
@@ -83,7 +123,7 @@ pub enum FindingKind {
 }
 
 /// One thing to fix, with its evidence.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Finding {
     /// Where it comes from.
     pub kind: FindingKind,
@@ -95,8 +135,14 @@ pub struct Finding {
     pub evidence: String,
 }
 
-/// Probes the contestant behind `target`; `None` when interrupted.
-pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Probed> {
+/// Probes the contestant behind `target` as deep as `depth` says (`Off` probes as `Full`: a
+/// caller that audits nothing does not call this); `None` when interrupted.
+pub fn probe_contestant(
+    target: &mut dyn Target,
+    cancel: &Cancel,
+    depth: AuditDepth,
+) -> Option<Probed> {
+    let started = Instant::now();
     let request = format!("GET /fortunes with Origin: {AUDIT_ORIGIN}");
     let origin = format!("Origin: {AUDIT_ORIGIN}");
     let answer = probe::exchange(
@@ -127,16 +173,34 @@ pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Prob
         answer,
         score,
     };
-    // The two waiting probes run side by side; neither sends much.
     let addr = target.addr();
-    let (slow, half) = std::thread::scope(|s| {
-        let slow = s.spawn(|| hostile::slow_client(addr, cancel));
-        let half = hostile::half_open(addr);
-        (slow.join().ok().flatten(), half)
-    });
-    let mut probes = vec![slow?, half];
+    let mut left_out = Vec::new();
+    let mut probes = match depth {
+        // The two waiting probes run side by side; neither sends much.
+        AuditDepth::Full | AuditDepth::Off => {
+            let (slow, half) = std::thread::scope(|s| {
+                let slow = s.spawn(|| hostile::slow_client(addr, cancel));
+                let half = hostile::half_open(addr);
+                (slow.join().ok().flatten(), half)
+            });
+            vec![slow?, half]
+        }
+        AuditDepth::Quick => {
+            left_out.push(LeftOut {
+                probe: hostile::SLOW_CLIENT.into(),
+                reason: format!(
+                    "a quick audit leaves it out (it waits {} s); `faceoff audit` or \
+                     `faceoff run --audit full` runs it",
+                    hostile::SLOW_WINDOW.as_secs()
+                ),
+            });
+            vec![hostile::half_open(addr)]
+        }
+    };
+    let mut up = true;
     for r in probes.iter_mut() {
-        if !check_health(target, r) {
+        up = check_health(target, r);
+        if !up {
             break;
         }
     }
@@ -144,12 +208,24 @@ pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Prob
         if cancel.is_cancelled() {
             return None;
         }
-        let mut result = hostile::run(p, target.addr());
-        let up = check_health(target, &mut result);
-        probes.push(result);
-        if !up {
-            break;
+        let over_budget = depth == AuditDepth::Quick && started.elapsed() >= QUICK_BUDGET;
+        if !up || over_budget {
+            left_out.push(LeftOut {
+                probe: p.name.into(),
+                reason: if up {
+                    format!(
+                        "the quick audit's {} s per contestant were used up",
+                        QUICK_BUDGET.as_secs()
+                    )
+                } else {
+                    "the server was down and could not be started again".into()
+                },
+            });
+            continue;
         }
+        let mut result = hostile::run(p, target.addr());
+        up = check_health(target, &mut result);
+        probes.push(result);
     }
     if cancel.is_cancelled() {
         return None;
@@ -167,6 +243,7 @@ pub fn probe_contestant(target: &mut dyn Target, cancel: &Cancel) -> Option<Prob
         headers: header_audit,
         probes,
         health_after,
+        left_out,
     })
 }
 
@@ -278,7 +355,7 @@ pub fn findings(probed: Option<&Probed>, deps: &Dependencies) -> Vec<Finding> {
 }
 
 /// Whether a contestant could be audited.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditStatus {
     /// It was brought up and probed.
@@ -289,8 +366,12 @@ pub enum AuditStatus {
     Error,
 }
 
-/// The audit of one contestant: the `--json` record (docs/audit.md).
-#[derive(Debug, Clone, Serialize)]
+/// The audit of one contestant: the `--json` record (docs/audit.md), and what `faceoff run`
+/// stores per run and contestant (`Store::audits`).
+///
+/// Everything but [`ContestantAudit::probed`] is read back from the store: the findings carry
+/// the evidence of every probe that failed, and the tallies say how many ran.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContestantAudit {
     /// Machine name.
     pub name: String,
@@ -303,10 +384,19 @@ pub struct ContestantAudit {
     /// Why it was not probed.
     pub message: Option<String>,
     /// Letter grade of its headers; `None` when it was not probed.
-    pub grade: Option<&'static str>,
+    pub grade: Option<String>,
     /// Score of its headers; `None` when it was not probed.
     pub score: Option<i32>,
-    /// What the probes found on the running server.
+    /// Hostile-input probes passed and failed; `None` when it was not probed.
+    #[serde(default)]
+    pub hostile: Option<HostileTally>,
+    /// Probes not run, and why (empty for a full audit that finished).
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
+    /// What the probes found on the running server: every request and answer; absent when it
+    /// was not probed. Written by `faceoff audit --json` and into the store, but not read back
+    /// (its names are static strings), so a report of a run leaves it out.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub probed: Option<Probed>,
     /// Its dependencies.
     pub dependencies: Dependencies,
@@ -322,7 +412,7 @@ impl ContestantAudit {
         manifest: &crate::contestant::Manifest,
         status: AuditStatus,
         message: Option<String>,
-        probed: Option<Probed>,
+        mut probed: Option<Probed>,
         dependencies: Dependencies,
         elapsed: Duration,
     ) -> ContestantAudit {
@@ -332,8 +422,19 @@ impl ContestantAudit {
             stack: manifest.stack.clone(),
             status,
             message,
-            grade: probed.as_ref().map(|p| p.headers.score.grade),
+            grade: probed.as_ref().map(|p| p.headers.score.grade.to_string()),
             score: probed.as_ref().map(|p| p.headers.score.score),
+            hostile: probed.as_ref().map(|p| {
+                let passed = p.probes.iter().filter(|r| r.passed).count();
+                HostileTally {
+                    passed,
+                    failed: p.probes.len() - passed,
+                }
+            }),
+            left_out: probed
+                .as_mut()
+                .map(|p| std::mem::take(&mut p.left_out))
+                .unwrap_or_default(),
             findings: findings(probed.as_ref(), &dependencies),
             probed,
             dependencies,
@@ -343,8 +444,8 @@ impl ContestantAudit {
 
     /// Hostile-input probes passed and run; `None` when it was not probed.
     pub fn probes_passed(&self) -> Option<(usize, usize)> {
-        let p = self.probed.as_ref()?;
-        Some((p.probes.iter().filter(|r| r.passed).count(), p.probes.len()))
+        let h = self.hostile?;
+        Some((h.passed, h.passed + h.failed))
     }
 }
 

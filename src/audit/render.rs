@@ -1,6 +1,7 @@
 //! The audit as a terminal table and as Markdown: one row per contestant (grade, findings,
 //! hostile-input passes, dependency counts), then every finding with its evidence. Missing
-//! figures show as `-`, never as zero.
+//! figures show as `-`, never as zero; a contestant a run did not audit shows as "not
+//! audited" with the reason, never with a grade.
 
 use std::fmt::Write as _;
 
@@ -8,7 +9,7 @@ use super::deps::Advisories;
 use super::{AuditStatus, ContestantAudit, FindingKind};
 
 /// The columns of the summary table.
-const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 8] = [
     "contestant",
     "grade",
     "score",
@@ -19,17 +20,66 @@ const COLUMNS: [&str; 8] = [
     "installed MiB",
 ];
 
+/// One contestant's place in the audit: its audit, or why it has none.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// It was audited (or its audit says why it could not be probed).
+    Audited(&'a ContestantAudit),
+    /// A run did not audit it.
+    NotAudited {
+        /// Machine name.
+        name: &'a str,
+        /// Name for tables.
+        display_name: &'a str,
+        /// Why, one sentence.
+        reason: &'a str,
+    },
+}
+
+impl Entry<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Entry::Audited(a) => &a.name,
+            Entry::NotAudited { name, .. } => name,
+        }
+    }
+
+    fn display_name(&self) -> &str {
+        match self {
+            Entry::Audited(a) => &a.display_name,
+            Entry::NotAudited { display_name, .. } => display_name,
+        }
+    }
+}
+
+/// Every audit as an entry.
+pub fn entries(audits: &[ContestantAudit]) -> Vec<Entry<'_>> {
+    audits.iter().map(Entry::Audited).collect()
+}
+
 fn or_dash<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
 /// The summary cells of one contestant, in [`COLUMNS`] order.
-fn cells(a: &ContestantAudit) -> [String; 8] {
+pub fn cells(e: &Entry<'_>) -> [String; 8] {
+    let a = match e {
+        Entry::Audited(a) => a,
+        Entry::NotAudited { name, .. } => {
+            let mut row: [String; 8] = Default::default();
+            row[0] = name.to_string();
+            row[1] = "not audited".into();
+            for c in row.iter_mut().skip(2) {
+                *c = "-".into();
+            }
+            return row;
+        }
+    };
     let d = &a.dependencies;
     [
         a.name.clone(),
         match a.status {
-            AuditStatus::Audited => or_dash(a.grade),
+            AuditStatus::Audited => or_dash(a.grade.as_deref()),
             AuditStatus::Skipped => "skipped".into(),
             AuditStatus::Error => "error".into(),
         },
@@ -47,7 +97,8 @@ fn cells(a: &ContestantAudit) -> [String; 8] {
     ]
 }
 
-fn kind_label(kind: FindingKind) -> &'static str {
+/// How a finding's kind is named in tables.
+pub fn kind_label(kind: FindingKind) -> &'static str {
     match kind {
         FindingKind::Header => "header",
         FindingKind::Disclosure => "disclosure",
@@ -57,16 +108,35 @@ fn kind_label(kind: FindingKind) -> &'static str {
     }
 }
 
-fn advisories_line(a: &ContestantAudit) -> String {
+/// Known advisories in one line, or why they were not checked.
+pub fn advisories_line(a: &ContestantAudit) -> String {
     match &a.dependencies.advisories {
         Advisories::Checked { source, list } => format!("{} known ({source})", list.len()),
         Advisories::NotChecked { reason } => format!("not checked: {reason}"),
     }
 }
 
+/// Replaces control characters, so a name cannot move the cursor or recolour the terminal.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// The terminal table and findings.
 pub fn term(audits: &[ContestantAudit]) -> String {
-    let rows: Vec<[String; 8]> = audits.iter().map(cells).collect();
+    let entries = entries(audits);
+    let mut out = table(&entries);
+    out.push_str(&details(&entries));
+    out
+}
+
+/// The terminal summary table: one row per entry.
+pub fn table(entries: &[Entry<'_>]) -> String {
+    let rows: Vec<[String; 8]> = entries
+        .iter()
+        .map(|e| cells(e).map(|c| clean(&c)))
+        .collect();
     let widths: Vec<usize> = (0..COLUMNS.len())
         .map(|i| {
             rows.iter()
@@ -97,8 +167,26 @@ pub fn term(audits: &[ContestantAudit]) -> String {
     for r in &rows {
         let _ = writeln!(out, "{}", line(r));
     }
-    for a in audits {
-        let _ = writeln!(out, "\n{} ({}):", a.name, a.display_name.escape_debug());
+    out
+}
+
+/// Per entry, every finding with its evidence (or why it was not audited), for a terminal.
+pub fn details(entries: &[Entry<'_>]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        let _ = writeln!(
+            out,
+            "\n{} ({}):",
+            clean(e.name()),
+            e.display_name().escape_debug()
+        );
+        let a = match e {
+            Entry::Audited(a) => a,
+            Entry::NotAudited { reason, .. } => {
+                let _ = writeln!(out, "  not audited: {}", clean(reason));
+                continue;
+            }
+        };
         if let Some(m) = &a.message {
             let _ = writeln!(out, "  {m}");
         }
@@ -109,16 +197,22 @@ pub fn term(audits: &[ContestantAudit]) -> String {
         if a.findings.is_empty() && a.status == AuditStatus::Audited {
             let _ = writeln!(out, "  no findings");
         }
+        for l in &a.left_out {
+            let _ = writeln!(out, "  not run: {}: {}", l.probe, l.reason.escape_debug());
+        }
         if let Advisories::Checked { .. } = a.dependencies.advisories {
             let _ = writeln!(out, "  advisories: {}", advisories_line(a));
         }
     }
     // The same reason for every contestant, said once.
-    let reasons: std::collections::BTreeSet<&str> = audits
+    let reasons: std::collections::BTreeSet<&str> = entries
         .iter()
-        .filter_map(|a| match &a.dependencies.advisories {
-            Advisories::NotChecked { reason } => Some(reason.as_str()),
-            Advisories::Checked { .. } => None,
+        .filter_map(|e| match e {
+            Entry::Audited(a) => match &a.dependencies.advisories {
+                Advisories::NotChecked { reason } => Some(reason.as_str()),
+                Advisories::Checked { .. } => None,
+            },
+            Entry::NotAudited { .. } => None,
         })
         .collect();
     for reason in reasons {
@@ -164,6 +258,11 @@ fn cell(s: &str) -> String {
 
 /// The audit as a Markdown section (its own `##` heading).
 pub fn markdown(audits: &[ContestantAudit]) -> String {
+    markdown_of(&entries(audits))
+}
+
+/// [`markdown`] of entries, some of which may not have been audited.
+pub fn markdown_of(entries: &[Entry<'_>]) -> String {
     let mut out = String::from("## Security audit\n\n");
     out.push_str(
         "Headers scored with Mozilla HTTP Observatory's rubric (HSTS n/a over plain HTTP); \
@@ -171,12 +270,19 @@ pub fn markdown(audits: &[ContestantAudit]) -> String {
     );
     let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(COLUMNS.len()));
-    for a in audits {
-        let c: Vec<String> = cells(a).iter().map(|s| cell(s)).collect();
+    for e in entries {
+        let c: Vec<String> = cells(e).iter().map(|s| cell(s)).collect();
         let _ = writeln!(out, "| {} |", c.join(" | "));
     }
-    for a in audits {
-        let _ = writeln!(out, "\n### {}\n", cell(&a.name));
+    for e in entries {
+        let _ = writeln!(out, "\n### {}\n", cell(e.name()));
+        let a = match e {
+            Entry::Audited(a) => a,
+            Entry::NotAudited { reason, .. } => {
+                let _ = writeln!(out, "Not audited: {}", cell(reason));
+                continue;
+            }
+        };
         if let Some(m) = &a.message {
             let _ = writeln!(out, "{}\n", cell(m));
         }
@@ -192,6 +298,9 @@ pub fn markdown(audits: &[ContestantAudit]) -> String {
                 cell(&f.detail),
                 cell(&f.evidence)
             );
+        }
+        for l in &a.left_out {
+            let _ = writeln!(out, "- not run: {}: {}", cell(&l.probe), cell(&l.reason));
         }
         let _ = writeln!(out, "\nAdvisories: {}", cell(&advisories_line(a)));
     }

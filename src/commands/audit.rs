@@ -3,7 +3,6 @@
 //! it, and print a table per contestant (terminal, `--json`, `--markdown FILE`).
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,47 +10,12 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::audit::deps::{self, Advisories};
-use crate::audit::{self, AuditReport, AuditStatus, ContestantAudit, Target};
+use crate::audit::{self, AuditDepth, AuditReport, AuditStatus, ContestantAudit};
 use crate::cli::AuditArgs;
-use crate::contestant::{self, Contestant, Guard};
+use crate::contestant::Contestant;
+use crate::runner::audit::{count_dependencies, Running};
 use crate::runner::prepare::{bring_up, BringUpOptions};
 use crate::store::ContestantStatus;
-
-/// A contestant brought up for the audit; started again when a probe kills it.
-struct Running<'a> {
-    contestant: &'a Contestant,
-    opts: &'a BringUpOptions<'a>,
-    guard: Option<Guard>,
-    addr: SocketAddr,
-}
-
-impl Target for Running<'_> {
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    fn exited(&mut self) -> Option<String> {
-        match &mut self.guard {
-            Some(g) => g.exited(),
-            None => Some("was not running".into()),
-        }
-    }
-
-    fn restart(&mut self) -> Result<(), String> {
-        if let Some(g) = self.guard.take() {
-            g.stop();
-        }
-        let up = bring_up(self.contestant, self.opts);
-        match up.guard {
-            Some(g) => {
-                self.addr = g.addr();
-                self.guard = Some(g);
-                Ok(())
-            }
-            None => Err(up.message.unwrap_or_else(|| "interrupted".into())),
-        }
-    }
-}
 
 /// Runs `faceoff audit`.
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -135,27 +99,17 @@ fn audit_one(
     };
     let probed = match up.guard {
         Some(guard) => {
-            let spinner = crate::spinner::spinner(format!("auditing {}", c.name()));
-            let mut running = Running {
-                contestant: c,
-                opts,
-                addr: guard.addr(),
-                guard: Some(guard),
-            };
-            let probed = audit::probe_contestant(&mut running, &opts.cancel);
-            spinner.finish_and_clear();
-            if let Some(g) = running.guard.take() {
+            let (probed, guard) =
+                Running::new(c, guard, opts).probe(&opts.cancel, AuditDepth::Full);
+            if let Some(g) = guard {
                 g.stop();
             }
             Some(probed?)
         }
         None => None,
     };
-    // The install folder holds what was installed; a cache hit costs a copy of the sources.
-    let installed = (status != AuditStatus::Skipped)
-        .then(|| contestant::install(c, opts.cache, &opts.cancel).ok())
-        .flatten();
-    let mut dependencies = deps::count(&c.dir, installed.as_ref().map(|i| i.dir.as_path()));
+    let skipped = status == AuditStatus::Skipped;
+    let mut dependencies = count_dependencies(c, opts.cache, &opts.cancel, skipped);
     if let Some(dir) = advisories {
         dependencies.advisories = read_advisories(dir, c.name());
     }

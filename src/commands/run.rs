@@ -45,6 +45,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         order_seed: stored.order_seed.unwrap_or(0),
         calibrate: !args.no_calibration,
         postgres: postgres.map(std::sync::Arc::new),
+        audit: stored.audit.unwrap_or_default(),
     };
     let ui = TermUi::new();
     ui.notice(&format!(
@@ -132,6 +133,7 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
         version: None,
         throwaway: args.database.database_url.is_none(),
     });
+    stored.audit = Some(args.audit.unwrap_or_default());
     let run_id = store.begin_run(&NewRun {
         suite_name: plan.name.clone(),
         suite_path: plan.source_path.display().to_string(),
@@ -198,10 +200,15 @@ fn resume(store: &Store, which: &str, args: &RunArgs) -> anyhow::Result<(i64, Pl
     if detail.run.status == RunStatus::Complete {
         bail!("run {run_id} is already complete; `faceoff show {run_id}` prints it");
     }
-    let stored = detail
+    let mut stored = detail
         .settings
         .clone()
         .with_context(|| format!("run {run_id} was stored without resumable settings"))?;
+    let audit = args.audit.or(stored.audit).unwrap_or_default();
+    if stored.audit != Some(audit) {
+        stored.audit = Some(audit);
+        store.put_settings(run_id, &stored)?;
+    }
     let mut plan = suite::parse_plan(&detail.suite_toml, Path::new(&detail.run.suite_path))?;
     settings::apply_overrides(&mut plan, args)?;
     plan.workloads

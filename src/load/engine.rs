@@ -17,6 +17,8 @@ struct WorkerResult {
     recorder: Recorder,
     finished_at: Instant,
     cpu: Duration,
+    /// Time runnable but waiting for its CPU during the window.
+    waited: Duration,
     setup: Option<Setup>,
 }
 
@@ -89,6 +91,7 @@ pub fn run(
     let mut recorder = Recorder::new();
     let mut finished_at = start;
     let mut worker_busy = Vec::with_capacity(threads);
+    let mut worker_waiting = Vec::with_capacity(threads);
     let mut results = Vec::with_capacity(threads);
     for handle in handles {
         let result = handle.join().map_err(|_| Error::WorkerPanicked)??;
@@ -113,12 +116,14 @@ pub fn run(
     });
     for result in &results {
         worker_busy.push(result.cpu.as_secs_f64() / duration.as_secs_f64().max(1e-9));
+        worker_waiting.push(result.waited.as_secs_f64() / duration.as_secs_f64().max(1e-9));
     }
     Ok(Recording {
         recorder,
         duration,
         engine_cpu: crate::sys::process_cpu_time().saturating_sub(cpu_before),
         worker_busy,
+        worker_waiting,
         connections: plan.connections,
         threads,
         pacing: plan.pacing,
@@ -186,6 +191,7 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     let end = setup.duration.map(|d| start + d);
     worker.open_window(start, end);
     let cpu_before = crate::sys::thread_cpu_time();
+    let wait_before = crate::sys::thread_run_queue_wait();
     let finished_at = local.block_on(&runtime, async {
         let mut tasks = Vec::with_capacity(setup.conns.len());
         for (slot, (&index, stream)) in setup.conns.iter().zip(streams).enumerate() {
@@ -228,11 +234,13 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     worker.close_window(finished_at);
     drop(local);
     let cpu = crate::sys::thread_cpu_time().saturating_sub(cpu_before);
+    let waited = crate::sys::thread_run_queue_wait().saturating_sub(wait_before);
     let recorder = std::mem::take(&mut *worker.recorder.borrow_mut());
     Ok(WorkerResult {
         recorder,
         finished_at,
         cpu,
+        waited,
         setup: warm_setup,
     })
 }

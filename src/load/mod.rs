@@ -105,6 +105,9 @@ pub struct Recording {
     pub engine_cpu: Duration,
     /// Per worker, the fraction of the wall time it spent on a CPU (1.0 = saturated).
     pub worker_busy: Vec<f64>,
+    /// Per worker, the fraction of the wall time it was runnable but waited for its CPU
+    /// (other work on the load CPUs held it back).
+    pub worker_waiting: Vec<f64>,
     /// Connections used.
     pub connections: usize,
     /// Worker threads used.

@@ -108,6 +108,9 @@ pub struct Summary {
     pub engine_thread_busy: Vec<f64>,
     /// The busiest load thread's share of the window on a CPU (1.0 = saturated).
     pub engine_busiest_thread: f64,
+    /// Per load thread, the fraction of the time it was runnable but waited for its CPU
+    /// (other work on the load CPUs held it back); zeros where the kernel keeps no schedstats.
+    pub engine_thread_waiting: Vec<f64>,
     /// Connections waiting on the server on average over the window, by Little's law: the
     /// time requests spent in flight (answered and timed-out ones from their write, the
     /// unanswered ones until the close) divided by the window, i.e. throughput x mean latency.
@@ -173,6 +176,7 @@ impl Summary {
             engine_cpu_us_per_request: (requests > 0).then(|| engine_cpu_s * 1e6 / requests as f64),
             engine_thread_busy: rec.worker_busy.clone(),
             engine_busiest_thread: rec.worker_busy.iter().copied().fold(0.0, f64::max),
+            engine_thread_waiting: rec.worker_waiting.clone(),
             busy_connections: (duration_s > 0.0).then(|| {
                 let in_flight_us = r.latency_uncorrected_us.mean()
                     * r.latency_uncorrected_us.len() as f64

@@ -174,6 +174,7 @@ impl ReportData {
             contestants,
             warnings,
             method,
+            audit: super::audit::section(detail),
         }
     }
 }

@@ -18,6 +18,9 @@ use super::{ContestantResult, Exporter, ReportData, Standing, WorkloadReport, CO
 /// The page template, embedded at build time.
 const TEMPLATE: &str = include_str!("report.html");
 
+/// The audit section's template, included by the page.
+const AUDIT_TEMPLATE: &str = include_str!("audit.html");
+
 /// A self-contained HTML page with charts.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Html;
@@ -54,6 +57,8 @@ impl Exporter for Html {
             confidence_pct => (CONFIDENCE * 100.0).round() as u32,
             method_facts => format::method_facts(&data.method),
             environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
+            audit_rows => Serde(super::audit::html_rows(&data.audit)),
+            audit_depth => data.audit.depth.map(super::audit::depth_text),
         })?;
         Ok(page.into_bytes())
     }
@@ -78,6 +83,7 @@ fn environment() -> anyhow::Result<Environment<'static>> {
     env.add_function("trial_range", format::trial_range);
 
     env.add_template("report.html", TEMPLATE)?;
+    env.add_template("audit.html", AUDIT_TEMPLATE)?;
     Ok(env)
 }
 

@@ -177,6 +177,7 @@ impl Exporter for Markdown {
             }
         }
 
+        out.push_str(&super::audit::markdown(&data.audit));
         let m = &data.method;
         writeln!(out, "\n## Method\n")?;
         writeln!(

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::store::RunStatus;
 pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
+pub mod audit;
 mod build;
 mod format;
 pub mod html;
@@ -68,6 +69,8 @@ pub struct ReportData {
     pub warnings: Vec<ReportWarning>,
     /// How the run was made: enough to reproduce it.
     pub method: Method,
+    /// The security audit of each contestant, or why it has none (issue 11).
+    pub audit: audit::AuditSection,
 }
 
 /// The run's identity and outcome.

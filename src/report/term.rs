@@ -92,6 +92,7 @@ impl Exporter for Term {
                 writeln!(out, "warning{about}: {}", clean(&w.message))?;
             }
         }
+        out.push_str(&super::audit::term(&data.audit));
         Ok(out.into_bytes())
     }
 }

@@ -5,6 +5,7 @@
 //! must be quiet; a trial that something else disturbed is stored, not counted, and tried again
 //! (see [`isolation`]). Each trial is written to the store the moment it ends.
 
+pub mod audit;
 pub mod calibrate;
 pub mod environment;
 pub mod isolation;
@@ -50,6 +51,8 @@ pub struct RunConfig {
     pub calibrate: bool,
     /// The PostgreSQL server the contestants serve from (`--database postgres`); `None`: SQLite.
     pub postgres: Option<Arc<Postgres>>,
+    /// How deep to audit each contestant once every workload is measured ([`audit`]).
+    pub audit: crate::audit::AuditDepth,
 }
 
 /// Progress and notices, shown however the command likes.
@@ -269,6 +272,11 @@ pub fn run(
         // the report (`warnings::Warning::HighVariance`), not here (issue 8).
     }
 
+    // The audit may start a contestant again (on the server CPUs): unpin first.
+    drop(_pinned);
+    if !interrupt.load(Ordering::Relaxed) {
+        audit::audit_entrants(store, run_id, &mut entrants, &opts, config.audit, ui)?;
+    }
     for entrant in &mut entrants {
         if let Some(guard) = entrant.guard.take() {
             guard.stop();

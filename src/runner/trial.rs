@@ -271,6 +271,7 @@ mod tests {
             engine_cpu_us_per_request: Some(1.0),
             engine_thread_busy: vec![busiest],
             engine_busiest_thread: busiest,
+            engine_thread_waiting: vec![0.0],
             busy_connections: Some(rps * mean_latency_us / 1e6),
             connections: 64,
             threads: 1,

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+pub use crate::audit::ContestantAudit;
 pub use crate::contestant::manifest::Deployment;
 
+mod audits;
 mod records;
 
 pub use records::*;
@@ -87,6 +89,15 @@ ALTER TABLE trials_v2 RENAME TO trials;
     r#"
 ALTER TABLE run_contestants ADD COLUMN runtime TEXT;
 ALTER TABLE run_contestants ADD COLUMN deployment TEXT;
+"#,
+    // 4 (branch auditrun, issue 11): the security audit `run` makes of each contestant.
+    r#"
+CREATE TABLE run_audits (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    contestant      TEXT NOT NULL,
+    audit           TEXT NOT NULL,
+    PRIMARY KEY (run_id, contestant)
+);
 "#,
 ];
 
@@ -443,6 +454,7 @@ impl Store {
             contestants,
             trials,
             events,
+            audits: self.audits(run_id)?,
         })
     }
 }

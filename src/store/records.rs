@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Deployment, Error};
+use super::{ContestantAudit, Deployment, Error};
 
 /// How a run ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +143,10 @@ pub struct RunSettings {
     /// it was not measured.
     #[serde(default)]
     pub noise: Option<NoiseCalibration>,
+    /// How deep `run` audited each contestant once measured; `None` for runs stored before run
+    /// audits (issue 11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditDepth>,
     /// Where the contestants served the dataset from; `None` in runs stored before PostgreSQL
     /// existed, which all used SQLite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +197,7 @@ impl RunSettings {
             order_seed: None,
             noise: None,
             database: None,
+            audit: None,
         }
     }
 }
@@ -489,6 +494,8 @@ pub struct RunDetail {
     pub trials: Vec<TrialRecord>,
     /// Events (kind, contestant, workload, message).
     pub events: Vec<Event>,
+    /// The security audit of each contestant `run` audited ([`super::Store::audits`]).
+    pub audits: Vec<ContestantAudit>,
 }
 
 /// Something that happened during a run: a crash, a skip, a warning.

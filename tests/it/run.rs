@@ -57,6 +57,39 @@ fn no_process_left(dir: &Path) {
     }
 }
 
+/// Runs `faceoff run` in `dir` on one contestant with `suite` and `extra` options, asserts it
+/// succeeded, and returns its stdout, the store and the run as stored.
+fn run_one(
+    dir: &Path,
+    suite: &Path,
+    contestant: &Path,
+    extra: &[&str],
+) -> (String, Store, faceoff::store::RunDetail) {
+    let out = run_in(dir)
+        .arg("--suite")
+        .arg(suite)
+        .arg("--contestant")
+        .arg(contestant)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        store,
+        run,
+    )
+}
+
+/// The results.json the run wrote.
+fn results_json(dir: &Path, run_id: i64) -> serde_json::Value {
+    let path = dir.join(run_id.to_string()).join("results.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn tempdir() -> PathBuf {
     let dir = tempfile::tempdir().unwrap().keep();
     std::fs::create_dir_all(&dir).unwrap();
@@ -176,6 +209,19 @@ fn quick_suite_end_to_end_then_interrupted() {
     assert_eq!(noise.trials, 5, "{noise:?}");
     assert!(noise.rel_spread >= 0.0, "{noise:?}");
     assert!(stderr.contains("machine noise"), "{stderr}");
+    // Once measured, each was audited (issue 11): the quick audit, stored and read back.
+    let audited: Vec<(String, Option<String>)> = store
+        .audits(run.run.id)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.name, a.grade))
+        .collect();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert!(
+        audited.iter().all(|(_, grade)| grade.is_some()),
+        "{audited:?}"
+    );
+    assert!(stdout.contains("security audit"), "{stdout}");
     no_process_left(&dir);
 
     // A second run, interrupted with SIGINT once its first trials are stored.
@@ -605,19 +651,14 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
          [[workload]]\nname = 'root'\nconnections = 8\n[[workload.request]]\npath = '/'\n",
     )
     .unwrap();
-    let out = run_in(&dir)
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--contestant")
-        .arg(staller.dir())
-        .arg("--no-calibration")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stderr}");
-    let store = Store::open(&dir.join("faceoff.db")).unwrap();
-    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    // A server that holds every request makes each probe wait its 5 s: not this test's
+    // subject (the quick audit's budget bounds it).
+    let (stdout, _store, run) = run_one(
+        &dir,
+        &suite,
+        &staller.dir(),
+        &["--no-calibration", "--audit", "off"],
+    );
     // Every trial's window closed with the requests of its connections still waiting.
     let trials: Vec<_> = run.trials.iter().filter(|t| t.workload == "root").collect();
     assert!(!trials.is_empty());
@@ -627,9 +668,7 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
         assert!(!t.metrics.counts());
     }
     // The report is written, and says the figures are missing and why, never zero.
-    let json_path = dir.join(run.run.id.to_string()).join("results.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let json = results_json(&dir, run.run.id);
     let result = &json["workloads"][0]["results"][0];
     assert_eq!(result["name"], "staller", "{result}");
     assert!(result["rps"].is_null(), "{result}");
@@ -648,5 +687,247 @@ fn a_contestant_that_stops_answering_shows_its_unanswered_requests_and_the_repor
         .join(run.run.id.to_string())
         .join("report.html")
         .is_file());
+    no_process_left(&dir);
+}
+
+/// Issue 11: after its trials, each contestant is audited (quick by default), the audit is
+/// stored and read back, a contestant the probes crash is started again without touching its
+/// run log or its results, and every report shows the audit.
+#[test]
+fn each_contestant_is_audited_after_its_trials_and_a_crash_costs_no_result() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let (stdout, store, run) = run_one(
+        &dir,
+        &fixture("healthz-suite.toml"),
+        &fixture("insecure"),
+        &["--no-calibration"],
+    );
+    assert_eq!(run.run.status, RunStatus::Complete);
+    assert_eq!(
+        run.settings.as_ref().and_then(|s| s.audit),
+        Some(faceoff::audit::AuditDepth::Quick)
+    );
+    // The trials are all there, and the crash the audit caused is no crash of the run.
+    let counted = run
+        .trials
+        .iter()
+        .filter(|t| !t.metrics.quality.superseded)
+        .count();
+    assert_eq!(counted, 2);
+    assert_eq!(
+        run.contestants[0].status,
+        faceoff::store::ContestantStatus::Measured
+    );
+    assert!(
+        !run.events.iter().any(|e| e.kind == "crash"),
+        "{:?}",
+        run.events
+    );
+
+    let audits = store.audits(run.run.id).unwrap();
+    assert_eq!(audits.len(), 1);
+    assert_eq!(run.audits.len(), 1, "the run's read model carries it too");
+    let a = &audits[0];
+    assert_eq!(a.name, "insecure");
+    assert_eq!(
+        (a.grade.as_deref(), a.score),
+        (Some("C"), Some(50)),
+        "{a:#?}"
+    );
+    let mut found: Vec<&str> = a.findings.iter().map(|f| f.name.as_str()).collect();
+    found.sort();
+    // The fixture's five faults but the slow client, which the quick audit leaves out.
+    assert_eq!(
+        found,
+        [
+            "content-security-policy",
+            "large-body",
+            "malformed-json",
+            "x-content-type-options",
+            "x-frame-options",
+            "x-powered-by"
+        ],
+        "{a:#?}"
+    );
+    let large = a.findings.iter().find(|f| f.name == "large-body").unwrap();
+    assert!(large.detail.contains("exited"), "{large:?}");
+    assert!(large.evidence.contains("10 MiB"), "{large:?}");
+    let probes = faceoff::audit::hostile::PROBES.len() + 1;
+    assert_eq!(a.probes_passed(), Some((probes - 2, probes)), "{a:#?}");
+    assert_eq!(a.left_out.len(), 1, "{:?}", a.left_out);
+    assert_eq!(a.left_out[0].probe, "slow-client");
+    assert!(a.elapsed_ms < 60_000, "{a:#?}");
+    // Started again after the large body, with a log of its own: the run's log is intact.
+    let logs = dir.join(run.run.id.to_string()).join("logs");
+    assert!(logs.join("audit/insecure.log").is_file());
+    assert!(logs.join("insecure.log").is_file());
+
+    assert!(stdout.contains("security audit"), "{stdout}");
+    let json = results_json(&dir, run.run.id);
+    let row = &json["audit"]["rows"][0];
+    assert_eq!(row["audit"]["grade"], "C", "{row}");
+    assert!(row["not_audited"].is_null(), "{row}");
+    assert!(row["audit"].get("probed").is_none(), "{row}");
+    no_process_left(&dir);
+}
+
+/// Issue 11: `--audit off` runs no probe, and the report says "not audited" and why, never a
+/// grade.
+#[test]
+fn a_run_with_audit_off_shows_not_audited_with_the_reason() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
+    let suite = short_suite(&dir, "300ms", 1);
+    let (stdout, store, run) = run_one(
+        &dir,
+        &suite,
+        &steady.dir(),
+        &["--no-calibration", "--audit", "off"],
+    );
+    assert!(store.audits(run.run.id).unwrap().is_empty());
+    assert!(
+        stdout.contains("steady: not audited: the run was made with --audit off"),
+        "{stdout}"
+    );
+    let report = dir.join(run.run.id.to_string());
+    let json = results_json(&dir, run.run.id);
+    assert_eq!(json["audit"]["depth"], "off");
+    let row = &json["audit"]["rows"][0];
+    assert!(row["audit"].is_null(), "{row}");
+    assert!(
+        row["not_audited"].as_str().unwrap().contains("--audit off"),
+        "{row}"
+    );
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(md.contains("| steady | not audited |"), "{md}");
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("not audited"), "the HTML report lacks it");
+    no_process_left(&dir);
+}
+
+/// A server far cheaper per request than the load engine: each answer is a pre-built file of
+/// 170,000 one-byte chunks (1 MiB) that the server hands to the kernel with `sendfile` (no
+/// copy) and the engine must parse byte by byte: about 2 ms of the engine's CPU per answer,
+/// several times the server's, so the engine has work all the time, on a quiet machine or not.
+const CHUNKY_PY: &str = r#"
+import os, socket, socketserver, tempfile
+HEAD = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n'
+OK = HEAD + b'Content-Length: 2\r\n\r\nok'
+CHUNKY = tempfile.TemporaryFile()
+CHUNKY.write(HEAD + b'Transfer-Encoding: chunked\r\n\r\n' + b'1\r\na\r\n' * 170000 + b'0\r\n\r\n')
+CHUNKY.flush()
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = b''
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return
+            pending += data
+            while b'\r\n\r\n' in pending:
+                head, pending = pending.split(b'\r\n\r\n', 1)
+                if head.startswith(b'GET /healthz'):
+                    sock.sendall(OK)
+                else:
+                    sock.sendfile(CHUNKY, 0)
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+Server((os.environ['HOST'], int(os.environ['PORT'])), Handler).serve_forever()
+"#;
+
+/// Issue 8: a trial the load engine (not the server) limited, in a real run, is flagged, shown
+/// as a lower bound ("≥ N") in every report and not ranked.
+#[test]
+fn an_engine_limited_trial_is_a_lower_bound_and_not_ranked() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let chunky = crate::common::TempContestant::new("chunky", "exec python3 server.py", "");
+    chunky.write("server.py", CHUNKY_PY);
+    let suite = dir.join("chunky.toml");
+    // One engine thread and 16 connections: the engine's parsing is the bottleneck, so its
+    // thread has work all through each trial (on its CPU, or waiting for it behind other work
+    // on a shared machine). Four trials give the rule several chances.
+    std::fs::write(
+        &suite,
+        "name = 'chunky'\n[defaults]\nwarmup = '300ms'\ntrial = '1s'\nmin_rounds = 4\n\
+         max_rounds = 4\ntarget_ci = 0.5\ntimeout = '5s'\n\
+         [[workload]]\nname = 'parse'\nconnections = 16\n[[workload.request]]\npath = '/'\n",
+    )
+    .unwrap();
+    let (stdout, _store, run) = run_one(
+        &dir,
+        &suite,
+        &chunky.dir(),
+        &["--no-calibration", "--audit", "off"],
+    );
+    let limited: Vec<_> = run
+        .trials
+        .iter()
+        .filter(|t| t.metrics.counts())
+        .filter_map(|t| t.metrics.quality.engine_limited.clone())
+        .collect();
+    let busiest: Vec<f64> = run
+        .trials
+        .iter()
+        .map(|t| t.metrics.engine_busiest)
+        .collect();
+    assert!(
+        !limited.is_empty(),
+        "no counted trial was engine-limited; the engine's busiest thread: {busiest:?}"
+    );
+
+    let report = dir.join(run.run.id.to_string());
+    let json = results_json(&dir, run.run.id);
+    let result = &json["workloads"][0]["results"][0];
+    assert_eq!(result["standing"], "lower_bound", "{result}");
+    assert!(result["rank"].is_null(), "{result}");
+    assert!(result["engine_limited"].is_string(), "{result}");
+    let median = result["rps"]["median"].as_f64().unwrap();
+    assert_eq!(json["headline"][0]["verdict"], "nothing_ranked");
+    assert!(json["headline"][0]["winner"].is_null());
+    assert_eq!(json["headline"][0]["not_ranked"], 1);
+    // "≥ N" in the terminal table and the Markdown, with N the median; never a rank.
+    let bound = |line: &str| -> f64 {
+        let after =
+            &line[line.find("≥ ").unwrap_or_else(|| panic!("no ≥ in {line}")) + "≥ ".len()..];
+        let n: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
+            .filter(|c| *c != ',')
+            .collect();
+        n.parse()
+            .unwrap_or_else(|_| panic!("no figure after ≥ in {line}"))
+    };
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("chunky (Node.js)"))
+        .unwrap_or_else(|| panic!("no row for chunky: {stdout}"));
+    assert!(
+        (bound(line) - median).abs() <= median * 0.01 + 0.1,
+        "{line} vs {median}"
+    );
+    assert!(
+        line.trim_start().starts_with('—'),
+        "a rank is shown: {line}"
+    );
+    assert!(line.contains("lower bound, not ranked"), "{line}");
+    assert!(stdout.contains("nothing ranked"), "{stdout}");
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    let md_line = md
+        .lines()
+        .find(|l| l.contains("chunky") && l.contains("≥ "))
+        .unwrap_or_else(|| panic!("no lower bound row in {md}"));
+    assert!(
+        (bound(md_line) - median).abs() <= median * 0.01 + 0.1,
+        "{md_line}"
+    );
     no_process_left(&dir);
 }

@@ -65,6 +65,72 @@ fn inspect(browser: &mut Browser, session: &str) -> Value {
     serde_json::from_str(text.as_str().unwrap()).unwrap()
 }
 
+/// What the audit section shows, with the first finding's evidence opened.
+const AUDIT: &str = r#"JSON.stringify((() => {
+  const section = document.querySelector('section#audit');
+  const rows = [...section.querySelectorAll('table.audit tbody tr')].map(tr => tr.innerText);
+  const findings = [...section.querySelectorAll('details.finding')];
+  const closed = findings.filter(d => !d.open).length;
+  const evidence = findings[0].querySelector('pre');
+  const hidden = !evidence.checkVisibility();
+  findings[0].open = true;
+  return {
+    rows, findings: findings.length, closed, hidden,
+    shown: evidence.checkVisibility() && evidence.getBoundingClientRect().height > 0,
+    evidence: evidence.innerText,
+    summary: findings[0].querySelector('summary').innerText,
+    text: section.innerText,
+  };
+})())"#;
+
+/// Issue 11: the audit section has a row per contestant (a grade, or "not audited" with the
+/// reason), each finding's evidence in a collapsible block, and hostile text stays text.
+fn check_audit_section(browser: &mut Browser, session: &str, data: &ReportData) {
+    let facts: Value =
+        serde_json::from_str(browser.eval(session, AUDIT).as_str().unwrap()).unwrap();
+    let rows: Vec<&str> = facts["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(rows.len(), data.contestants.len(), "{rows:#?}");
+    let row = |name: &str| *rows.iter().find(|r| r.contains(name)).unwrap();
+    assert!(
+        row("FastAPI").contains("\tB\t75\t1\t12 passed, 0 failed"),
+        "{rows:#?}"
+    );
+    assert!(
+        row(PAYLOAD).contains("\tC\t50\t5\t11 passed, 1 failed"),
+        "{rows:#?}"
+    );
+    for (name, reason) in [
+        ("Flask", "it was not measured (failed verify)"),
+        ("ghost", "it crashed during the run"),
+    ] {
+        let r = row(name);
+        assert!(r.contains("not audited") && r.contains(reason), "{r}");
+        assert!(!r.contains("\tF"), "a missing audit has no grade: {r}");
+    }
+    let express = &data.audit.rows[0].audit.as_ref().unwrap().findings;
+    let fastapi = &data.audit.rows[1].audit.as_ref().unwrap().findings;
+    assert_eq!(facts["findings"], express.len() + fastapi.len());
+    assert_eq!(facts["closed"], facts["findings"], "findings start closed");
+    assert_eq!(facts["hidden"], true, "evidence is hidden until opened");
+    assert_eq!(facts["shown"], true, "evidence shows once opened: {facts}");
+    assert_eq!(facts["evidence"], express[0].evidence.as_str());
+    assert!(facts["summary"]
+        .as_str()
+        .unwrap()
+        .contains("content-security-policy"));
+    let text = facts["text"].as_str().unwrap();
+    assert!(
+        text.contains(PAYLOAD),
+        "the payload in a finding shows as text"
+    );
+    assert!(text.contains("not run: slow-client"), "{text}");
+}
+
 #[test]
 fn html_report_renders_in_chromium() {
     let scratch = TempDir::new("chromium");
@@ -136,6 +202,7 @@ fn html_report_renders_in_chromium() {
         assert!(!text.contains(absent), "the page shows {absent:?}");
     }
     assert_eq!(page_facts["background"], "rgb(255, 255, 255)");
+    check_audit_section(&mut browser, &session, &data);
     let light_warning = page_facts["warning"].clone();
     let dir = artifacts();
     screenshot(&mut browser, &session, &dir.join("report-light.png"));

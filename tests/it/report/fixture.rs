@@ -227,6 +227,7 @@ pub fn build(hostile: bool) -> Fixture {
         median_rps: 101_500.0,
         rel_spread: 0.11,
     });
+    settings.audit = Some(faceoff::audit::AuditDepth::Quick);
     store.put_settings(run_id, &settings).unwrap();
 
     let specs = specs();
@@ -381,6 +382,7 @@ pub fn build(hostile: bool) -> Fixture {
     if hostile {
         add_broken_contestants(&store, run_id);
     }
+    add_audits(&store, run_id, &evil);
     store
         .put_event(
             run_id,
@@ -483,5 +485,92 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
         ] {
             store.put_trial(run_id, &t).unwrap();
         }
+    }
+}
+
+/// The audits `run` stores once every workload is measured (issue 11), read through the serde
+/// path the store reads them back with: express grade C with a finding of each kind it had
+/// (with `hostile`, its name and the large-body finding carry [`PAYLOAD`]), fastapi B, axum A+
+/// without findings. flask (failed verify) and, with `hostile`, silent and ghost have none.
+fn add_audits(store: &Store, run_id: i64, evil: &dyn Fn(&str) -> String) {
+    let not_checked = json!({"state": "not_checked", "reason": "no advisory source is reachable"});
+    let header = |test: &str, result: &str, modifier: i32| {
+        json!({
+            "kind": "header",
+            "name": test,
+            "detail": format!("no {test} header ({result}, {modifier})"),
+            "evidence": "GET /fortunes with Origin: https://faceoff-audit.example -> 200; header absent",
+        })
+    };
+    let audits = [
+        json!({
+            "name": evil("express"),
+            "display_name": evil("Express"),
+            "stack": "Node.js",
+            "status": "audited",
+            "message": null,
+            "grade": "C",
+            "score": 50,
+            "hostile": {"passed": 11, "failed": 1},
+            "left_out": [{"probe": "slow-client", "reason": "a quick audit leaves it out (it waits 8 s)"}],
+            "dependencies": {
+                "lockfile": "package-lock.json", "direct": 1, "total": 66,
+                "installed_bytes": 4_404_019, "installed_what": "node_modules",
+                "advisories": not_checked,
+            },
+            "findings": [
+                header("content-security-policy", "csp-not-implemented", -25),
+                header("x-frame-options", "x-frame-options-not-implemented", -20),
+                header("x-content-type-options", "x-content-type-options-not-implemented", -5),
+                {"kind": "disclosure", "name": "x-powered-by",
+                 "detail": "the x-powered-by header names the server software",
+                 "evidence": "GET /fortunes, GET /json -> x-powered-by: Express"},
+                {"kind": "probe", "name": "large-body",
+                 "detail": evil("the server exited (exit code 1) after this probe"),
+                 "evidence": evil("sent POST /users with a 10 MiB JSON body; expected 413 (or the connection closed); got closed after 107 ms ")},
+            ],
+            "elapsed_ms": 1_250,
+        }),
+        json!({
+            "name": "fastapi",
+            "display_name": "FastAPI",
+            "stack": "Python",
+            "status": "audited",
+            "message": null,
+            "grade": "B",
+            "score": 75,
+            "hostile": {"passed": 12, "failed": 0},
+            "left_out": [{"probe": "slow-client", "reason": "a quick audit leaves it out (it waits 8 s)"}],
+            "dependencies": {
+                "lockfile": "requirements.txt", "direct": 3, "total": 14,
+                "installed_bytes": 31_457_280, "installed_what": ".venv",
+                "advisories": not_checked,
+            },
+            "findings": [header("content-security-policy", "csp-not-implemented", -25)],
+            "elapsed_ms": 2_100,
+        }),
+        json!({
+            "name": "axum",
+            "display_name": "axum",
+            "stack": "Rust",
+            "status": "audited",
+            "message": null,
+            "grade": "A+",
+            "score": 100,
+            "hostile": {"passed": 12, "failed": 0},
+            "left_out": [{"probe": "slow-client", "reason": "a quick audit leaves it out (it waits 8 s)"}],
+            "dependencies": {
+                "lockfile": "Cargo.lock", "direct": 9, "total": 121,
+                "installed_bytes": 9_961_472,
+                "installed_what": "target/release/rust-axum (dependencies are compiled in)",
+                "advisories": {"state": "checked", "source": "recorded cargo audit --json", "list": []},
+            },
+            "findings": [],
+            "elapsed_ms": 800,
+        }),
+    ];
+    for audit in audits {
+        let audit: faceoff::store::ContestantAudit = serde_json::from_value(audit).unwrap();
+        store.put_audit(run_id, &audit).unwrap();
     }
 }

@@ -247,6 +247,67 @@ fn hostile_text_is_escaped() {
     assert!(json.to_string().contains("alert(1)"));
 }
 
+/// Issue 11: the audit section has a row per contestant of the run: its stored audit, or
+/// "not audited" with the reason, never a grade; every format shows it, escaped.
+#[test]
+fn audit_section_shows_each_audit_or_why_there_is_none() {
+    let data = data(true);
+    let rows = &data.audit.rows;
+    assert_eq!(data.audit.depth, Some(faceoff::audit::AuditDepth::Quick));
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let contestants: Vec<&str> = data.contestants.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, contestants);
+    let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+    let express = row(&format!("express{PAYLOAD}"));
+    let audit = express.audit.as_ref().unwrap();
+    assert_eq!((audit.grade.as_deref(), audit.score), (Some("C"), Some(50)));
+    assert_eq!(audit.probes_passed(), Some((11, 12)));
+    assert_eq!(audit.findings.len(), 5);
+    assert!(express.not_audited.is_none());
+    assert!(row("axum").audit.as_ref().unwrap().findings.is_empty());
+    for (name, reason) in [
+        ("flask", "it was not measured (failed verify)"),
+        ("ghost", "it crashed during the run"),
+        ("silent", "no audit was stored for it"),
+    ] {
+        let r = row(name);
+        assert!(r.audit.is_none(), "{name}");
+        assert_eq!(r.not_audited.as_deref(), Some(reason), "{name}");
+    }
+
+    let term = render(&Term, &data);
+    let section = &term[term
+        .find("security audit")
+        .expect("a terminal audit section")..];
+    assert!(section.contains("11/12 passed"), "{section}");
+    assert!(
+        section.contains("flask: not audited: it was not measured"),
+        "{section}"
+    );
+    let flask_line = section.lines().find(|l| l.starts_with("flask ")).unwrap();
+    assert!(flask_line.contains("not audited"), "{flask_line}");
+    assert!(
+        !flask_line.contains(" F "),
+        "a missing audit has no grade: {flask_line}"
+    );
+
+    let md = render(&Markdown, &data);
+    let section = &md[md
+        .find("## Security audit")
+        .expect("a Markdown audit section")..];
+    assert!(section.contains("| flask | not audited |"), "{section}");
+    assert!(section.contains("large-body"), "{section}");
+    assert!(
+        !section.contains("<script") && !section.contains("<img"),
+        "{section}"
+    );
+
+    let html = render(&Html, &data);
+    assert!(html.contains(r#"<section id="audit">"#));
+    assert!(html.contains("<details class=\"finding\">"));
+    assert!(!html.contains("<script") && !html.contains("<img"));
+}
+
 fn schema() -> jsonschema::Validator {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.json");
     let schema: serde_json::Value =
