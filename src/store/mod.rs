@@ -9,8 +9,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub use crate::contestant::manifest::Deployment;
 
 mod records;
+mod scale;
 
 pub use records::*;
+pub use scale::{CapacityPhase, CapacityRecord, IdleFigures, TrialPoint};
 
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[
@@ -87,6 +89,16 @@ ALTER TABLE trials_v2 RENAME TO trials;
     r#"
 ALTER TABLE run_contestants ADD COLUMN runtime TEXT;
 ALTER TABLE run_contestants ADD COLUMN deployment TEXT;
+"#,
+    // 4 (issue 10, branch scale): the capacity under an SLO per contestant and workload.
+    r#"
+CREATE TABLE capacities (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    workload        TEXT NOT NULL,
+    contestant      TEXT NOT NULL,
+    record          TEXT NOT NULL,
+    PRIMARY KEY (run_id, workload, contestant)
+);
 "#,
 ];
 
@@ -443,6 +455,7 @@ impl Store {
             contestants,
             trials,
             events,
+            capacities: self.capacities(run_id)?,
         })
     }
 }
@@ -530,6 +543,7 @@ mod tests {
             timeline_rps: vec![rps as u64; 5],
             crashed: false,
             quality: TrialQuality::default(),
+            point: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! the binary, so `faceoff run` works from any directory.
 
 mod raw;
+pub mod scale;
 mod validate;
 
 use std::fmt;
@@ -16,10 +17,13 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
+pub use scale::{CapacityTarget, IdleProtocol, IdleSpec, WorkloadKind};
+
 /// The suites built into the binary: name and file text.
 const BUILTIN: &[(&str, &str)] = &[
     ("standard", include_str!("../../suites/standard.toml")),
     ("quick", include_str!("../../suites/quick.toml")),
+    ("scale", include_str!("../../suites/scale.toml")),
 ];
 
 /// The name of the suite `faceoff run` uses when none is given.
@@ -79,6 +83,15 @@ pub struct Workload {
     /// plain HTTP endpoints every contestant serves. Contestants without them are left out of
     /// this workload, and the report says so.
     pub requires: Vec<String>,
+    /// Plain HTTP trials (the default), or idle connections held while a probe measures.
+    pub kind: WorkloadKind,
+    /// Connection counts of a concurrency sweep (`connections = [1, 16, 64]`), ascending; each
+    /// point is measured in its own trials. Empty: the workload runs at its shape's one count.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sweep: Vec<u32>,
+    /// Capacity under an SLO: search the highest constant rate that meets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityTarget>,
 }
 
 impl Workload {
