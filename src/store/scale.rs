@@ -5,7 +5,31 @@
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Store};
+use super::{Error, Store, TrialMetrics};
+use crate::stats::ProbeOutcome;
+
+impl TrialMetrics {
+    /// What this trial says about an SLO: its p99 (corrected, µs) and its error rate, failures
+    /// over attempts, where attempts are every response plus the failures that got none
+    /// (connect, timeout, reset, protocol; a 5xx answer is a response already). A trial with no
+    /// attempt at all has an error rate of 1.
+    pub fn probe_outcome(&self) -> ProbeOutcome {
+        let status_errors = self.errors_by_kind.get("status").copied().unwrap_or(0);
+        let attempts = self.requests + self.errors.saturating_sub(status_errors);
+        ProbeOutcome {
+            p99_us: if self.requests == 0 {
+                f64::INFINITY
+            } else {
+                self.latency_us[2] as f64
+            },
+            error_rate: if attempts == 0 {
+                1.0
+            } else {
+                self.errors as f64 / attempts as f64
+            },
+        }
+    }
+}
 
 /// Where on a scale workload's axis a trial was measured. Trials with a point are left out of
 /// the plain per-workload tables; the scale sections of the report read them.
@@ -23,8 +47,6 @@ pub enum TrialPoint {
         rate_per_s: f64,
         /// Searching, or confirming the rate found.
         phase: CapacityPhase,
-        /// Whether the trial met the SLO.
-        met_slo: bool,
     },
     /// Idle connections held while a probe measured.
     Idle(IdleFigures),
