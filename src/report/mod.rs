@@ -18,6 +18,8 @@ mod format;
 pub mod html;
 pub mod json;
 pub mod md;
+pub mod scale;
+mod scale_view;
 pub mod svg;
 pub mod term;
 
@@ -68,6 +70,9 @@ pub struct ReportData {
     pub warnings: Vec<ReportWarning>,
     /// How the run was made: enough to reproduce it.
     pub method: Method,
+    /// Sweeps, idle connections and capacities (issue 10); absent when the run has none.
+    #[serde(skip_serializing_if = "scale::ScaleReport::is_empty")]
+    pub scale: scale::ScaleReport,
 }
 
 /// The run's identity and outcome.
