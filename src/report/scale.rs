@@ -253,6 +253,8 @@ fn idle(detail: &RunDetail, workload: &str) -> IdleReport {
         .iter()
         .filter(|t| t.workload == workload)
         .filter(|t| matches!(t.metrics.point, Some(TrialPoint::Idle(_))))
+        // A disturbed try that a later one replaced is left out, as in every other figure.
+        .filter(|t| !t.metrics.quality.superseded)
         .collect();
     let figures = |t: &TrialRecord| match &t.metrics.point {
         Some(TrialPoint::Idle(f)) => Some(f.clone()),

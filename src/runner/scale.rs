@@ -275,7 +275,17 @@ fn idle_steps(
                     "{}: {count} idle connections, round {round}",
                     workload.name
                 ));
-                idle_step(ctx, workload, spec, entrants, i, count, stored_round)?;
+                // A disturbed step is stored, marked, and tried again (as plain trials are).
+                for retry in 0..=isolation::MAX_RETRIES {
+                    let step = Step {
+                        count,
+                        round: stored_round,
+                        retry,
+                    };
+                    if !idle_step(ctx, workload, spec, entrants, i, step)? {
+                        break;
+                    }
+                }
             }
         }
     }
@@ -285,23 +295,37 @@ fn idle_steps(
 /// Time over which the group's PSS is sampled before the connections open.
 const BASELINE: Duration = Duration::from_millis(300);
 
-/// One idle step of entrant `i`: check the limits, sample the baseline PSS, open `count`
-/// connections, run the probe's trial while they are held, release them, store the trial.
+/// Which try of which idle step.
+#[derive(Clone, Copy)]
+struct Step {
+    count: u32,
+    round: u32,
+    retry: u32,
+}
+
+/// One try of an idle step of entrant `i`: check the limits, sample the baseline PSS, open
+/// `count` connections, run the probe's trial while they are held, release them, store the
+/// trial. Returns whether the try was disturbed and is to be tried again.
 fn idle_step(
     ctx: &Ctx,
     workload: &Workload,
     spec: &IdleSpec,
     entrants: &mut [Entrant],
     i: usize,
-    count: u32,
-    round: u32,
-) -> anyhow::Result<()> {
+    step: Step,
+) -> anyhow::Result<bool> {
+    let Step {
+        count,
+        round,
+        retry,
+    } = step;
     let name = entrants[i].name().to_string();
     let guard = entrants[i].guard.as_ref().expect("in race");
     let (addr, pgid) = (guard.addr(), guard.pgid());
     let started_at = crate::store::now_rfc3339();
     if let Some(reason) = contestant_limit(pgid, count) {
-        return not_reached(ctx, workload, &name, count, round, started_at, reason);
+        not_reached(ctx, workload, &name, count, round, started_at, reason)?;
+        return Ok(false);
     }
     let pgids: Vec<i32> = entrants
         .iter()
@@ -328,7 +352,10 @@ fn idle_step(
     };
     let hold = match IdleHold::open(&plan) {
         Ok(hold) => hold,
-        Err(e) => return not_reached(ctx, workload, &name, count, round, started_at, e.to_string()),
+        Err(e) => {
+            not_reached(ctx, workload, &name, count, round, started_at, e.to_string())?;
+            return Ok(false);
+        }
     };
     let probe = trial::load_plan(workload, addr, workload.trial, &ctx.config.load_cpus);
     let trial_len = workload.trial.as_secs_f64();
@@ -349,7 +376,7 @@ fn idle_step(
     let counts = hold.release();
     if ctx.interrupted() {
         // A cut-short trial is not a trial.
-        return Ok(());
+        return Ok(false);
     }
     let alive = check_alive(
         ctx.store,
@@ -365,7 +392,7 @@ fn idle_step(
                 let message = e.to_string();
                 event(ctx.store, ctx.run_id, Some(&name), Some(&workload.name), "error", &message)?;
             }
-            return Ok(());
+            return Ok(false);
         }
     };
     let held = counts.held();
@@ -378,7 +405,7 @@ fn idle_step(
     let isolation = trial::Isolation {
         quiet,
         server_cpus: ctx.config.server_cpus.len(),
-        retry: 0,
+        retry,
     };
     let mut out = trial::record(
         &workload.name,
@@ -406,7 +433,7 @@ fn idle_step(
             workload.name, counts.refused, counts.dropped
         ));
     }
-    Ok(())
+    Ok(alive && out.record.metrics.quality.superseded)
 }
 
 /// Why the contestant's own descriptor limit forbids `count` connections, if it does: the
