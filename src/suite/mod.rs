@@ -159,19 +159,21 @@ impl Plan {
         self.workloads
             .iter()
             .map(|w| {
-                let trials = (w.trial + TRIAL_OVERHEAD) * w.max_rounds as u32;
+                let (count, extra) = scale::trials_per_contestant(w);
+                let trials = (w.trial + TRIAL_OVERHEAD + extra) * count;
                 (w.warmup + trials.mul_f64(1.0 + RETRY_SHARE)) * contestants as u32
             })
             .sum()
     }
 
     /// The time warm-ups and trials alone take with `contestants` contestants: warm-up plus
-    /// `max_rounds` trials of every contestant on every workload (waits, start-up and checks
-    /// not included).
+    /// `max_rounds` trials of every contestant on every workload (per point of a sweep or idle
+    /// workload; a capacity search's probes and confirmations), waits, start-up and checks not
+    /// included.
     pub fn max_measure_time(&self, contestants: usize) -> Duration {
         self.workloads
             .iter()
-            .map(|w| (w.warmup + w.trial * w.max_rounds as u32) * contestants as u32)
+            .map(|w| (w.warmup + w.trial * scale::trials_per_contestant(w).0) * contestants as u32)
             .sum()
     }
 

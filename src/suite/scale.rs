@@ -298,3 +298,29 @@ fn rate(
         }
     }
 }
+
+/// Extra time an idle step takes besides its probe's trial: the baseline PSS sample (0.3 s)
+/// and opening and releasing the connections (about 0.5 s for 10,000 on this machine).
+pub const IDLE_STEP_EXTRA: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Trials one contestant runs on `w` at most (its rounds for each point, or a capacity search's
+/// probes and confirmations), and the time each takes besides its length and the usual
+/// overhead. For [`super::Plan::expected_measure_time`].
+pub(super) fn trials_per_contestant(w: &super::Workload) -> (u32, std::time::Duration) {
+    let rounds = w.max_rounds as u32;
+    match (&w.kind, &w.capacity) {
+        (WorkloadKind::Idle(spec), _) => (spec.counts.len() as u32 * rounds, IDLE_STEP_EXTRA),
+        (WorkloadKind::Http, Some(c)) => {
+            // Bracketing doubles from the start to the maximum at worst, then bisection; then
+            // the confirmations (a failed one adds more, rarely).
+            let doublings = (c.search.max_per_s / c.search.start_per_s).log2().ceil().max(0.0);
+            let bisections = (1.0f64 / c.search.resolution_rel).log2().ceil();
+            let probes = ((doublings + 1.0 + bisections) as usize).min(c.search.max_probes);
+            (probes as u32 + c.confirm, std::time::Duration::ZERO)
+        }
+        (WorkloadKind::Http, None) => (
+            w.sweep.len().max(1) as u32 * rounds,
+            std::time::Duration::ZERO,
+        ),
+    }
+}

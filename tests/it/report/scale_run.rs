@@ -110,6 +110,8 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
     assert_eq!(json["scale"]["sweeps"][0]["connections"], json!([1, 8]));
     assert_eq!(json["scale"]["capacities"][0]["rate_per_s"], json!(rate));
     assert_eq!(json["scale"]["idle"][0]["rows"].as_array().unwrap().len(), 2);
+    let errors: Vec<String> = super::schema().iter_errors(&json).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     // The plain tables leave the scale trials out.
     assert_eq!(json["workloads"], json!([]), "{}", json["workloads"]);
 
