@@ -268,13 +268,8 @@ async fn open_one(plan: &IdlePlan) -> Option<TcpStream> {
     let _ = stream.set_nodelay(true);
     match plan.protocol {
         IdleProtocol::Http => {
-            let request = http1::serialize_request(
-                "GET",
-                "/healthz",
-                &plan.addr.to_string(),
-                &[],
-                b"",
-            );
+            let request =
+                http1::serialize_request("GET", "/healthz", &plan.addr.to_string(), &[], b"");
             stream.write_all(&request).await.ok()?;
             let mut parser = ResponseParser::new(false);
             let mut buf = [0u8; 1024];

@@ -114,18 +114,8 @@ pub struct CapacityRow {
     pub record: CapacityRecord,
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+fn median(values: Vec<f64>) -> Option<f64> {
+    stats::median(&values)
 }
 
 fn display_name(detail: &RunDetail, name: &str) -> String {

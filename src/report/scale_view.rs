@@ -20,6 +20,38 @@ fn capacity_text(c: &CapacityRow) -> String {
     }
 }
 
+/// A capacity row's figures, formatted once for every format: capacity with its interval, the
+/// SLO, p99 at capacity, server CPUs busy there, PSS there (MiB). Plain text, to be escaped.
+fn capacity_cells(c: &CapacityRow) -> [String; 5] {
+    let r = &c.record;
+    [
+        capacity_text(c),
+        format!(
+            "p99 < {}, errors < {:.2}%",
+            us(r.slo_p99_us),
+            r.max_error_rate * 100.0
+        ),
+        or_missing(r.p99_us, us),
+        or_missing(r.server_cpu_share, cpu_share),
+        or_missing(r.pss_bytes, mib),
+    ]
+}
+
+/// An idle row's figures, formatted once for every format: idle count, held, refused, dropped,
+/// PSS (MiB), PSS per 1,000, probe p50, probe p99. Plain text, to be escaped.
+fn idle_cells(r: &IdleRow) -> [String; 8] {
+    [
+        group(u64::from(r.target)),
+        held_text(r),
+        or_missing(r.refused, group),
+        or_missing(r.dropped, group),
+        or_missing(r.pss_bytes, mib),
+        or_missing(r.pss_per_1k_bytes, pss_per_1k),
+        or_missing(r.probe_p50_us, us),
+        or_missing(r.probe_p99_us, us),
+    ]
+}
+
 fn cpu_share(v: f64) -> String {
     format!("{v:.2}")
 }
@@ -45,7 +77,11 @@ fn held_text(r: &IdleRow) -> String {
 pub(super) fn term(s: &ScaleReport, clean: fn(&str) -> String) -> String {
     let mut out = String::new();
     for w in &s.sweeps {
-        let _ = writeln!(out, "\n{}: throughput (req/s) / p99 by connections", clean(&w.workload));
+        let _ = writeln!(
+            out,
+            "\n{}: throughput (req/s) / p99 by connections",
+            clean(&w.workload)
+        );
         for series in &w.series {
             let points: Vec<String> = series
                 .points
@@ -71,18 +107,11 @@ pub(super) fn term(s: &ScaleReport, clean: fn(&str) -> String) -> String {
     for w in &s.idle {
         let _ = writeln!(out, "\n{}: idle connections", clean(&w.workload));
         for r in &w.rows {
+            let [idle, held, refused, dropped, pss, per_1k, p50, p99] = idle_cells(r);
             let _ = writeln!(
                 out,
-                "  {} @ {}: held {}, refused {}, dropped {}, PSS {} MiB, +{} per 1,000, probe p50 {} p99 {}{}",
+                "  {} @ {idle}: held {held}, refused {refused}, dropped {dropped}, PSS {pss} MiB, +{per_1k} per 1,000, probe p50 {p50} p99 {p99}{}",
                 clean(&r.display_name),
-                group(u64::from(r.target)),
-                held_text(r),
-                or_missing(r.refused, group),
-                or_missing(r.dropped, group),
-                or_missing(r.pss_bytes, mib),
-                or_missing(r.pss_per_1k_bytes, pss_per_1k),
-                or_missing(r.probe_p50_us, us),
-                or_missing(r.probe_p99_us, us),
                 r.not_reached
                     .as_ref()
                     .map(|n| format!(" ({})", clean(n)))
@@ -93,18 +122,12 @@ pub(super) fn term(s: &ScaleReport, clean: fn(&str) -> String) -> String {
     if !s.capacities.is_empty() {
         let _ = writeln!(out, "\ncapacity under SLO (req/s [confirmed, missed at])");
         for c in &s.capacities {
-            let r = &c.record;
+            let [capacity, slo, p99, cpu, pss] = capacity_cells(c);
             let _ = writeln!(
                 out,
-                "  {} / {}: {} · p99 < {} with < {:.2}% errors · p99 there {} · server CPU {} · PSS {} MiB",
-                clean(&r.workload),
+                "  {} / {}: {capacity} · {slo} · p99 there {p99} · server CPUs busy {cpu} · PSS {pss} MiB",
+                clean(&c.record.workload),
                 clean(&c.display_name),
-                capacity_text(c),
-                us(r.slo_p99_us),
-                r.max_error_rate * 100.0,
-                or_missing(r.p99_us, us),
-                or_missing(r.server_cpu_share, cpu_share),
-                or_missing(r.pss_bytes, mib),
             );
         }
     }
@@ -115,7 +138,11 @@ pub(super) fn term(s: &ScaleReport, clean: fn(&str) -> String) -> String {
 pub(super) fn markdown(s: &ScaleReport, esc: fn(&str) -> String) -> String {
     let mut out = String::new();
     for w in &s.sweeps {
-        let _ = writeln!(out, "\n## Throughput and p99 by connections: {}\n", esc(&w.workload));
+        let _ = writeln!(
+            out,
+            "\n## Throughput and p99 by connections: {}\n",
+            esc(&w.workload)
+        );
         let heads: Vec<String> = w.connections.iter().map(|c| c.to_string()).collect();
         let _ = writeln!(out, "| contestant | knee | {} |", heads.join(" | "));
         let _ = writeln!(out, "|---|--:|{}", "--:|".repeat(w.connections.len()));
@@ -147,19 +174,8 @@ pub(super) fn markdown(s: &ScaleReport, esc: fn(&str) -> String) -> String {
         );
         let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|");
         for r in &w.rows {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                esc(&r.display_name),
-                group(u64::from(r.target)),
-                esc(&held_text(r)),
-                or_missing(r.refused, group),
-                or_missing(r.dropped, group),
-                or_missing(r.pss_bytes, mib),
-                or_missing(r.pss_per_1k_bytes, pss_per_1k),
-                or_missing(r.probe_p50_us, us),
-                or_missing(r.probe_p99_us, us),
-            );
+            let cells = idle_cells(r).map(|c| esc(&c));
+            let _ = writeln!(out, "| {} | {} |", esc(&r.display_name), cells.join(" | "));
         }
         for r in w.rows.iter().filter(|r| r.not_reached.is_some()) {
             let _ = writeln!(
@@ -179,19 +195,14 @@ pub(super) fn markdown(s: &ScaleReport, esc: fn(&str) -> String) -> String {
         );
         let _ = writeln!(out, "|---|---|--:|---|--:|--:|--:|---|");
         for c in &s.capacities {
-            let r = &c.record;
+            let cells = capacity_cells(c).map(|c| esc(&c));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | p99 < {}, errors < {:.2}% | {} | {} | {} | {} |",
-                esc(&r.workload),
+                "| {} | {} | {} | {} |",
+                esc(&c.record.workload),
                 esc(&c.display_name),
-                capacity_text(c),
-                us(r.slo_p99_us),
-                r.max_error_rate * 100.0,
-                or_missing(r.p99_us, us),
-                or_missing(r.server_cpu_share, cpu_share),
-                or_missing(r.pss_bytes, mib),
-                esc(&r.note),
+                cells.join(" | "),
+                esc(&c.record.note),
             );
         }
         let _ = writeln!(
@@ -222,9 +233,9 @@ fn xy_chart(title: &str, x_label: &str, series: &[Series], y_tick: fn(f64) -> St
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .collect();
-    let (lo, hi) = xs
-        .iter()
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let (lo, hi) = xs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+        (lo.min(x), hi.max(x))
+    });
     let (lo, hi) = if lo.is_finite() && lo > 0.0 {
         (lo.log2(), hi.log2().max(lo.log2() + 1.0))
     } else {
@@ -277,7 +288,13 @@ fn xy_chart(title: &str, x_label: &str, series: &[Series], y_tick: fn(f64) -> St
         let color = s.color % PALETTE_SIZE;
         let mut d = String::new();
         for (i, p) in s.points.iter().enumerate() {
-            let _ = write!(d, "{}{:.1} {:.1}", if i == 0 { 'M' } else { 'L' }, x(p.0), y(p.1));
+            let _ = write!(
+                d,
+                "{}{:.1} {:.1}",
+                if i == 0 { 'M' } else { 'L' },
+                x(p.0),
+                y(p.1)
+            );
         }
         let _ = write!(
             out,
@@ -356,9 +373,27 @@ pub(super) fn html(s: &ScaleReport, color: &dyn Fn(&str) -> usize) -> String {
                 .collect()
         };
         let title = format!("{}: median requests per second by connections", w.workload);
-        figure(&mut out, &title, &xy_chart(&title, "connections (log scale)", &line(|p| p.rps), rps_tick));
+        figure(
+            &mut out,
+            &title,
+            &xy_chart(
+                &title,
+                "connections (log scale)",
+                &line(|p| p.rps),
+                rps_tick,
+            ),
+        );
         let title = format!("{}: median p99 latency by connections", w.workload);
-        figure(&mut out, &title, &xy_chart(&title, "connections (log scale)", &line(|p| p.p99_us), ms_tick));
+        figure(
+            &mut out,
+            &title,
+            &xy_chart(
+                &title,
+                "connections (log scale)",
+                &line(|p| p.p99_us),
+                ms_tick,
+            ),
+        );
         out.push_str("</div><table><thead><tr><th>contestant</th><th class=\"num\">knee</th>");
         for c in &w.connections {
             let _ = write!(out, r#"<th class="num">{}</th>"#, group(u64::from(*c)));
@@ -370,7 +405,9 @@ pub(super) fn html(s: &ScaleReport, color: &dyn Fn(&str) -> usize) -> String {
                 r#"<tr><td><span class="swatch c{}"></span>{}</td>{}"#,
                 color(&series.name) % PALETTE_SIZE,
                 escape(&series.display_name),
-                td(&or_missing(series.knee_connections, |c| group(u64::from(c))))
+                td(&or_missing(series.knee_connections, |c| group(u64::from(
+                    c
+                ))))
             );
             for p in &series.points {
                 out.push_str(&td(&format!(
@@ -416,26 +453,23 @@ pub(super) fn html(s: &ScaleReport, color: &dyn Fn(&str) -> usize) -> String {
             })
             .collect();
         let title = format!("{}: server PSS while holding idle connections", w.workload);
-        figure(&mut out, &title, &xy_chart(&title, "idle connections (log scale)", &series, mib_tick));
+        figure(
+            &mut out,
+            &title,
+            &xy_chart(&title, "idle connections (log scale)", &series, mib_tick),
+        );
         out.push_str(
             "</div><table><thead><tr><th>contestant</th><th class=\"num\">idle</th><th class=\"num\">held</th>\
              <th class=\"num\">refused</th><th class=\"num\">dropped</th><th class=\"num\">PSS (MiB)</th>\
              <th class=\"num\">PSS per 1,000</th><th class=\"num\">probe p50</th><th class=\"num\">probe p99</th></tr></thead><tbody>",
         );
         for r in &w.rows {
+            let cells: String = idle_cells(r).iter().map(|c| td(c)).collect();
             let _ = write!(
                 out,
-                r#"<tr><td><span class="swatch c{}"></span>{}</td>{}{}{}{}{}{}{}{}</tr>"#,
+                r#"<tr><td><span class="swatch c{}"></span>{}</td>{cells}</tr>"#,
                 color(&r.name) % PALETTE_SIZE,
                 escape(&r.display_name),
-                td(&group(u64::from(r.target))),
-                td(&held_text(r)),
-                td(&or_missing(r.refused, group)),
-                td(&or_missing(r.dropped, group)),
-                td(&or_missing(r.pss_bytes, mib)),
-                td(&or_missing(r.pss_per_1k_bytes, pss_per_1k)),
-                td(&or_missing(r.probe_p50_us, us)),
-                td(&or_missing(r.probe_p99_us, us)),
             );
         }
         out.push_str("</tbody></table>");
@@ -460,20 +494,19 @@ pub(super) fn html(s: &ScaleReport, color: &dyn Fn(&str) -> usize) -> String {
             r#"<section class="scale"><h2>Capacity under an SLO</h2><table><thead><tr><th>workload</th><th>contestant</th><th class="num">capacity (req/s) [confirmed, missed at)</th><th>SLO</th><th class="num">p99 there</th><th class="num">server CPUs busy</th><th class="num">PSS (MiB)</th><th>note</th></tr></thead><tbody>"#,
         );
         for c in &s.capacities {
-            let r = &c.record;
+            let [capacity, slo, p99, cpu, pss] = capacity_cells(c);
             let _ = write!(
                 out,
-                r#"<tr><td>{}</td><td><span class="swatch c{}"></span>{}</td>{}<td>p99 &lt; {}, errors &lt; {:.2}%</td>{}{}{}<td>{}</td></tr>"#,
-                escape(&r.workload),
-                color(&r.contestant) % PALETTE_SIZE,
+                r#"<tr><td>{}</td><td><span class="swatch c{}"></span>{}</td>{}<td>{}</td>{}{}{}<td>{}</td></tr>"#,
+                escape(&c.record.workload),
+                color(&c.record.contestant) % PALETTE_SIZE,
                 escape(&c.display_name),
-                td(&capacity_text(c)),
-                escape(&us(r.slo_p99_us)),
-                r.max_error_rate * 100.0,
-                td(&or_missing(r.p99_us, us)),
-                td(&or_missing(r.server_cpu_share, cpu_share)),
-                td(&or_missing(r.pss_bytes, mib)),
-                escape(&r.note),
+                td(&capacity),
+                escape(&slo),
+                td(&p99),
+                td(&cpu),
+                td(&pss),
+                escape(&c.record.note),
             );
         }
         out.push_str(

@@ -114,7 +114,8 @@ pub fn find_capacity<E>(
         found.high_per_s = Some(found.high_per_s.map_or(rate, |h| h.min(rate)));
         step_downs += 1;
         let next = rate / (1.0 + target.search.resolution_rel).powi(2);
-        candidate = (step_downs <= MAX_STEP_DOWNS && next >= target.search.min_per_s).then_some(next);
+        candidate =
+            (step_downs <= MAX_STEP_DOWNS && next >= target.search.min_per_s).then_some(next);
     }
     if search.rate_per_s.is_some() {
         found.note = format!(
@@ -148,18 +149,8 @@ fn describe_end(c: &stats::Capacity, search: &CapacitySearch) -> String {
 }
 
 /// The median of `values`, `None` when empty.
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.retain(|v| v.is_finite());
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    })
+fn median(values: Vec<f64>) -> Option<f64> {
+    stats::median(&values)
 }
 
 /// The record stored for one contestant.
@@ -189,8 +180,12 @@ pub fn record(
         ),
         server_cpu_s: median(c.iter().filter_map(|t| t.server_cpu_s).collect()),
         trial_s,
-        pss_bytes: median(c.iter().filter_map(|t| t.pss_bytes.map(|b| b as f64)).collect())
-            .map(|b| b as u64),
+        pss_bytes: median(
+            c.iter()
+                .filter_map(|t| t.pss_bytes.map(|b| b as f64))
+                .collect(),
+        )
+        .map(|b| b as u64),
         probes: found.probes,
         note: found.note.clone(),
     }

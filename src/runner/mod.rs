@@ -585,7 +585,12 @@ fn event(
 fn done_trials(store: &Store, run_id: i64) -> anyhow::Result<Done> {
     let mut done = Done::default();
     // Scale trials (with a point) are resumed by `scale`, point by point.
-    for t in store.run(run_id)?.trials.into_iter().filter(|t| t.metrics.point.is_none()) {
+    for t in store
+        .run(run_id)?
+        .trials
+        .into_iter()
+        .filter(|t| t.metrics.point.is_none())
+    {
         *done
             .tries
             .entry((t.workload.clone(), t.contestant.clone(), t.round))

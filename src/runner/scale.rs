@@ -353,7 +353,15 @@ fn idle_step(
     let hold = match IdleHold::open(&plan) {
         Ok(hold) => hold,
         Err(e) => {
-            not_reached(ctx, workload, &name, count, round, started_at, e.to_string())?;
+            not_reached(
+                ctx,
+                workload,
+                &name,
+                count,
+                round,
+                started_at,
+                e.to_string(),
+            )?;
             return Ok(false);
         }
     };
@@ -390,7 +398,14 @@ fn idle_step(
         Err(e) => {
             if alive {
                 let message = e.to_string();
-                event(ctx.store, ctx.run_id, Some(&name), Some(&workload.name), "error", &message)?;
+                event(
+                    ctx.store,
+                    ctx.run_id,
+                    Some(&name),
+                    Some(&workload.name),
+                    "error",
+                    &message,
+                )?;
             }
             return Ok(false);
         }

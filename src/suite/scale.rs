@@ -74,7 +74,9 @@ pub(super) fn check(raw: &mut RawWorkload, what: &str, ctx: &mut Ctx) -> Scale {
         Some(other) => {
             ctx.span(
                 &kind_at.clone().unwrap_or_default(),
-                format!("{what}: kind '{other}' is not known; use \"http\" (the default) or \"idle\""),
+                format!(
+                    "{what}: kind '{other}' is not known; use \"http\" (the default) or \"idle\""
+                ),
             );
             None
         }
@@ -206,7 +208,9 @@ fn check_capacity(raw: RawCapacity, what: &str, ctx: &mut Ctx) -> Option<Capacit
         _ => {
             ctx.span(
                 &raw.p99.span(),
-                format!("{what}: capacity p99 must be a duration above 0 and below 1h, e.g. \"50ms\""),
+                format!(
+                    "{what}: capacity p99 must be a duration above 0 and below 1h, e.g. \"50ms\""
+                ),
             );
             ok = false;
             std::time::Duration::from_millis(50)
@@ -228,8 +232,22 @@ fn check_capacity(raw: RawCapacity, what: &str, ctx: &mut Ctx) -> Option<Capacit
             DEFAULT_CONFIRM
         }
     };
-    let start = rate(raw.start.as_ref(), DEFAULT_START_PER_S, "start", what, ctx, &mut ok);
-    let max = rate(raw.max.as_ref(), DEFAULT_MAX_PER_S, "max", what, ctx, &mut ok);
+    let start = rate(
+        raw.start.as_ref(),
+        DEFAULT_START_PER_S,
+        "start",
+        what,
+        ctx,
+        &mut ok,
+    );
+    let max = rate(
+        raw.max.as_ref(),
+        DEFAULT_MAX_PER_S,
+        "max",
+        what,
+        ctx,
+        &mut ok,
+    );
     if start > max {
         let at = raw.start.as_ref().map_or(raw.p99.span(), |s| s.span());
         ctx.span(
@@ -282,7 +300,11 @@ fn rate(
 ) -> f64 {
     match v {
         None => default,
-        Some(r) if r.get_ref().is_finite() && *r.get_ref() >= MIN_PER_S && *r.get_ref() <= MAX_RATE_PER_S => {
+        Some(r)
+            if r.get_ref().is_finite()
+                && *r.get_ref() >= MIN_PER_S
+                && *r.get_ref() <= MAX_RATE_PER_S =>
+        {
             *r.get_ref()
         }
         Some(r) => {
@@ -313,7 +335,10 @@ pub(super) fn trials_per_contestant(w: &super::Workload) -> (u32, std::time::Dur
         (WorkloadKind::Http, Some(c)) => {
             // Bracketing doubles from the start to the maximum at worst, then bisection; then
             // the confirmations (a failed one adds more, rarely).
-            let doublings = (c.search.max_per_s / c.search.start_per_s).log2().ceil().max(0.0);
+            let doublings = (c.search.max_per_s / c.search.start_per_s)
+                .log2()
+                .ceil()
+                .max(0.0);
             let bisections = (1.0f64 / c.search.resolution_rel).log2().ceil();
             let probes = ((doublings + 1.0 + bisections) as usize).min(c.search.max_probes);
             (probes as u32 + c.confirm, std::time::Duration::ZERO)

@@ -62,7 +62,11 @@ fn builtin_standard_loads_as_the_issue_describes() {
         }
     );
     assert_eq!((idle.min_rounds, idle.max_rounds), (2, 2));
-    for w in plan.workloads.iter().filter(|w| w.kind == WorkloadKind::Http) {
+    for w in plan
+        .workloads
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Http)
+    {
         assert_eq!(w.warmup, Duration::from_millis(500));
         assert_eq!(w.trial, Duration::from_millis(800));
         assert_eq!((w.min_rounds, w.max_rounds), (6, 6));
@@ -450,13 +454,12 @@ fn builtin_scale_holds_a_sweep_a_capacity_search_and_idle_steps() {
     let cap = by_name("db-capacity").capacity.unwrap();
     assert_eq!(cap.slo.p99_us, 50_000.0);
     assert_eq!(cap.slo.max_error_rate, 0.001);
-    assert!(matches!(&by_name("idle-http").kind, WorkloadKind::Idle(s) if s.counts == [1000, 5000, 10000]));
+    assert!(
+        matches!(&by_name("idle-http").kind, WorkloadKind::Idle(s) if s.counts == [1000, 5000, 10000])
+    );
     // The time the file states, within a minute.
     let expected = plan.expected_measure_time(9) + Duration::from_secs(50);
-    assert!(
-        expected < Duration::from_secs(11 * 60),
-        "{expected:?}"
-    );
+    assert!(expected < Duration::from_secs(11 * 60), "{expected:?}");
 }
 
 #[test]

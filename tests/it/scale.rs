@@ -64,7 +64,13 @@ impl NodeServer {
             .unwrap();
         let mut answer = String::new();
         s.read_to_string(&mut answer).unwrap();
-        answer.rsplit("\r\n\r\n").next().unwrap().trim().parse().unwrap()
+        answer
+            .rsplit("\r\n\r\n")
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 }
 
@@ -131,7 +137,10 @@ fn ten_thousand_idle_connections_are_held_and_released_without_a_leak() {
     assert_eq!(sockets_to(port), 0, "no socket left open");
     let deadline = Instant::now() + Duration::from_secs(10);
     while server.open_connections() > 1 {
-        assert!(Instant::now() < deadline, "the server still sees connections");
+        assert!(
+            Instant::now() < deadline,
+            "the server still sees connections"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // Other tests in this process open descriptors too; a leak would be thousands.
@@ -223,7 +232,10 @@ fn the_capacity_search_finds_the_limit_of_a_token_bucket_server() {
         Ok::<_, ()>(trial_at(server.addr, rate))
     })
     .unwrap();
-    eprintln!("rates tried {rates:?}; found {:?} .. {:?}", found.rate_per_s, found.high_per_s);
+    eprintln!(
+        "rates tried {rates:?}; found {:?} .. {:?}",
+        found.rate_per_s, found.high_per_s
+    );
     let cap = found.rate_per_s.expect("a capacity");
     assert!(
         (0.5 * LIMIT..=1.1 * LIMIT).contains(&cap),

@@ -86,9 +86,14 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
     let caps = store.capacities(run_id).unwrap();
     assert_eq!(caps.len(), 1, "{caps:?}");
     let cap = &caps[0];
-    assert_eq!((cap.workload.as_str(), cap.contestant.as_str()), ("capacity", "holder"));
+    assert_eq!(
+        (cap.workload.as_str(), cap.contestant.as_str()),
+        ("capacity", "holder")
+    );
     assert_eq!(cap.slo_p99_us, 200_000.0);
-    let rate = cap.rate_per_s.expect("a tiny Node.js server carries 250 req/s");
+    let rate = cap
+        .rate_per_s
+        .expect("a tiny Node.js server carries 250 req/s");
     assert_eq!(cap.interval_low_per_s, Some(rate));
     assert!(cap.interval_high_per_s.is_none_or(|h| h > rate), "{cap:?}");
     assert_eq!(cap.confirmations, 2);
@@ -101,7 +106,11 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
     assert!(stdout.contains("capacity under SLO"), "{stdout}");
     let run_dir = dir.join(run_id.to_string());
     let md = std::fs::read_to_string(run_dir.join("summary.md")).unwrap();
-    for heading in ["## Throughput and p99 by connections: sweep", "## Idle connections: idle", "## Capacity under an SLO"] {
+    for heading in [
+        "## Throughput and p99 by connections: sweep",
+        "## Idle connections: idle",
+        "## Capacity under an SLO",
+    ] {
         assert!(md.contains(heading), "summary.md lacks {heading}:\n{md}");
     }
     let json: Value =
@@ -109,8 +118,14 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
             .unwrap();
     assert_eq!(json["scale"]["sweeps"][0]["connections"], json!([1, 8]));
     assert_eq!(json["scale"]["capacities"][0]["rate_per_s"], json!(rate));
-    assert_eq!(json["scale"]["idle"][0]["rows"].as_array().unwrap().len(), 2);
-    let errors: Vec<String> = super::schema().iter_errors(&json).map(|e| e.to_string()).collect();
+    assert_eq!(
+        json["scale"]["idle"][0]["rows"].as_array().unwrap().len(),
+        2
+    );
+    let errors: Vec<String> = super::schema()
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // The plain tables leave the scale trials out.
     assert_eq!(json["workloads"], json!([]), "{}", json["workloads"]);
@@ -121,23 +136,7 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
 fn check_in_chromium(page: &Path, scratch: &Path) {
     let url = format!("file://{}", page.display());
     let mut browser = Browser::launch(scratch);
-    let target = browser.call(None, "Target.createTarget", json!({"url": "about:blank"}));
-    let attached = browser.call(
-        None,
-        "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
-    );
-    let session = attached["sessionId"].as_str().unwrap().to_string();
-    let s = Some(session.as_str());
-    browser.call(s, "Page.enable", json!({}));
-    browser.call(s, "Runtime.enable", json!({}));
-    browser.call(
-        s,
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1200, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-    );
-    browser.call(s, "Page.navigate", json!({"url": url}));
-    browser.wait_for("Page.loadEventFired");
+    let session = browser.open_page(&url, &["Page.enable", "Runtime.enable"], 1200);
     let facts: Value =
         serde_json::from_str(browser.eval(&session, INSPECT).as_str().unwrap()).unwrap();
     let charts = facts["charts"].as_array().unwrap();
@@ -147,7 +146,10 @@ fn check_in_chromium(page: &Path, scratch: &Path) {
         assert!(!chart["title"].as_str().unwrap().is_empty(), "{chart}");
         assert!(chart["width"].as_f64().unwrap() > 200.0, "{chart}");
         assert!(chart["marks"].as_u64().unwrap() > 2, "{chart}");
-        assert_eq!(chart["drawn"], chart["marks"], "every mark has a size: {chart}");
+        assert_eq!(
+            chart["drawn"], chart["marks"],
+            "every mark has a size: {chart}"
+        );
     }
     let text = facts["text"].as_str().unwrap();
     for shown in [
