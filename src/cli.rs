@@ -145,7 +145,7 @@ pub struct BenchArgs {
 /// Arguments of `faceoff run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Suite to run: `standard`, `quick`, or the path of a suite file (TOML).
+    /// Suite to run: `standard`, `quick`, `scale`, or the path of a suite file (TOML).
     #[arg(long, default_value = "standard", value_name = "NAME|PATH")]
     pub suite: String,
 

@@ -667,5 +667,26 @@ pub fn capacity_search<E>(
     }
 }
 
+/// Share of a sweep's highest throughput that marks its knee (90%).
+pub const KNEE_SHARE: f64 = 0.90;
+
+/// The knee of a concurrency sweep: the index of the first point (in ascending connection
+/// order) whose throughput reaches [`KNEE_SHARE`] of the highest throughput of the sweep. Past
+/// it, more connections add at most 10% throughput and mostly add latency (Little's law: the
+/// extra requests wait in queues). `None` when no point has a finite throughput above zero.
+///
+/// `rps[i]` is the median throughput at point `i`; a point without one is `None` and never
+/// the knee.
+pub fn knee(rps: &[Option<f64>]) -> Option<usize> {
+    let best = rps
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))))?;
+    rps.iter()
+        .position(|r| r.is_some_and(|r| r.is_finite() && r >= KNEE_SHARE * best))
+}
+
 #[cfg(test)]
 mod tests;

@@ -57,6 +57,20 @@ pub fn raise_nofile_limit() -> u64 {
     }
 }
 
+/// The soft and hard limits on open descriptors of this process, after
+/// [`raise_nofile_limit`] (`(1024, 1024)` when they cannot be read).
+pub fn nofile_limits() -> (u64, u64) {
+    let soft = raise_nofile_limit();
+    // SAFETY: rlimit is plain data filled by the kernel.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return (soft, soft);
+        }
+        (lim.rlim_cur, lim.rlim_max)
+    }
+}
+
 /// CPU time (user + system) used so far by the calling thread.
 pub fn thread_cpu_time() -> Duration {
     rusage(libc::RUSAGE_THREAD)

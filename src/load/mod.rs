@@ -4,6 +4,7 @@
 mod conn;
 pub mod engine;
 pub mod http1;
+pub mod idle;
 pub mod pace;
 pub mod progress;
 pub mod recorder;

@@ -175,6 +175,7 @@ impl ReportData {
             warnings,
             method,
             audit: super::audit::section(detail),
+            scale: super::scale::ScaleReport::from_run(detail),
         }
     }
 }
@@ -195,7 +196,8 @@ fn group_trials(detail: &RunDetail) -> Vec<(&str, ByContestant<'_>)> {
     let mut groups: Vec<(&str, ByContestant<'_>)> = Vec::new();
     // Every try is grouped, replaced (contaminated) ones included, so a cell can say how many
     // there were; `TrialMetrics::counts` picks the ones its figures come from (issue 8).
-    for t in &detail.trials {
+    // Scale trials (with a point) have their own sections (report/scale.rs).
+    for t in detail.trials.iter().filter(|t| t.metrics.point.is_none()) {
         let at = match groups.iter().position(|(w, _)| *w == t.workload) {
             Some(at) => at,
             None => {

@@ -48,6 +48,8 @@ impl Exporter for Html {
             .iter()
             .map(|w| w.results.iter().map(cells).collect())
             .collect();
+        // Built by `scale_view` with every text escaped, as the other charts are.
+        let scale = super::scale_view::html(&data.scale, &color);
         let page = env.get_template("report.html")?.render(context! {
             data => Serde(data),
             charts => charts,
@@ -56,6 +58,7 @@ impl Exporter for Html {
             colors => Serde(colors),
             confidence_pct => (CONFIDENCE * 100.0).round() as u32,
             method_facts => format::method_facts(&data.method),
+            scale => Value::from_safe_string(scale),
             environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
             audit_rows => Serde(super::audit::html_rows(&data.audit)),
             audit_depth => data.audit.depth.map(super::audit::depth_text),

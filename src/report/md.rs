@@ -143,6 +143,7 @@ impl Exporter for Markdown {
             }
         }
 
+        out.push_str(&super::scale_view::markdown(&data.scale, esc));
         if !data.contestants.is_empty() {
             writeln!(out, "\n## Contestants\n")?;
             writeln!(out, "| contestant | runtime | deployment | why | doc |")?;

@@ -19,6 +19,8 @@ mod format;
 pub mod html;
 pub mod json;
 pub mod md;
+pub mod scale;
+mod scale_view;
 pub mod svg;
 pub mod term;
 
@@ -71,6 +73,9 @@ pub struct ReportData {
     pub method: Method,
     /// The security audit of each contestant, or why it has none (issue 11).
     pub audit: audit::AuditSection,
+    /// Sweeps, idle connections and capacities (issue 10); absent when the run has none.
+    #[serde(skip_serializing_if = "scale::ScaleReport::is_empty")]
+    pub scale: scale::ScaleReport,
 }
 
 /// The run's identity and outcome.

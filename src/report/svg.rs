@@ -31,7 +31,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Cuts `s` to `max` characters, ending with an ellipsis when cut.
-fn shorten(s: &str, max: usize) -> String {
+pub(super) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -55,20 +55,20 @@ fn nice_ceiling(v: f64) -> f64 {
 }
 
 /// An axis from 0 to a round maximum at or above `top`, in 3 to 5 round steps: `(max, step)`.
-fn nice_scale(top: f64) -> (f64, f64) {
+pub(super) fn nice_scale(top: f64) -> (f64, f64) {
     let step = nice_ceiling(top / 4.0);
     let max = ((top / step).ceil() * step).max(step);
     (max, step)
 }
 
 /// The ticks of a [`nice_scale`].
-fn ticks(max: f64, step: f64) -> impl Iterator<Item = f64> {
+pub(super) fn ticks(max: f64, step: f64) -> impl Iterator<Item = f64> {
     let n = (max / step).round() as usize;
     (0..=n).map(move |i| step * i as f64)
 }
 
 /// Opens an `<svg>` with its accessible title.
-fn open(out: &mut String, class: &str, width: f64, height: f64, title: &str) {
+pub(super) fn open(out: &mut String, class: &str, width: f64, height: f64, title: &str) {
     let _ = write!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart {class}" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{}</title>"#,

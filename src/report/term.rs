@@ -77,6 +77,7 @@ impl Exporter for Term {
                 writeln!(out, "interval: {}", coverage(&e.0, e.1))?;
             }
         }
+        out.push_str(&super::scale_view::term(&data.scale, clean));
         if !data.warnings.is_empty() {
             writeln!(out)?;
             for w in &data.warnings {

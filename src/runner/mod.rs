@@ -7,10 +7,12 @@
 
 pub mod audit;
 pub mod calibrate;
+pub mod capacity;
 pub mod environment;
 pub mod isolation;
 pub mod order;
 pub mod prepare;
+pub mod scale;
 pub mod trial;
 
 use std::collections::BTreeMap;
@@ -100,6 +102,9 @@ pub fn run(
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("could not create '{}'", run_dir.display()))?;
     let done = done_trials(store, run_id)?;
+    // Contestants inherit this process's descriptor limit: raise it (soft to hard) before any
+    // starts, so connection-scale workloads can hold thousands of connections (issue 10).
+    crate::sys::raise_nofile_limit();
 
     let opts = BringUpOptions {
         cache: &config.cache,
@@ -178,6 +183,11 @@ pub fn run(
             let name = Some(entrants[i].name());
             event(store, run_id, name, Some(&workload.name), "skip", &note)?;
         }
+        if scale::is_scale(workload) {
+            let mut ctx = scale::Ctx::new(store, run_id, config, &interrupt, ui);
+            scale::run_workload(&mut ctx, workload, &mut entrants, &racing)?;
+            continue;
+        }
         let mut samples: BTreeMap<usize, Vec<f64>> = racing
             .iter()
             .map(|&i| {
@@ -253,10 +263,11 @@ pub fn run(
                         config,
                         &interrupt,
                         ui,
+                        None,
                     )?;
                     match measured {
-                        Measured::Counted(rps) => {
-                            samples.get_mut(&i).expect("racing").push(rps);
+                        Measured::Counted(metrics) => {
+                            samples.get_mut(&i).expect("racing").push(metrics.rps);
                             break;
                         }
                         Measured::Contaminated => continue,
@@ -333,15 +344,16 @@ fn warm_up_at_start(
 
 /// What one try of a round gave.
 enum Measured {
-    /// A trial that counts, with its throughput.
-    Counted(f64),
+    /// A trial that counts, with its figures.
+    Counted(Box<crate::store::TrialMetrics>),
     /// A contaminated trial, stored and to be tried again.
     Contaminated,
     /// No trial that counts and none to try again: interrupted, failed or crashed.
     Nothing,
 }
 
-/// One try of round `round` for entrant `i`: wait for quiet, run the trial, store it.
+/// One try of round `round` for entrant `i`: wait for quiet, run the trial, store it (with its
+/// `point` on a scale workload's axis, if any).
 #[allow(clippy::too_many_arguments)]
 fn measure(
     store: &Store,
@@ -354,6 +366,7 @@ fn measure(
     config: &RunConfig,
     interrupt: &Arc<AtomicBool>,
     ui: &dyn Ui,
+    point: Option<crate::store::TrialPoint>,
 ) -> anyhow::Result<Measured> {
     let name = entrants[i].name().to_string();
     // The database server must be quiet too (autovacuum after /updates, for one).
@@ -418,7 +431,7 @@ fn measure(
         server_cpus: config.server_cpus.len(),
         retry,
     };
-    let out = trial::record(
+    let mut out = trial::record(
         &workload.name,
         &name,
         round,
@@ -429,6 +442,7 @@ fn measure(
         !alive,
         isolation,
     );
+    out.record.metrics.point = point;
     store.put_trial(run_id, &out.record)?;
     let quality = &out.record.metrics.quality;
     if quality.superseded && alive {
@@ -467,7 +481,7 @@ fn measure(
         )?;
     }
     Ok(if alive && out.record.metrics.counts() {
-        Measured::Counted(out.record.metrics.rps)
+        Measured::Counted(Box::new(out.record.metrics))
     } else {
         Measured::Nothing
     })
@@ -595,7 +609,13 @@ fn event(
 
 fn done_trials(store: &Store, run_id: i64) -> anyhow::Result<Done> {
     let mut done = Done::default();
-    for t in store.run(run_id)?.trials {
+    // Scale trials (with a point) are resumed by `scale`, point by point.
+    for t in store
+        .run(run_id)?
+        .trials
+        .into_iter()
+        .filter(|t| t.metrics.point.is_none())
+    {
         *done
             .tries
             .entry((t.workload.clone(), t.contestant.clone(), t.round))

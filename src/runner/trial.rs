@@ -215,6 +215,7 @@ pub fn record(
         timeline_rps: summary.timeline.iter().map(|s| s.requests).collect(),
         crashed,
         quality,
+        point: None,
     };
     let record = TrialRecord {
         workload: workload.to_string(),

@@ -468,3 +468,21 @@ proptest! {
         prop_assert!(found <= knee && found * 1.02 >= knee, "knee {} found {}", knee, found);
     }
 }
+
+#[test]
+fn the_knee_is_the_first_point_within_ten_percent_of_the_best() {
+    // 1, 16, 64, 256, 1024 connections: throughput flattens from 64 on.
+    let rps = [
+        Some(900.0),
+        Some(9_000.0),
+        Some(18_500.0),
+        Some(20_000.0),
+        Some(19_000.0),
+    ];
+    assert_eq!(knee(&rps), Some(2));
+    // A missing point is never the knee; the best alone can be it.
+    assert_eq!(knee(&[None, Some(100.0), Some(50.0)]), Some(1));
+    assert_eq!(knee(&[Some(10.0), Some(100.0)]), Some(1));
+    assert_eq!(knee(&[None, Some(f64::NAN)]), None);
+    assert_eq!(knee(&[]), None);
+}

@@ -11,8 +11,10 @@ pub use crate::contestant::manifest::Deployment;
 
 mod audits;
 mod records;
+mod scale;
 
 pub use records::*;
+pub use scale::{CapacityPhase, CapacityRecord, IdleFigures, TrialPoint};
 
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[
@@ -97,6 +99,16 @@ CREATE TABLE run_audits (
     contestant      TEXT NOT NULL,
     audit           TEXT NOT NULL,
     PRIMARY KEY (run_id, contestant)
+);
+"#,
+    // 5 (issue 10, branch scale): the capacity under an SLO per contestant and workload.
+    r#"
+CREATE TABLE capacities (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    workload        TEXT NOT NULL,
+    contestant      TEXT NOT NULL,
+    record          TEXT NOT NULL,
+    PRIMARY KEY (run_id, workload, contestant)
 );
 "#,
 ];
@@ -455,6 +467,7 @@ impl Store {
             trials,
             events,
             audits: self.audits(run_id)?,
+            capacities: self.capacities(run_id)?,
         })
     }
 }
@@ -543,6 +556,7 @@ mod tests {
             database: None,
             crashed: false,
             quality: TrialQuality::default(),
+            point: None,
         }
     }
 

@@ -364,6 +364,10 @@ pub struct TrialMetrics {
     /// runs stored before it existed, which read back as [`TrialQuality::default`].
     #[serde(default)]
     pub quality: TrialQuality,
+    /// Where on a scale workload's axis this trial was measured (issue 10); `None` for a
+    /// plain trial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<super::TrialPoint>,
 }
 
 /// What the database server used during one trial.
@@ -496,6 +500,8 @@ pub struct RunDetail {
     pub events: Vec<Event>,
     /// The security audit of each contestant `run` audited ([`super::Store::audits`]).
     pub audits: Vec<ContestantAudit>,
+    /// Capacities under an SLO found in the run (issue 10).
+    pub capacities: Vec<super::CapacityRecord>,
 }
 
 /// Something that happened during a run: a crash, a skip, a warning.

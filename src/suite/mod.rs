@@ -8,6 +8,7 @@
 //! the binary, so `faceoff run` works from any directory.
 
 mod raw;
+pub mod scale;
 mod validate;
 
 use std::fmt;
@@ -16,10 +17,13 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
+pub use scale::{CapacityTarget, IdleProtocol, IdleSpec, WorkloadKind};
+
 /// The suites built into the binary: name and file text.
 const BUILTIN: &[(&str, &str)] = &[
     ("standard", include_str!("../../suites/standard.toml")),
     ("quick", include_str!("../../suites/quick.toml")),
+    ("scale", include_str!("../../suites/scale.toml")),
 ];
 
 /// The name of the suite `faceoff run` uses when none is given.
@@ -79,6 +83,15 @@ pub struct Workload {
     /// plain HTTP endpoints every contestant serves. Contestants without them are left out of
     /// this workload, and the report says so.
     pub requires: Vec<String>,
+    /// Plain HTTP trials (the default), or idle connections held while a probe measures.
+    pub kind: WorkloadKind,
+    /// Connection counts of a concurrency sweep (`connections = [1, 16, 64]`), ascending; each
+    /// point is measured in its own trials. Empty: the workload runs at its shape's one count.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sweep: Vec<u32>,
+    /// Capacity under an SLO: search the highest constant rate that meets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityTarget>,
 }
 
 impl Workload {
@@ -146,19 +159,21 @@ impl Plan {
         self.workloads
             .iter()
             .map(|w| {
-                let trials = (w.trial + TRIAL_OVERHEAD) * w.max_rounds as u32;
+                let (count, extra) = scale::trials_per_contestant(w);
+                let trials = (w.trial + TRIAL_OVERHEAD + extra) * count;
                 (w.warmup + trials.mul_f64(1.0 + RETRY_SHARE)) * contestants as u32
             })
             .sum()
     }
 
     /// The time warm-ups and trials alone take with `contestants` contestants: warm-up plus
-    /// `max_rounds` trials of every contestant on every workload (waits, start-up and checks
-    /// not included).
+    /// `max_rounds` trials of every contestant on every workload (per point of a sweep or idle
+    /// workload; a capacity search's probes and confirmations), waits, start-up and checks not
+    /// included.
     pub fn max_measure_time(&self, contestants: usize) -> Duration {
         self.workloads
             .iter()
-            .map(|w| (w.warmup + w.trial * w.max_rounds as u32) * contestants as u32)
+            .map(|w| (w.warmup + w.trial * scale::trials_per_contestant(w).0) * contestants as u32)
             .sum()
     }
 

@@ -30,7 +30,7 @@ pub(super) struct RawKnobs {
     pub max_rounds: Option<Spanned<i64>>,
     pub target_ci: Option<Spanned<f64>>,
     pub timeout: Option<Spanned<RawDuration>>,
-    pub connections: Option<Spanned<i64>>,
+    pub connections: Option<Spanned<RawConnections>>,
 }
 
 /// One `[[workload]]`.
@@ -40,6 +40,12 @@ pub(super) struct RawWorkload {
     pub name: Spanned<String>,
     pub rate: Option<Spanned<f64>>,
     pub requires: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `"http"` (the default) or `"idle"`; see `suite/scale.rs`.
+    pub kind: Option<Spanned<String>>,
+    /// Idle connection counts of an idle workload (issue 10).
+    pub idle: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// Capacity under an SLO (issue 10).
+    pub capacity: Option<Spanned<RawCapacity>>,
     #[serde(default, rename = "request")]
     pub requests: Vec<RawRequest>,
     // The same fields as `RawKnobs`, written out (see there).
@@ -49,7 +55,7 @@ pub(super) struct RawWorkload {
     pub max_rounds: Option<Spanned<i64>>,
     pub target_ci: Option<Spanned<f64>>,
     pub timeout: Option<Spanned<RawDuration>>,
-    pub connections: Option<Spanned<i64>>,
+    pub connections: Option<Spanned<RawConnections>>,
 }
 
 impl RawWorkload {
@@ -62,7 +68,8 @@ impl RawWorkload {
             max_rounds: self.max_rounds.take(),
             target_ci: self.target_ci.take(),
             timeout: self.timeout.take(),
-            connections: self.connections.take(),
+            // Kept: a list of counts is read again by `suite::scale`.
+            connections: self.connections.clone(),
         }
     }
 }
@@ -76,6 +83,25 @@ pub(super) struct RawRequest {
     pub headers: Option<Spanned<RawHeaders>>,
     pub body: Option<String>,
     pub weight: Option<Spanned<i64>>,
+}
+
+/// `connections` as written: one count, or a list of counts (a concurrency sweep).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawConnections {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+/// `capacity = { p99 = "50ms", errors = 0.001, confirm = 5, start = 500, max = 100000 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCapacity {
+    pub p99: Spanned<RawDuration>,
+    pub errors: Option<Spanned<f64>>,
+    pub confirm: Option<Spanned<i64>>,
+    pub start: Option<Spanned<f64>>,
+    pub max: Option<Spanned<f64>>,
 }
 
 /// A duration as written: `"3s"`, `"250ms"`, or a number of seconds.

@@ -41,11 +41,32 @@ fn builtin_standard_loads_as_the_issue_describes() {
             "users",
             "compute",
             "io",
-            "json-1024"
+            "json-1024",
+            "idle-1k"
         ]
     );
     let by_name = |n: &str| plan.workloads.iter().find(|w| w.name == n).unwrap();
-    for w in &plan.workloads {
+    let idle = by_name("idle-1k");
+    assert_eq!(
+        idle.kind,
+        WorkloadKind::Idle(IdleSpec {
+            protocol: IdleProtocol::Http,
+            counts: vec![1000]
+        })
+    );
+    assert_eq!(
+        idle.shape,
+        LoadShape::Rate {
+            per_s: 50.0,
+            connections: 2
+        }
+    );
+    assert_eq!((idle.min_rounds, idle.max_rounds), (2, 2));
+    for w in plan
+        .workloads
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Http)
+    {
         assert_eq!(w.warmup, Duration::from_millis(500));
         assert_eq!(w.trial, Duration::from_millis(800));
         assert_eq!((w.min_rounds, w.max_rounds), (6, 6));
@@ -423,4 +444,96 @@ fn plan_serializes_with_units_in_names() {
     assert_eq!(w["trial_s"], 1.0);
     assert_eq!(w["shape"]["kind"], "closed");
     assert_eq!(w["shape"]["connections"], 64);
+}
+
+#[test]
+fn builtin_scale_holds_a_sweep_a_capacity_search_and_idle_steps() {
+    let plan = builtin("scale").unwrap();
+    let by_name = |n: &str| plan.workloads.iter().find(|w| w.name == n).unwrap();
+    assert_eq!(by_name("json-sweep").sweep, [1, 16, 64, 256, 1024, 4096]);
+    let cap = by_name("db-capacity").capacity.unwrap();
+    assert_eq!(cap.slo.p99_us, 50_000.0);
+    assert_eq!(cap.slo.max_error_rate, 0.001);
+    assert!(
+        matches!(&by_name("idle-http").kind, WorkloadKind::Idle(s) if s.counts == [1000, 5000, 10000])
+    );
+    // The time the file states, within a minute.
+    let expected = plan.expected_measure_time(9) + Duration::from_secs(50);
+    assert!(expected < Duration::from_secs(11 * 60), "{expected:?}");
+}
+
+#[test]
+fn scale_settings_are_checked_with_their_line() {
+    let text = r#"
+[defaults]
+connections = [1, 2]
+
+[[workload]]
+name = "a"
+connections = [16, 4]
+[[workload.request]]
+path = "/json"
+
+[[workload]]
+name = "b"
+rate = 100
+capacity = { p99 = "50ms", errors = 2.0 }
+[[workload.request]]
+path = "/json"
+
+[[workload]]
+name = "c"
+kind = "idle"
+rate = 10
+[[workload.request]]
+path = "/json"
+
+[[workload]]
+name = "d"
+kind = "websocket-storm"
+[[workload.request]]
+path = "/json"
+"#;
+    let p = problems(text);
+    let expect = [
+        "suites/x.toml:3:15: defaults: a list of connection counts",
+        "suites/x.toml:7:15: workload 'a': the counts in connections must rise",
+        "suites/x.toml:14:12: workload 'b': a capacity search sets the rate itself",
+        "suites/x.toml:14:37: workload 'b': capacity errors is a fraction between 0 and 1",
+        "suites/x.toml:20:8: workload 'c': an idle workload needs the counts to hold",
+        "suites/x.toml:27:8: workload 'd': kind 'websocket-storm' is not known",
+    ];
+    assert_eq!(p.len(), expect.len(), "{p:#?}");
+    for (got, want) in p.iter().zip(expect) {
+        assert!(got.starts_with(want), "{got}\n  wanted {want}");
+    }
+}
+
+#[test]
+fn a_sweep_names_its_first_point_and_an_idle_workload_its_counts() {
+    let plan = parse(
+        r#"
+[[workload]]
+name = "sweep"
+connections = [1, 16, 64]
+[[workload.request]]
+path = "/json"
+
+[[workload]]
+name = "idle"
+kind = "idle"
+idle = [100, 1000]
+rate = 20
+connections = 2
+[[workload.request]]
+path = "/healthz"
+"#,
+    )
+    .unwrap();
+    let sweep = &plan.workloads[0];
+    assert_eq!(sweep.sweep, [1, 16, 64]);
+    assert_eq!(sweep.shape, LoadShape::Closed { connections: 1 });
+    assert!(sweep.capacity.is_none());
+    // Sweep: 3 s of warm-up + 3 points x 10 rounds x 5 s; idle: 3 s + 2 counts x 10 x 5 s.
+    assert_eq!(plan.max_measure_time(1), Duration::from_secs(153 + 103));
 }

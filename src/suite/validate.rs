@@ -9,7 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::raw::{RawDuration, RawKnobs, RawRequest, RawSuite, RawWorkload};
+use super::raw::{RawConnections, RawDuration, RawKnobs, RawRequest, RawSuite, RawWorkload};
 use super::{Error, LoadShape, Plan, Problem, RequestSpec, Workload};
 
 /// Trial settings that apply when neither the workload nor `[defaults]` sets them.
@@ -25,8 +25,8 @@ const DEFAULT_CONNECTIONS: u32 = 64;
 const MIN_TRIAL: Duration = Duration::from_millis(100);
 const MAX_DURATION: Duration = Duration::from_secs(3600);
 const MAX_ROUNDS: i64 = 1000;
-const MAX_CONNECTIONS: i64 = 100_000;
-const MAX_RATE_PER_S: f64 = 10_000_000.0;
+pub(super) const MAX_CONNECTIONS: i64 = 100_000;
+pub(super) const MAX_RATE_PER_S: f64 = 10_000_000.0;
 const MAX_WEIGHT: i64 = 1_000_000;
 const MAX_NAME_LEN: usize = 64;
 
@@ -74,7 +74,7 @@ pub(super) fn problem_at(path: &Path, text: &str, offset: usize, message: String
     }
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<Problem>,
@@ -86,7 +86,7 @@ impl Ctx<'_> {
         self.problems.push(problem);
     }
 
-    fn span(&mut self, span: &Range<usize>, message: String) {
+    pub(super) fn span(&mut self, span: &Range<usize>, message: String) {
         self.at(span.start, message);
     }
 
@@ -180,6 +180,7 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
     check_name(&raw.name, "workload name", ctx);
     let what = format!("workload '{name}'");
     let own = check_knobs(&raw.take_knobs(), &what, ctx);
+    let scale = super::scale::check(&mut raw, &what, ctx);
 
     let min_rounds = pick(own.min_rounds, defaults.min_rounds, DEFAULT_MIN_ROUNDS);
     let max_rounds = pick(own.max_rounds, defaults.max_rounds, DEFAULT_MAX_ROUNDS);
@@ -227,6 +228,12 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         }
     };
 
+    // A sweep's stored shape names its first point.
+    let shape = match (shape, scale.sweep.first()) {
+        (LoadShape::Closed { .. }, Some(&connections)) => LoadShape::Closed { connections },
+        (shape, _) => shape,
+    };
+
     if raw.requests.is_empty() {
         ctx.span(
             &raw.name.span(),
@@ -272,6 +279,9 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         target_ci_rel: pick(own.target_ci, defaults.target_ci, DEFAULT_TARGET_CI).value,
         timeout: pick(own.timeout, defaults.timeout, DEFAULT_TIMEOUT).value,
         requires,
+        kind: scale.kind,
+        sweep: scale.sweep,
+        capacity: scale.capacity,
     }
 }
 
@@ -418,6 +428,21 @@ fn check_knobs(raw: &RawKnobs, what: &str, ctx: &mut Ctx) -> Knobs {
     let trial = duration("trial", &raw.trial, MIN_TRIAL);
     let timeout = duration("timeout", &raw.timeout, Duration::from_nanos(1));
 
+    // A list of counts (a sweep) belongs to one workload; `suite::scale` reads it there.
+    let one = raw.connections.as_ref().and_then(|c| match c.get_ref() {
+        RawConnections::One(n) => Some(Spanned::new(c.span(), *n)),
+        RawConnections::Many(_) => {
+            if what == "defaults" {
+                ctx.span(
+                    &c.span(),
+                    "defaults: a list of connection counts (a sweep) belongs in a [[workload]]; \
+                     give [defaults] one count"
+                        .into(),
+                );
+            }
+            None
+        }
+    });
     let mut count = |field: &str, value: &Option<Spanned<i64>>, max: i64| {
         let v = value.as_ref()?;
         let n = *v.get_ref();
@@ -440,7 +465,7 @@ fn check_knobs(raw: &RawKnobs, what: &str, ctx: &mut Ctx) -> Knobs {
     };
     let min_rounds = count("min_rounds", &raw.min_rounds, MAX_ROUNDS).map(as_usize);
     let max_rounds = count("max_rounds", &raw.max_rounds, MAX_ROUNDS).map(as_usize);
-    let connections = count("connections", &raw.connections, MAX_CONNECTIONS).map(|s| Setting {
+    let connections = count("connections", &one, MAX_CONNECTIONS).map(|s| Setting {
         value: s.value as u32,
         at: s.at,
     });

@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+mod limited;
 mod server;
 
+pub use limited::LimitedServer;
 pub use server::*;
 
 use std::path::{Path, PathBuf};

@@ -11,4 +11,5 @@ mod interrupt;
 mod postgres;
 mod report;
 mod run;
+mod scale;
 mod verify;

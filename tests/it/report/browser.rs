@@ -140,29 +140,14 @@ fn html_report_renders_in_chromium() {
     let url = format!("file://{}", page.display());
 
     let mut browser = Browser::launch(scratch.path());
-    let target = browser.call(None, "Target.createTarget", json!({"url": "about:blank"}));
-    let attached = browser.call(
-        None,
-        "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
-    );
-    let session = attached["sessionId"].as_str().unwrap().to_string();
-    let s = Some(session.as_str());
-    for domain in [
+    let domains = [
         "Page.enable",
         "Runtime.enable",
         "Log.enable",
         "Network.enable",
-    ] {
-        browser.call(s, domain, json!({}));
-    }
-    browser.call(
-        s,
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-    );
-    browser.call(s, "Page.navigate", json!({"url": url}));
-    browser.wait_for("Page.loadEventFired");
+    ];
+    let session = browser.open_page(&url, &domains, WIDTH);
+    let s = Some(session.as_str());
 
     // Light mode: the charts and the escaped payload.
     let page_facts = inspect(&mut browser, &session);

@@ -186,6 +186,30 @@ impl Browser {
         }
     }
 
+    /// Opens `url` in a new page `width` CSS pixels wide with the CDP `domains` enabled (e.g.
+    /// `Page.enable`), waits until it has loaded, and returns the page's session id.
+    pub fn open_page(&mut self, url: &str, domains: &[&str], width: u64) -> String {
+        let target = self.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+        let attached = self.call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        let session = attached["sessionId"].as_str().unwrap().to_string();
+        let s = Some(session.as_str());
+        for domain in domains {
+            self.call(s, domain, json!({}));
+        }
+        self.call(
+            s,
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        self.call(s, "Page.navigate", json!({"url": url}));
+        self.wait_for("Page.loadEventFired");
+        session
+    }
+
     /// Evaluates `expression` in the page and returns its value (JSON-serializable results).
     pub fn eval(&mut self, session: &str, expression: &str) -> Value {
         let result = self.call(

@@ -356,6 +356,7 @@ pub fn build(hostile: bool) -> Fixture {
                         engine_limited: (workload == "json" && s.name == "axum" && round == 2)
                             .then(|| "a load thread was on its CPU 93% of the time".to_string()),
                     },
+                    point: None,
                 };
                 let contestant = if hostile && s.name == "express" {
                     evil(s.name)
@@ -472,6 +473,7 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                     }),
                     ..Default::default()
                 },
+                point: None,
             },
             histogram: serialize(h),
             histogram_uncorrected: serialize(h),

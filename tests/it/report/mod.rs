@@ -5,6 +5,7 @@
 mod browser;
 mod chromium;
 mod fixture;
+mod scale_run;
 
 use faceoff::report::{Exporter, Html, Json, Markdown, ReportData, Standing, Term, Verdict};
 
