@@ -19,6 +19,7 @@ pub mod stats;
 pub mod store;
 pub mod suite;
 pub mod sys;
+pub mod verdict;
 pub mod warnings;
 
 use std::process::ExitCode;
