@@ -184,3 +184,6 @@ impl crate::hint::Hint for Error {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;
