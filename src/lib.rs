@@ -40,5 +40,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Verify(args) => commands::verify::run(args),
         cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Audit(args) => commands::audit::run(args),
+        cli::Command::Claims(args) => commands::claims::run(args),
+        cli::Command::Verdict(args) => commands::verdict::run(args),
     }
 }

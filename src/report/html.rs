@@ -54,6 +54,7 @@ impl Exporter for Html {
             confidence_pct => (CONFIDENCE * 100.0).round() as u32,
             method_facts => format::method_facts(&data.method),
             environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
+            answer => super::answer::html_context(data),
         })?;
         Ok(page.into_bytes())
     }
@@ -78,6 +79,7 @@ fn environment() -> anyhow::Result<Environment<'static>> {
     env.add_function("trial_range", format::trial_range);
 
     env.add_template("report.html", TEMPLATE)?;
+    env.add_template("answer.html", super::answer::TEMPLATE)?;
     Ok(env)
 }
 

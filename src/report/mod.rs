@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::store::RunStatus;
 pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
-mod answer;
+pub mod answer;
 mod build;
 pub(crate) mod format;
 pub mod html;

@@ -196,6 +196,8 @@ pub struct Row {
     pub note: Option<String>,
     /// It stands for its side in the comparison.
     pub best: bool,
+    /// The figure with its interval and unit, or the note, as text.
+    pub shown: String,
 }
 
 /// Where a per-size test's answer flips.
@@ -660,7 +662,13 @@ fn side_rows(
                 Ok(f) => (Some(*f), None),
                 Err(why) => (None, Some(why.clone())),
             };
+            let shown = match (&value, &note) {
+                (Some(f), None) => show(measure, f),
+                (Some(f), Some(n)) => format!("{} ({n})", show(measure, f)),
+                (None, n) => n.clone().unwrap_or_default(),
+            };
             Row {
+                shown,
                 role,
                 display_name: c.map_or_else(|| name.clone(), |c| c.display_name.clone()),
                 stack: c.map(|c| c.stack.clone()).unwrap_or_default(),
