@@ -95,9 +95,8 @@ fn money(c: &CostEstimate, v: f64, decimals: usize) -> String {
 }
 
 fn money_span(c: &CostEstimate, s: &Span, decimals: usize) -> String {
-    let hi = s
-        .hi
-        .map_or_else(|| "unbounded".into(), |h| money(c, h, decimals));
+    let hi =
+        s.hi.map_or_else(|| "unbounded".into(), |h| money(c, h, decimals));
     if s.hi == Some(s.lo) && s.lo == s.point {
         money(c, s.point, decimals)
     } else {
@@ -196,14 +195,23 @@ pub fn verdict_text(v: &ProfileVerdict) -> String {
             clean(&row.contestant),
             row.score
         );
-        let _ = writeln!(out, "    why: {}", clean(&row.reasons));
-        let _ = writeln!(
-            out,
-            "    cost: {} a month, {} per million requests, {} instances",
-            clean(&row.per_month),
-            row.per_million,
-            row.instances
-        );
+        let why = if row.reasons.is_empty() {
+            "no figure on any workload the profile weighs"
+        } else {
+            &row.reasons
+        };
+        let _ = writeln!(out, "    why: {}", clean(why));
+        if row.per_million == MISSING {
+            let _ = writeln!(out, "    cost: {}", clean(&row.per_month));
+        } else {
+            let _ = writeln!(
+                out,
+                "    cost: {} a month, {} per million requests, {} instances",
+                clean(&row.per_month),
+                row.per_million,
+                row.instances
+            );
+        }
         if !row.caveats.is_empty() {
             let _ = writeln!(out, "    caveats: {}", clean(&row.caveats));
         }

@@ -327,9 +327,20 @@ pub fn judge_claim(claim: &Claim, facts: &Facts, pricing: &Pricing) -> JudgedCla
 
 /// The claim's outcome from its tests, and a sentence saying which said what.
 fn combine(tests: &[JudgedTest]) -> (Outcome, String) {
-    let label = |t: &JudgedTest| match t.size {
-        Some(n) => format!("{} at n = {}", t.measure.name(), group(n)),
-        None => format!("{} on {}", t.measure.name(), t.workload),
+    // Name the sides too when the tests compare different ones.
+    let sides_differ = tests
+        .windows(2)
+        .any(|w| (&w[0].favoured, &w[0].other) != (&w[1].favoured, &w[1].other));
+    let label = |t: &JudgedTest| {
+        let base = match t.size {
+            Some(n) => format!("{} at n = {}", t.measure.name(), group(n)),
+            None => format!("{} on {}", t.measure.name(), t.workload),
+        };
+        if sides_differ {
+            format!("{base} ({} vs {})", t.favoured, t.other)
+        } else {
+            base
+        }
     };
     let with = |o: Outcome| -> Vec<String> {
         tests
@@ -353,9 +364,9 @@ fn combine(tests: &[JudgedTest]) -> (Outcome, String) {
         Outcome::Inconclusive
     } else if !s.is_empty() && !r.is_empty() {
         Outcome::Depends
-    } else if !s.is_empty() && s.len() >= i.len() {
+    } else if !s.is_empty() && s.len() > i.len() {
         Outcome::Supported
-    } else if !r.is_empty() && r.len() >= i.len() {
+    } else if !r.is_empty() && r.len() > i.len() {
         Outcome::Refuted
     } else {
         Outcome::Inconclusive
@@ -427,10 +438,15 @@ fn judge_test(
             (best_o, &test.other, Role::Other),
         ] {
             if best.is_none() {
-                lacking.push(side_missing(&judged.rows, side, role, measure, workload));
+                lacking.push(side_missing(&judged.rows, side, role));
             }
         }
-        let missing = lacking.join("; ");
+        let missing = format!(
+            "{} on {workload} for {}; it comes from {}",
+            measure.name(),
+            lacking.join(" and "),
+            measure.how_to_measure()
+        );
         judged.why = format!("not measured: {missing}");
         judged.missing = Some(missing);
         return judged;
@@ -618,7 +634,11 @@ fn framework_note(
             goodness(f.value.unwrap_or(0.0)) / goodness(o.value.unwrap_or(0.0)) >= threshold
         })
         .count();
-    (spread > gap).then(|| {
+    // The answer depends on the framework only when the contestant pairs disagree.
+    if meeting == 0 || meeting == pairs {
+        return None;
+    }
+    Some(if spread > gap {
         format!(
             "depends on the framework more than on the language: within {stack}, {} and {} \
              differ ×{}, more than the ×{} between the sides; {meeting} of {pairs} \
@@ -627,6 +647,11 @@ fn framework_note(
             worst.display_name,
             ratio_text(spread),
             ratio_text(gap)
+        )
+    } else {
+        format!(
+            "{meeting} of {pairs} contestant pairs meet the claim: the answer depends on which \
+             frameworks are compared"
         )
     })
 }
@@ -704,34 +729,28 @@ fn best_row(rows: &[Row], role: Role, measure: Measure) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Exactly what is missing for one side.
-fn side_missing(rows: &[Row], side: &Side, role: Role, measure: Measure, workload: &str) -> String {
-    let reasons: Vec<String> = rows
-        .iter()
-        .filter(|r| r.role == role)
-        .map(|r| {
-            format!(
-                "{}: {}",
-                r.contestant,
-                r.note.as_deref().unwrap_or("no figure")
-            )
-        })
-        .collect();
+/// Exactly what is missing for one side: its contestants' reasons, grouped.
+fn side_missing(rows: &[Row], side: &Side, role: Role) -> String {
+    let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.role == role) {
+        let why = r.note.clone().unwrap_or_else(|| "no figure".into());
+        match reasons.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, names)) => names.push(&r.contestant),
+            None => reasons.push((why, vec![&r.contestant])),
+        }
+    }
     let who = side.label();
     if reasons.is_empty() {
-        format!(
-            "no contestant of {who} in this run ({} on {workload} needs {})",
-            measure.name(),
-            measure.how_to_measure()
-        )
-    } else {
-        format!(
-            "{} on {workload} for {who} ({}); it comes from {}",
-            measure.name(),
-            reasons.join(", "),
-            measure.how_to_measure()
-        )
+        return format!("{who}: no contestant in this run");
     }
+    let parts: Vec<String> = reasons
+        .iter()
+        .map(|(why, names)| match names.len() {
+            1 => format!("{}: {why}", names[0]),
+            n => format!("{why}, for all {n}"),
+        })
+        .collect();
+    format!("{who} ({})", parts.join(", "))
 }
 
 /// One contestant's figure for `measure` on `workload`, or exactly why there is none.

@@ -433,7 +433,7 @@ pub fn rank(
     }
     ProfileVerdict {
         pricing: pricing.name.clone(),
-        pricing_source: format!("{} ({})", pricing.source, pricing.date),
+        pricing_source: format!("{}, prices of {}", pricing.source, pricing.date),
         run_id: facts.run_id,
         profile,
         ranking: ranked,

@@ -226,7 +226,7 @@ fn missing_data_says_exactly_what_is_missing() {
     assert_eq!(c.missing.len(), 2, "{:?}", c.missing);
     assert!(
         c.missing[0].contains("ws_messages on ws-echo for Node.js")
-            && c.missing[0].contains("node-express: not measured")
+            && c.missing[0].contains("(not measured, for all 2)")
             && c.missing[0].contains("WebSocket workloads"),
         "{}",
         c.missing[0]

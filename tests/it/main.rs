@@ -10,4 +10,5 @@ mod contestant;
 mod interrupt;
 mod report;
 mod run;
+mod verdict;
 mod verify;

@@ -3,8 +3,8 @@
 //! headless Chromium.
 
 mod browser;
-mod chromium;
-mod fixture;
+pub(crate) mod chromium;
+pub(crate) mod fixture;
 
 use faceoff::report::{Exporter, Html, Json, Markdown, ReportData, Standing, Term, Verdict};
 
