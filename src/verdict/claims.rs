@@ -23,6 +23,7 @@ pub enum Measure {
     /// Median over trials of each trial's corrected p99 latency (µs); lower is better.
     P99,
     /// Server CPU milliseconds per 1,000 responses; lower is better.
+    #[serde(rename = "cpu_per_1k")]
     CpuPer1k,
     /// Mean PSS of the contestant's processes during the trials (bytes); lower is better.
     Pss,
@@ -33,6 +34,7 @@ pub enum Measure {
     CostPerMillion,
     /// Memory (PSS) per 1,000 idle connections held, at the most connections held; lower is
     /// better.
+    #[serde(rename = "idle_pss_per_1k")]
     IdlePssPer1k,
     /// p99 of a light probe while the most idle connections are held (µs); lower is better.
     IdleProbeP99,
@@ -468,6 +470,13 @@ mod tests {
             .filter(|c| c.not_measurable.is_some())
             .count();
         assert_eq!(unmeasurable, 3);
+    }
+
+    #[test]
+    fn measures_serialize_as_their_file_names() {
+        for (m, name) in Measure::ALL {
+            assert_eq!(serde_json::to_value(m).unwrap(), name);
+        }
     }
 
     #[test]

@@ -395,6 +395,12 @@ fn claims_and_verdict_lead_markdown_and_json() {
     let pos = |k: &str| keys.iter().position(|x| *x == k).unwrap();
     assert!(pos("claims") < pos("headline") && pos("verdicts") < pos("workloads"));
     assert_eq!(json["verdicts"].as_array().unwrap().len(), 4);
+    // Judged claims with figures, crossovers and rows follow the published schema too.
+    let errors: Vec<String> = crate::report::schema()
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 /// The HTML report in real headless Chromium: both sections come before the headline, every
