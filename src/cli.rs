@@ -330,9 +330,9 @@ pub struct ReportArgs {
 /// Arguments of `faceoff claims`.
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
-    /// The run to judge [default: the newest run].
-    #[arg(long, value_name = "ID")]
-    pub run: Option<i64>,
+    /// Which stored run.
+    #[command(flatten)]
+    pub stored: StoredRun,
 
     /// A claims file (TOML) [default: the built-in nodejs-vs-python-2025].
     #[arg(long, value_name = "FILE")]
@@ -341,10 +341,6 @@ pub struct ClaimsArgs {
     /// Pricing for cost claims: a built-in name or a file [default: aws-fargate-x86-us-east-1].
     #[arg(long, value_name = "NAME|FILE")]
     pub pricing: Option<String>,
-
-    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
 
     /// Print one JSON object on stdout instead of text (the `claims` object of
     /// docs/results-schema.json).
@@ -367,22 +363,30 @@ pub struct VerdictArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub slo_p99: Option<Duration>,
 
-    /// The run to rank [default: the newest run].
-    #[arg(long, value_name = "ID")]
-    pub run: Option<i64>,
+    /// Which stored run.
+    #[command(flatten)]
+    pub stored: StoredRun,
 
     /// Pricing: a built-in name or a file [default: the profile's].
     #[arg(long, value_name = "NAME|FILE")]
     pub pricing: Option<String>,
 
-    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-
     /// Print one JSON object on stdout instead of text (one element of `verdicts` in
     /// docs/results-schema.json).
     #[arg(long)]
     pub json: bool,
+}
+
+/// The stored run `claims` and `verdict` read.
+#[derive(Debug, Args)]
+pub struct StoredRun {
+    /// The run, by id [default: the newest run].
+    #[arg(long, value_name = "ID")]
+    pub run: Option<i64>,
+
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 /// A positive, finite number of requests per second.

@@ -1,12 +1,11 @@
 //! `faceoff claims [--run ID] [--claims FILE]`: the claims judged on a stored run.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::ClaimsArgs;
+use crate::cli::{ClaimsArgs, StoredRun};
 use crate::report::ReportData;
 use crate::verdict::{claims, cost, judge, Facts};
 
@@ -15,7 +14,7 @@ pub fn run(args: ClaimsArgs) -> anyhow::Result<ExitCode> {
     // The files first: a mistake in them is reported before any database is opened.
     let file = claims::load(args.claims.as_deref().unwrap_or(claims::DEFAULT_CLAIMS))?;
     let pricing = cost::load(args.pricing.as_deref().unwrap_or(cost::DEFAULT_PRICING))?;
-    let facts = facts_of(args.db.as_ref(), args.run)?;
+    let facts = facts_of(&args.stored)?;
     let report = judge::judge(&file, &facts, &pricing);
     let mut stdout = std::io::stdout().lock();
     if args.json {
@@ -27,10 +26,10 @@ pub fn run(args: ClaimsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The facts of run `run` (the newest when `None`) of the results database.
-pub(super) fn facts_of(db: Option<&PathBuf>, run: Option<i64>) -> anyhow::Result<Facts> {
-    let store = super::show::open_existing(db)?;
-    let run_id = match run {
+/// The facts of the stored run asked for (the newest when none is).
+pub(super) fn facts_of(stored: &StoredRun) -> anyhow::Result<Facts> {
+    let store = super::show::open_existing(stored.db.as_ref())?;
+    let run_id = match stored.run {
         Some(id) => id,
         None => store
             .latest_run()?

@@ -18,7 +18,7 @@ pub fn run(args: VerdictArgs) -> anyhow::Result<ExitCode> {
     if overrides.slo_p99_us.is_some_and(|us| us <= 0.0) {
         anyhow::bail!("--slo-p99 must be above 0, e.g. 50ms");
     }
-    let facts = super::claims::facts_of(args.db.as_ref(), args.run)?;
+    let facts = super::claims::facts_of(&args.stored)?;
     let verdict = profile::rank(&p, overrides, &facts, &pricing);
     let mut stdout = std::io::stdout().lock();
     if args.json {

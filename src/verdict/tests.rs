@@ -89,6 +89,19 @@ fn claim(tests: Vec<Test>) -> Claim {
     }
 }
 
+/// Capacity at p99 < 50 ms with a ±5% interval, at one core and `pss_mib` MiB.
+fn capacity(workload: &str, contestant: &str, rate: f64, pss_mib: u64) -> CapacityFacts {
+    CapacityFacts {
+        workload: workload.into(),
+        contestant: contestant.into(),
+        slo_p99_us: 50_000.0,
+        rate_per_s: interval(rate, rate * 0.95, rate * 1.05),
+        cpu_cores: Some(0.8),
+        pss_bytes: Some(pss_mib << 20),
+        server_cpus: 1,
+    }
+}
+
 fn pricing() -> cost::Pricing {
     cost::load(cost::DEFAULT_PRICING).unwrap()
 }
@@ -285,15 +298,7 @@ fn exact_counts_and_cost_from_capacity() {
     assert_eq!(c.outcome, Outcome::Refuted, "{}", c.summary);
 
     for (name, rate) in [("node-fastify", 4_000.0), ("python-fastapi", 1_000.0)] {
-        f.capacity.push(CapacityFacts {
-            workload: "json-1024".into(),
-            contestant: name.into(),
-            slo_p99_us: 50_000.0,
-            rate_per_s: interval(rate, rate * 0.95, rate * 1.05),
-            cpu_cores: Some(1.0),
-            pss_bytes: Some(80 << 20),
-            server_cpus: 1,
-        });
+        f.capacity.push(capacity("json-1024", name, rate, 80));
     }
     let cost_test = test(Measure::CostPerMillion, &["json-1024"], Expect::Better, 0.1);
     let c = judge_claim(&claim(vec![cost_test]), &f, &pricing());
@@ -471,15 +476,7 @@ fn profile_ranks_with_reasons_noise_and_cost() {
         ("python-fastapi", 1_000.0),
         ("node-express", 2_000.0),
     ] {
-        f.capacity.push(CapacityFacts {
-            workload: "db".into(),
-            contestant: name.into(),
-            slo_p99_us: 50_000.0,
-            rate_per_s: interval(rate, rate * 0.95, rate * 1.05),
-            cpu_cores: Some(0.8),
-            pss_bytes: Some(60 << 20),
-            server_cpus: 1,
-        });
+        f.capacity.push(capacity("db", name, rate, 60));
     }
     let v = profile::rank(
         &p,
