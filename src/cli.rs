@@ -64,6 +64,18 @@ pub enum Command {
     /// probe bounded in bytes and time, health checked after each), counts its dependencies
     /// from its lockfile, stops it, and prints a table per contestant.
     Audit(AuditArgs),
+    /// Judge the article's claims (or your own claims file) on a stored run.
+    ///
+    /// Each claim is supported, refuted or inconclusive, with the figures, their intervals and
+    /// the rows they came from; inconclusive says when the intervals overlap the claim's margin
+    /// and exactly which data is missing (claims/nodejs-vs-python-2025.toml shows the format).
+    Claims(ClaimsArgs),
+    /// Rank the contestants of a stored run for a project profile, with cost at your load.
+    ///
+    /// A profile (profiles/*.toml: realtime-chat, rest-crud, data-api, mixed, or your own file)
+    /// weighs workloads and sets an SLO, a target load and how much security counts. Cost comes
+    /// from capacity under the SLO only; without it, "not measured".
+    Verdict(VerdictArgs),
 }
 
 /// Arguments of `faceoff bench`.
@@ -324,6 +336,78 @@ pub struct ReportArgs {
     /// Folder for the report files [default: <folder of the database>/<run id>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// Arguments of `faceoff claims`.
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// Which stored run.
+    #[command(flatten)]
+    pub stored: StoredRun,
+
+    /// A claims file (TOML) [default: the built-in nodejs-vs-python-2025].
+    #[arg(long, value_name = "FILE")]
+    pub claims: Option<String>,
+
+    /// Pricing for cost claims: a built-in name or a file [default: aws-fargate-x86-us-east-1].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub pricing: Option<String>,
+
+    /// Print one JSON object on stdout instead of text (the `claims` object of
+    /// docs/results-schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `faceoff verdict`.
+#[derive(Debug, Args)]
+pub struct VerdictArgs {
+    /// The project profile: realtime-chat, rest-crud, data-api, mixed, or a file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: String,
+
+    /// The load to price, in requests per second (overrides the profile).
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub target_rps: Option<f64>,
+
+    /// The p99 latency objective, e.g. 50ms (overrides the profile).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub slo_p99: Option<Duration>,
+
+    /// Which stored run.
+    #[command(flatten)]
+    pub stored: StoredRun,
+
+    /// Pricing: a built-in name or a file [default: the profile's].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub pricing: Option<String>,
+
+    /// Print one JSON object on stdout instead of text (one element of `verdicts` in
+    /// docs/results-schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The stored run `claims` and `verdict` read.
+#[derive(Debug, Args)]
+pub struct StoredRun {
+    /// The run, by id [default: the newest run].
+    #[arg(long, value_name = "ID")]
+    pub run: Option<i64>,
+
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// A positive, finite number of requests per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a rate; write a number of requests per second above 0, e.g. 2000"
+        )),
+    }
 }
 
 /// A set of CPU numbers, in the order given.

@@ -20,6 +20,9 @@ pub fn hints(err: &anyhow::Error) -> Vec<String> {
             if let Some(e) = cause.downcast_ref::<crate::suite::Error>() {
                 return e.hint();
             }
+            if let Some(e) = cause.downcast_ref::<crate::verdict::Error>() {
+                return e.hint();
+            }
             None
         })
         .collect()

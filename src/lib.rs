@@ -20,6 +20,7 @@ pub mod stats;
 pub mod store;
 pub mod suite;
 pub mod sys;
+pub mod verdict;
 pub mod warnings;
 
 use std::process::ExitCode;
@@ -40,5 +41,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Verify(args) => commands::verify::run(args),
         cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Audit(args) => commands::audit::run(args),
+        cli::Command::Claims(args) => commands::claims::run(args),
+        cli::Command::Verdict(args) => commands::verdict::run(args),
     }
 }

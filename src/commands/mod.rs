@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod bench;
+pub mod claims;
 pub mod report;
 pub mod run;
 pub mod show;
+pub mod verdict;
 pub mod verify;
 
 use std::path::PathBuf;

@@ -107,7 +107,7 @@ fn throughputs(run: &RunDetail) -> BTreeMap<(String, String), Vec<f64>> {
     out
 }
 
-fn open_existing(db: Option<&std::path::PathBuf>) -> anyhow::Result<Store> {
+pub(super) fn open_existing(db: Option<&std::path::PathBuf>) -> anyhow::Result<Store> {
     let path = settings::db_path(db);
     if !path.exists() {
         anyhow::bail!(

@@ -156,7 +156,7 @@ impl ReportData {
             reproduce: reproduce(detail),
         };
 
-        ReportData {
+        let mut data = ReportData {
             schema: SCHEMA_VERSION,
             faceoff_version: env!("CARGO_PKG_VERSION").to_string(),
             run: RunInfo {
@@ -176,7 +176,13 @@ impl ReportData {
             method,
             audit: super::audit::section(detail),
             scale: super::scale::ScaleReport::from_run(detail),
-        }
+            claims: Default::default(),
+            verdicts: Vec::new(),
+        };
+        // Issue 12: the claims and verdicts, from the figures above.
+        let answer = crate::verdict::Answer::of(&crate::verdict::Facts::from_report(&data));
+        (data.claims, data.verdicts) = (answer.claims, answer.verdicts);
+        data
     }
 }
 

@@ -62,6 +62,7 @@ impl Exporter for Html {
             environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
             audit_rows => Serde(super::audit::html_rows(&data.audit)),
             audit_depth => data.audit.depth.map(super::audit::depth_text),
+            answer => super::answer::html_context(data),
         })?;
         Ok(page.into_bytes())
     }
@@ -87,6 +88,7 @@ fn environment() -> anyhow::Result<Environment<'static>> {
 
     env.add_template("report.html", TEMPLATE)?;
     env.add_template("audit.html", AUDIT_TEMPLATE)?;
+    env.add_template("answer.html", super::answer::TEMPLATE)?;
     Ok(env)
 }
 

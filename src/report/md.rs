@@ -24,6 +24,8 @@ impl Exporter for Markdown {
             esc(&data.run.suite_name)
         )?;
 
+        // Issue 12: the answer leads, above the tables it comes from.
+        super::answer::markdown(&mut out, &data.claims, &data.verdicts)?;
         writeln!(out, "## Headline\n")?;
         writeln!(
             out,
@@ -210,7 +212,7 @@ impl Exporter for Markdown {
 
 /// Escapes text for a Markdown table cell: HTML-significant characters become entities and
 /// Markdown punctuation is backslash-escaped; line breaks become spaces.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

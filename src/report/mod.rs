@@ -14,8 +14,9 @@ use crate::store::RunStatus;
 pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
 pub mod audit;
+pub mod answer;
 mod build;
-mod format;
+pub(crate) mod format;
 pub mod html;
 pub mod json;
 pub mod md;
@@ -59,6 +60,10 @@ pub struct ReportData {
     pub faceoff_version: String,
     /// The run itself.
     pub run: RunInfo,
+    /// The article's claims judged on this run (issue 12); leads every report.
+    pub claims: crate::verdict::ClaimsReport,
+    /// The verdict of every built-in project profile on this run (issue 12).
+    pub verdicts: Vec<crate::verdict::ProfileVerdict>,
     /// Per workload: who leads, by how much, and whether that is within noise.
     pub headline: Vec<Headline>,
     /// Per workload: every measured contestant, ranked by median throughput.

@@ -123,7 +123,7 @@ pub(super) fn headline_text(h: &Headline) -> String {
 }
 
 /// Replaces control characters (escape sequences, newlines) with a visible stand-in.
-fn clean(s: &str) -> String {
+pub(super) fn clean(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { '�' } else { c })
         .collect()

@@ -537,3 +537,17 @@ path = "/healthz"
     // Sweep: 3 s of warm-up + 3 points x 10 rounds x 5 s; idle: 3 s + 2 counts x 10 x 5 s.
     assert_eq!(plan.max_measure_time(1), Duration::from_secs(153 + 103));
 }
+
+#[test]
+fn builtin_compute_fits_in_eight_minutes_on_ten_contestants() {
+    // Issue 12: the NumPy claim's sizes in a suite of their own; suites/compute.toml states
+    // under 8 minutes with start-up, on a quiet machine.
+    let plan = builtin("compute").unwrap();
+    let names: Vec<&str> = plan.workloads.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["compute-1k", "compute", "compute-1m"]);
+    let expected = plan.expected_measure_time(10);
+    assert!(
+        expected + Duration::from_secs(50) < Duration::from_secs(8 * 60),
+        "{expected:?}"
+    );
+}

@@ -62,7 +62,7 @@ pub(super) fn parse(text: &str, path: &Path, builtin: bool) -> Result<Plan, Erro
 }
 
 /// A problem at byte `offset` of `text`.
-pub(super) fn problem_at(path: &Path, text: &str, offset: usize, message: String) -> Problem {
+pub(crate) fn problem_at(path: &Path, text: &str, offset: usize, message: String) -> Problem {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);

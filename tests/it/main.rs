@@ -12,4 +12,5 @@ mod postgres;
 mod report;
 mod run;
 mod scale;
+mod verdict;
 mod verify;

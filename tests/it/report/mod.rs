@@ -3,8 +3,8 @@
 //! headless Chromium.
 
 mod browser;
-mod chromium;
-mod fixture;
+pub(crate) mod chromium;
+pub(crate) mod fixture;
 mod scale_run;
 
 use faceoff::report::{Exporter, Html, Json, Markdown, ReportData, Standing, Term, Verdict};
@@ -309,7 +309,7 @@ fn audit_section_shows_each_audit_or_why_there_is_none() {
     assert!(!html.contains("<script") && !html.contains("<img"));
 }
 
-fn schema() -> jsonschema::Validator {
+pub(crate) fn schema() -> jsonschema::Validator {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

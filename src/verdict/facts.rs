@@ -1,0 +1,287 @@
+//! [`Facts`]: what one stored run says, typed, for judging claims, pricing and ranking.
+//!
+//! [`Facts::from_report`] fills it from the report's figures ([`crate::report::ReportData`]),
+//! so the rule for which trials count is the report's one ([`crate::store::TrialMetrics::counts`]).
+//! Today a run stores per workload and contestant the throughput with its interval, latency,
+//! CPU and memory; the other collections (capacity under an SLO, idle-connection scale,
+//! WebSocket figures, worker sweeps, the audit) are filled by the parts of faceoff that measure
+//! them and stay empty until then: an empty collection means "not measured", never zero.
+//! Their shapes follow issues 10 and 11; whoever stores those figures fills them here, in
+//! [`Facts::from_report`].
+
+use serde::Serialize;
+
+use crate::report::{ContestantResult, ReportData};
+use crate::stats::Interval;
+use crate::store::ContestantStatus;
+
+/// Everything the claims, the cost model and the profiles read about one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    /// The run the facts come from.
+    pub run_id: i64,
+    /// CPUs the contestants ran on; `None` when not recorded.
+    pub server_cpus: Option<u32>,
+    /// `WORKERS` each contestant ran with; `None` when not recorded.
+    pub workers: Option<u32>,
+    /// Every contestant of the run.
+    pub contestants: Vec<ContestantFacts>,
+    /// Per workload, each contestant's figures (closed loop or constant rate, HTTP).
+    pub workloads: Vec<WorkloadFacts>,
+    /// Capacity under a latency SLO per contestant and workload (issue 10, Build 4).
+    pub capacity: Vec<CapacityFacts>,
+    /// Idle-connection scale per contestant and kind of connection (issue 10, Build 2).
+    pub idle: Vec<IdleFacts>,
+    /// WebSocket echo and room fan-out per contestant (issue 10, Build 1).
+    pub ws: Vec<WsFacts>,
+    /// Worker sweeps per contestant and workload (issue 10, Build 5).
+    pub worker_sweeps: Vec<WorkerSweep>,
+    /// The audit of each contestant (issue 11).
+    pub audit: Vec<AuditFacts>,
+}
+
+/// A contestant of the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContestantFacts {
+    /// Short name.
+    pub name: String,
+    /// Name shown in tables.
+    pub display_name: String,
+    /// Stack label (Node.js, Python, Rust, ...).
+    pub stack: String,
+    /// Language.
+    pub language: String,
+    /// Framework.
+    pub framework: String,
+    /// Whether it was measured (up and verified).
+    pub measured: bool,
+}
+
+/// One workload's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadFacts {
+    /// Workload name.
+    pub name: String,
+    /// One entry per contestant that ran it.
+    pub results: Vec<ResultFacts>,
+}
+
+/// One contestant's figures on one workload, over the trials that count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultFacts {
+    /// Contestant name.
+    pub contestant: String,
+    /// Median requests per second with its 95% interval; `None` when no trial counts.
+    pub rps: Option<Interval>,
+    /// Median of the trials' corrected p50 latency (µs).
+    pub p50_us: Option<f64>,
+    /// Median of the trials' corrected p99 latency (µs).
+    pub p99_us: Option<f64>,
+    /// Server CPU milliseconds per 1,000 responses, median over trials.
+    pub cpu_ms_per_1k: Option<f64>,
+    /// Mean PSS of the contestant's processes (bytes).
+    pub pss_mean_bytes: Option<u64>,
+    /// Trials whose figures count.
+    pub trials: u32,
+    /// Why the load engine, not the server, limited the figure (it is a lower bound).
+    pub engine_limited: Option<String>,
+    /// Why there is no figure.
+    pub no_data: Option<String>,
+}
+
+/// Capacity under an SLO of one contestant on one workload: the highest constant rate whose
+/// p99 stays under `slo_p99_us` with fewer than 0.1% errors.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapacityFacts {
+    /// Workload name.
+    pub workload: String,
+    /// Contestant name.
+    pub contestant: String,
+    /// The p99 objective the search used (µs).
+    pub slo_p99_us: f64,
+    /// The capacity (req/s): `point` the highest passing rate, `lo`/`hi` its interval (e.g. the
+    /// passing rate and the lowest failing one, or the spread over repeated searches).
+    pub rate_per_s: Interval,
+    /// CPU cores the contestant kept busy at that rate (1.0 = one CPU all the time).
+    pub cpu_cores: Option<f64>,
+    /// PSS of its processes at that rate (bytes).
+    pub pss_bytes: Option<u64>,
+    /// Server CPUs it ran on during the search.
+    pub server_cpus: u32,
+}
+
+/// Idle-connection scale of one contestant for one kind of connection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdleFacts {
+    /// Workload name, e.g. `idle-http` or `idle-ws`.
+    pub workload: String,
+    /// Contestant name.
+    pub contestant: String,
+    /// One point per number of connections asked for, ascending.
+    pub points: Vec<IdlePoint>,
+}
+
+/// Idle connections at one target count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdlePoint {
+    /// Connections asked for (K).
+    pub target: u32,
+    /// Connections held open.
+    pub held: u32,
+    /// Connections refused or dropped.
+    pub refused_or_dropped: u32,
+    /// Server PSS per 1,000 held connections, above the idle server (bytes).
+    pub pss_per_1k_bytes: Option<f64>,
+    /// The probe's p50 latency while they were held (µs).
+    pub probe_p50_us: Option<f64>,
+    /// The probe's p99 latency while they were held (µs).
+    pub probe_p99_us: Option<f64>,
+}
+
+/// WebSocket figures of one contestant on one workload (echo or room fan-out).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WsFacts {
+    /// Workload name, e.g. `ws-echo` or `ws-room`.
+    pub workload: String,
+    /// Contestant name.
+    pub contestant: String,
+    /// Messages per second (echo round trips, or deliveries for fan-out), median over trials
+    /// with its interval.
+    pub messages_per_s: Option<Interval>,
+    /// Round-trip or delivery latency p50 (µs).
+    pub p50_us: Option<f64>,
+    /// Round-trip or delivery latency p99 (µs).
+    pub p99_us: Option<f64>,
+    /// Deliveries received (fan-out).
+    pub delivered: Option<u64>,
+    /// Deliveries expected: messages sent x subscribers (fan-out).
+    pub expected: Option<u64>,
+}
+
+/// A worker sweep: one contestant on one workload with WORKERS = 1..N.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerSweep {
+    /// Workload name.
+    pub workload: String,
+    /// Contestant name.
+    pub contestant: String,
+    /// How the contestant used several cores: `processes`, `threads`, `cluster`, ...
+    pub model: String,
+    /// One point per worker count, ascending.
+    pub points: Vec<WorkerPoint>,
+}
+
+/// One worker count of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerPoint {
+    /// WORKERS.
+    pub workers: u32,
+    /// Median requests per second with its interval.
+    pub rps: Option<Interval>,
+    /// CPU cores actually used.
+    pub cores_used: Option<f64>,
+    /// PSS of the processes (bytes).
+    pub pss_bytes: Option<u64>,
+    /// Throughput over (workers x throughput at one worker).
+    pub efficiency: Option<f64>,
+}
+
+/// The audit of one contestant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditFacts {
+    /// Contestant name.
+    pub contestant: String,
+    /// Letter grade of its response headers.
+    pub grade: Option<String>,
+    /// Score 0-100 (Mozilla HTTP Observatory's rubric).
+    pub score: Option<i32>,
+    /// Findings reported.
+    pub findings: u32,
+    /// Hostile-input probes passed.
+    pub hostile_passed: Option<u32>,
+    /// Hostile-input probes failed.
+    pub hostile_failed: Option<u32>,
+    /// Direct dependencies in the lockfile.
+    pub deps_direct: Option<u32>,
+    /// All packages in the lockfile, transitive included.
+    pub deps_total: Option<u32>,
+}
+
+impl Facts {
+    /// The facts of the run a report was computed from. Only what the report's figures hold
+    /// is filled; see the module documentation.
+    pub fn from_report(data: &ReportData) -> Facts {
+        let server_cpus = data.method.server_cpus.as_ref().map(|c| c.len() as u32);
+        Facts {
+            run_id: data.run.id,
+            server_cpus,
+            workers: data.method.workers,
+            contestants: data
+                .contestants
+                .iter()
+                .map(|c| ContestantFacts {
+                    name: c.name.clone(),
+                    display_name: c.display_name.clone(),
+                    stack: c.stack.clone(),
+                    language: c.language.clone(),
+                    framework: c.framework.clone(),
+                    measured: c.status == ContestantStatus::Measured,
+                })
+                .collect(),
+            workloads: data
+                .workloads
+                .iter()
+                .map(|w| WorkloadFacts {
+                    name: w.name.clone(),
+                    results: w.results.iter().map(result_facts).collect(),
+                })
+                .collect(),
+            ..Facts::default()
+        }
+    }
+
+    /// The contestant called `name`.
+    pub fn contestant(&self, name: &str) -> Option<&ContestantFacts> {
+        self.contestants.iter().find(|c| c.name == name)
+    }
+
+    /// The workload called `name`.
+    pub fn workload(&self, name: &str) -> Option<&WorkloadFacts> {
+        self.workloads.iter().find(|w| w.name == name)
+    }
+
+    /// One contestant's figures on one workload.
+    pub fn result(&self, workload: &str, contestant: &str) -> Option<&ResultFacts> {
+        self.workload(workload)?
+            .results
+            .iter()
+            .find(|r| r.contestant == contestant)
+    }
+
+    /// One contestant's capacity on one workload.
+    pub fn capacity(&self, workload: &str, contestant: &str) -> Option<&CapacityFacts> {
+        self.capacity
+            .iter()
+            .find(|c| c.workload == workload && c.contestant == contestant)
+    }
+}
+
+fn result_facts(r: &ContestantResult) -> ResultFacts {
+    ResultFacts {
+        contestant: r.name.clone(),
+        rps: r.rps.map(|e| Interval {
+            point: e.median,
+            lo: e.lo,
+            hi: e.hi,
+            coverage: e.coverage,
+            short_of_confidence: e.short_of_confidence,
+        }),
+        p50_us: r.p50_us,
+        p99_us: r.p99_us,
+        cpu_ms_per_1k: r.cpu_ms_per_1k,
+        pss_mean_bytes: r.pss_mean_bytes,
+        trials: r.trials,
+        engine_limited: r.engine_limited.clone(),
+        no_data: r.no_data.clone(),
+    }
+}

@@ -1,0 +1,952 @@
+//! Judging claims on [`Facts`]: each test on each of its workloads gives supported, refuted or
+//! inconclusive with the figures, their intervals and the rows they came from; a claim's tests
+//! together give its outcome.
+//!
+//! The rule (a ratio `r` of the favoured side's goodness over the other's, so `r > 1` means the
+//! favoured side is better whichever direction the measure runs; threshold `t` from
+//! [`Expect::threshold`]):
+//! - figures with 95% intervals: the ratio's interval is `[F.lo / O.hi, F.hi / O.lo]` (inverted
+//!   for lower-is-better measures). Supported when it lies wholly at or above `t`, refuted when
+//!   wholly below, inconclusive when it straddles `t` (the intervals overlap the margin) or
+//!   either interval is short of 95% confidence (too few trials);
+//! - figures without an interval: `r` must clear `t` by a further [`POINT_NOISE`] either way,
+//!   else inconclusive;
+//! - counts: exact, supported when `r >= t`, else refuted.
+//!
+//! A side named by stack stands for its best contestant on the measure; every contestant is
+//! listed, and when the spread between frameworks of one stack is larger than the gap between
+//! the stacks, the test says the answer depends on the framework more than on the language.
+
+use serde::Serialize;
+
+use super::claims::{Claim, ClaimsFile, Expect, Measure, Precision, Side, Test};
+use super::cost::{self, Pricing};
+use super::facts::Facts;
+use crate::report::format::group;
+
+/// Relative distance a figure without an interval must keep from the threshold to count
+/// (10%: about this machine's trial-to-trial spread of ±11% for one server, DESIGN.md).
+pub const POINT_NOISE: f64 = 0.10;
+
+/// The load a cost-per-million test prices (req/s), and the share of capacity kept free.
+pub const CLAIM_COST_TARGET_RPS: f64 = 10_000.0;
+/// See [`CLAIM_COST_TARGET_RPS`].
+pub const CLAIM_COST_HEADROOM: f64 = 0.3;
+
+/// What the measurements say about a claim or one of its tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The figures clear the claim's threshold.
+    Supported,
+    /// The figures fall short of it.
+    Refuted,
+    /// Supported in some tests (workloads, sizes), refuted in others.
+    Depends,
+    /// The intervals overlap the threshold, are short of 95% confidence, or data is missing.
+    Inconclusive,
+}
+
+impl Outcome {
+    /// The word shown in reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Supported => "supported",
+            Outcome::Refuted => "refuted",
+            Outcome::Depends => "depends",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A claims file judged on one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClaimsReport {
+    /// The claims' title.
+    pub title: String,
+    /// Where the claims come from.
+    pub source: String,
+    /// `builtin:NAME` or the path of the claims file.
+    pub file: String,
+    /// The run judged.
+    pub run_id: i64,
+    /// The measurable claims, judged, in file order.
+    pub claims: Vec<JudgedClaim>,
+    /// The claims faceoff cannot measure, with the reason.
+    pub not_measurable: Vec<UnmeasurableClaim>,
+}
+
+/// A claim faceoff cannot measure.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmeasurableClaim {
+    /// Short name.
+    pub id: String,
+    /// What it is about.
+    pub topic: String,
+    /// The claim as written.
+    pub quote: String,
+    /// Why it cannot be measured.
+    pub reason: String,
+}
+
+/// One claim judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgedClaim {
+    /// Short name.
+    pub id: String,
+    /// What it is about.
+    pub topic: String,
+    /// The claim as written.
+    pub quote: String,
+    /// The judgement over all its tests.
+    pub outcome: Outcome,
+    /// One sentence: which tests said what.
+    pub summary: String,
+    /// Every test on every workload.
+    pub tests: Vec<JudgedTest>,
+    /// Where a per-size test's answer flips.
+    pub crossovers: Vec<Crossover>,
+    /// The data that is missing, exactly (empty when nothing is).
+    pub missing: Vec<String>,
+}
+
+/// One test on one workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgedTest {
+    /// What is compared.
+    pub measure: Measure,
+    /// Unit of the figures.
+    pub unit: String,
+    /// The workload.
+    pub workload: String,
+    /// The problem size, for per-size tests.
+    pub size: Option<u64>,
+    /// The side the claim favours.
+    pub favoured: String,
+    /// The side it is compared with.
+    pub other: String,
+    /// What the claim says.
+    pub expect: Expect,
+    /// The margin that counts as significant.
+    pub margin: f64,
+    /// The ratio of goodness (favoured over other) the claim needs.
+    pub threshold: f64,
+    /// The ratio measured: favoured's goodness over the other's, with its interval; `None`
+    /// when a side has no figure.
+    pub ratio: Option<Ratio>,
+    /// The judgement.
+    pub outcome: Outcome,
+    /// Why, with the figures.
+    pub why: String,
+    /// What is missing, when the test could not be judged for want of data.
+    pub missing: Option<String>,
+    /// The answer depends on the framework more than on the language, and by how much.
+    pub framework_note: Option<String>,
+    /// Every contestant of both sides with its figure; `best` marks the two compared.
+    pub rows: Vec<Row>,
+}
+
+/// A ratio with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ratio {
+    /// From the two point figures.
+    pub point: f64,
+    /// Lower bound (equal to `point` for figures without an interval).
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// Which side a row is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The side the claim favours.
+    Favoured,
+    /// The side it is compared with.
+    Other,
+}
+
+/// One contestant's figure in a test: the row of the report it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Which side.
+    pub role: Role,
+    /// Contestant name.
+    pub contestant: String,
+    /// Name shown in tables.
+    pub display_name: String,
+    /// Stack label.
+    pub stack: String,
+    /// Framework.
+    pub framework: String,
+    /// The workload the figure is from.
+    pub workload: String,
+    /// The figure; `None` when there is none (see `note`).
+    pub value: Option<f64>,
+    /// Lower bound of its interval (equal to `value` without one).
+    pub lo: Option<f64>,
+    /// Upper bound.
+    pub hi: Option<f64>,
+    /// The interval is short of 95% confidence.
+    pub short_of_confidence: bool,
+    /// Trials behind the figure, where that applies.
+    pub trials: Option<u32>,
+    /// Why there is no figure, or why it does not stand for its side (a lower bound).
+    pub note: Option<String>,
+    /// It stands for its side in the comparison.
+    pub best: bool,
+    /// The figure with its interval and unit, or the note, as text.
+    pub shown: String,
+}
+
+/// Where a per-size test's answer flips.
+#[derive(Debug, Clone, Serialize)]
+pub struct Crossover {
+    /// The sides, e.g. "python-fastapi-numpy vs Node.js".
+    pub sides: String,
+    /// The largest size below the flip.
+    pub below: u64,
+    /// The smallest size above it.
+    pub above: u64,
+    /// The outcome at `below`.
+    pub below_outcome: Outcome,
+    /// The outcome at `above`.
+    pub above_outcome: Outcome,
+    /// Where the ratio crosses the threshold, interpolated on log-log scales.
+    pub estimate: Option<f64>,
+}
+
+/// A figure and how far it can be trusted.
+#[derive(Debug, Clone, Copy)]
+struct Figure {
+    value: f64,
+    lo: f64,
+    hi: f64,
+    short_of_confidence: bool,
+    trials: Option<u32>,
+    lower_bound: bool,
+}
+
+impl Figure {
+    fn point(value: f64) -> Figure {
+        Figure {
+            value,
+            lo: value,
+            hi: value,
+            short_of_confidence: false,
+            trials: None,
+            lower_bound: false,
+        }
+    }
+
+    fn interval(i: &crate::stats::Interval, trials: Option<u32>) -> Figure {
+        Figure {
+            value: i.point,
+            lo: i.lo,
+            hi: i.hi,
+            short_of_confidence: i.short_of_confidence,
+            trials,
+            lower_bound: false,
+        }
+    }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Judges every claim of `file` on `facts`; cost tests are priced with `pricing`.
+pub fn judge(file: &ClaimsFile, facts: &Facts, pricing: &Pricing) -> ClaimsReport {
+    ClaimsReport {
+        title: file.title.clone(),
+        source: file.source.clone(),
+        file: file.file.clone(),
+        run_id: facts.run_id,
+        claims: file
+            .claims
+            .iter()
+            .filter(|c| c.not_measurable.is_none())
+            .map(|c| judge_claim(c, facts, pricing))
+            .collect(),
+        not_measurable: file
+            .claims
+            .iter()
+            .filter_map(|c| {
+                Some(UnmeasurableClaim {
+                    id: c.id.clone(),
+                    topic: c.topic.clone(),
+                    quote: c.quote.clone(),
+                    reason: c.not_measurable.clone()?,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Judges one measurable claim.
+pub fn judge_claim(claim: &Claim, facts: &Facts, pricing: &Pricing) -> JudgedClaim {
+    let mut tests = Vec::new();
+    let mut crossovers = Vec::new();
+    for test in &claim.tests {
+        let judged: Vec<JudgedTest> = test
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| judge_test(test, w, test.sizes.get(i).copied(), facts, pricing))
+            .collect();
+        if !test.sizes.is_empty() {
+            crossovers.extend(find_crossovers(&judged));
+        }
+        tests.extend(judged);
+    }
+    let missing: Vec<String> = tests.iter().filter_map(|t| t.missing.clone()).collect();
+    let (outcome, mut summary) = combine(&tests);
+    for c in &crossovers {
+        summary.push_str(&format!(
+            "; {}: {} at n = {}, {} at n = {}{}",
+            c.sides,
+            c.below_outcome.word(),
+            group(c.below),
+            c.above_outcome.word(),
+            group(c.above),
+            c.estimate
+                .map(|n| format!(" (crossover near n = {})", group(n.round() as u64)))
+                .unwrap_or_default()
+        ));
+    }
+    JudgedClaim {
+        id: claim.id.clone(),
+        topic: claim.topic.clone(),
+        quote: claim.quote.clone(),
+        outcome,
+        summary,
+        tests,
+        crossovers,
+        missing,
+    }
+}
+
+/// The claim's outcome from its tests, and a sentence saying which said what.
+fn combine(tests: &[JudgedTest]) -> (Outcome, String) {
+    // Name the sides too when the tests compare different ones.
+    let sides_differ = tests
+        .windows(2)
+        .any(|w| (&w[0].favoured, &w[0].other) != (&w[1].favoured, &w[1].other));
+    let label = |t: &JudgedTest| {
+        let base = match t.size {
+            Some(n) => format!("{} at n = {}", t.measure.name(), group(n)),
+            None => format!("{} on {}", t.measure.name(), t.workload),
+        };
+        if sides_differ {
+            format!("{base} ({} vs {})", t.favoured, t.other)
+        } else {
+            base
+        }
+    };
+    let with = |o: Outcome| -> Vec<String> {
+        tests
+            .iter()
+            .filter(|t| t.missing.is_none() && t.outcome == o)
+            .map(label)
+            .collect()
+    };
+    let (s, r, i) = (
+        with(Outcome::Supported),
+        with(Outcome::Refuted),
+        with(Outcome::Inconclusive),
+    );
+    let missing: Vec<String> = tests
+        .iter()
+        .filter(|t| t.missing.is_some())
+        .map(label)
+        .collect();
+    let judged = s.len() + r.len() + i.len();
+    let outcome = if judged == 0 {
+        Outcome::Inconclusive
+    } else if !s.is_empty() && !r.is_empty() {
+        Outcome::Depends
+    } else if !s.is_empty() && s.len() > i.len() {
+        Outcome::Supported
+    } else if !r.is_empty() && r.len() > i.len() {
+        Outcome::Refuted
+    } else {
+        Outcome::Inconclusive
+    };
+    let mut parts = Vec::new();
+    for (word, list) in [("supported", &s), ("refuted", &r), ("inconclusive", &i)] {
+        if !list.is_empty() {
+            parts.push(format!("{word} by {}", list.join(", ")));
+        }
+    }
+    if !missing.is_empty() {
+        parts.push(format!("not measured: {}", missing.join(", ")));
+    }
+    (outcome, parts.join("; "))
+}
+
+/// Judges `test` on one workload.
+fn judge_test(
+    test: &Test,
+    workload: &str,
+    size: Option<u64>,
+    facts: &Facts,
+    pricing: &Pricing,
+) -> JudgedTest {
+    let measure = test.measure;
+    let threshold = test.expect.threshold(test.margin);
+    let mut rows = side_rows(
+        &test.favoured,
+        Role::Favoured,
+        facts,
+        measure,
+        workload,
+        pricing,
+    );
+    rows.extend(side_rows(
+        &test.other,
+        Role::Other,
+        facts,
+        measure,
+        workload,
+        pricing,
+    ));
+    let best_f = best_row(&rows, Role::Favoured, measure);
+    let best_o = best_row(&rows, Role::Other, measure);
+    for i in [best_f, best_o].into_iter().flatten() {
+        rows[i].best = true;
+    }
+    let mut judged = JudgedTest {
+        measure,
+        unit: measure.unit().to_string(),
+        workload: workload.to_string(),
+        size,
+        favoured: test.favoured.label(),
+        other: test.other.label(),
+        expect: test.expect,
+        margin: test.margin,
+        threshold,
+        ratio: None,
+        outcome: Outcome::Inconclusive,
+        why: String::new(),
+        missing: None,
+        framework_note: None,
+        rows,
+    };
+    let (Some(f), Some(o)) = (best_f, best_o) else {
+        let mut lacking = Vec::new();
+        for (best, side, role) in [
+            (best_f, &test.favoured, Role::Favoured),
+            (best_o, &test.other, Role::Other),
+        ] {
+            if best.is_none() {
+                lacking.push(side_missing(&judged.rows, side, role));
+            }
+        }
+        let missing = format!(
+            "{} on {workload} for {}; it comes from {}",
+            measure.name(),
+            lacking.join(" and "),
+            measure.how_to_measure()
+        );
+        judged.why = format!("not measured: {missing}");
+        judged.missing = Some(missing);
+        return judged;
+    };
+    let (fr, or) = (&judged.rows[f], &judged.rows[o]);
+    let fig = |r: &Row| Figure {
+        value: r.value.unwrap_or(f64::NAN),
+        lo: r.lo.unwrap_or(f64::NAN),
+        hi: r.hi.unwrap_or(f64::NAN),
+        short_of_confidence: r.short_of_confidence,
+        trials: r.trials,
+        lower_bound: false,
+    };
+    let (ff, of) = (fig(fr), fig(or));
+    let ratio = goodness_ratio(&ff, &of, measure.higher_is_better());
+    let precision = measure.precision();
+    let (outcome, reading) = decide(ratio, threshold, precision, &ff, &of);
+    let needs = match test.expect {
+        Expect::Better => format!(
+            "the claim needs the favoured side better by more than {}",
+            pct(test.margin)
+        ),
+        Expect::Competitive => format!(
+            "the claim needs the favoured side within {} of the other",
+            pct(test.margin)
+        ),
+    };
+    judged.why = format!(
+        "{} {} vs {} {}: ×{}{}; {needs} (×{:.2}): {reading}",
+        fr.display_name,
+        show(measure, &ff),
+        or.display_name,
+        show(measure, &of),
+        ratio_text(ratio.point),
+        if precision == Precision::Interval {
+            format!(" [×{} – ×{}]", ratio_text(ratio.lo), ratio_text(ratio.hi))
+        } else {
+            String::new()
+        },
+        threshold
+    );
+    judged.framework_note = framework_note(test, &judged.rows, measure, ratio.point, threshold);
+    judged.ratio = Some(ratio);
+    judged.outcome = outcome;
+    judged
+}
+
+/// Favoured's goodness over the other's, with the interval's extremes.
+fn goodness_ratio(f: &Figure, o: &Figure, higher_is_better: bool) -> Ratio {
+    let div = |a: f64, b: f64| if b == 0.0 { f64::INFINITY } else { a / b };
+    if higher_is_better {
+        Ratio {
+            point: div(f.value, o.value),
+            lo: div(f.lo, o.hi),
+            hi: div(f.hi, o.lo),
+        }
+    } else {
+        Ratio {
+            point: div(o.value, f.value),
+            lo: div(o.lo, f.hi),
+            hi: div(o.hi, f.lo),
+        }
+    }
+}
+
+/// The outcome of one comparison and a few words on how it was reached.
+fn decide(
+    ratio: Ratio,
+    threshold: f64,
+    precision: Precision,
+    f: &Figure,
+    o: &Figure,
+) -> (Outcome, String) {
+    match precision {
+        Precision::Exact => {
+            if ratio.point >= threshold {
+                (Outcome::Supported, "met (exact counts)".into())
+            } else {
+                (Outcome::Refuted, "not met (exact counts)".into())
+            }
+        }
+        Precision::Point => {
+            if ratio.point >= threshold * (1.0 + POINT_NOISE) {
+                (
+                    Outcome::Supported,
+                    format!("met with more than {} to spare", pct(POINT_NOISE)),
+                )
+            } else if ratio.point < threshold / (1.0 + POINT_NOISE) {
+                (
+                    Outcome::Refuted,
+                    format!("missed by more than {}", pct(POINT_NOISE)),
+                )
+            } else {
+                (
+                    Outcome::Inconclusive,
+                    format!(
+                        "within {} of the threshold, and this figure has no interval",
+                        pct(POINT_NOISE)
+                    ),
+                )
+            }
+        }
+        Precision::Interval => {
+            let lean = if ratio.point >= threshold {
+                "supported"
+            } else {
+                "refuted"
+            };
+            if f.short_of_confidence || o.short_of_confidence {
+                let trials = [f.trials, o.trials]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .map(|n| format!(" ({n} trials)"))
+                    .unwrap_or_default();
+                (
+                    Outcome::Inconclusive,
+                    format!("too few trials for a 95% interval{trials}; the medians lean {lean}"),
+                )
+            } else if ratio.lo >= threshold {
+                (
+                    Outcome::Supported,
+                    "the whole 95% interval clears it".into(),
+                )
+            } else if ratio.hi < threshold {
+                (
+                    Outcome::Refuted,
+                    "the whole 95% interval falls short".into(),
+                )
+            } else {
+                (
+                    Outcome::Inconclusive,
+                    format!("the intervals overlap the threshold; the medians lean {lean}"),
+                )
+            }
+        }
+    }
+}
+
+/// Where the answer depends on the framework more than on the language.
+fn framework_note(
+    test: &Test,
+    rows: &[Row],
+    measure: Measure,
+    ratio: f64,
+    threshold: f64,
+) -> Option<String> {
+    let goodness = |v: f64| {
+        if measure.higher_is_better() {
+            v
+        } else {
+            1.0 / v
+        }
+    };
+    let valued = |role: Role| -> Vec<&Row> {
+        rows.iter()
+            .filter(|r| r.role == role && r.note.is_none())
+            .filter(|r| r.value.is_some_and(|v| v > 0.0 && v.is_finite()))
+            .collect()
+    };
+    let (fav, oth) = (valued(Role::Favoured), valued(Role::Other));
+    let gap = ratio.max(1.0 / ratio);
+    let mut widest: Option<(f64, &Row, &Row, String)> = None;
+    for (side, members) in [(&test.favoured, &fav), (&test.other, &oth)] {
+        let Side::Stack(stack) = side else { continue };
+        let best = members.iter().max_by(|a, b| {
+            goodness(a.value.unwrap_or(0.0)).total_cmp(&goodness(b.value.unwrap_or(0.0)))
+        });
+        let worst = members.iter().min_by(|a, b| {
+            goodness(a.value.unwrap_or(0.0)).total_cmp(&goodness(b.value.unwrap_or(0.0)))
+        });
+        if let (Some(b), Some(w)) = (best, worst) {
+            let spread = goodness(b.value.unwrap_or(0.0)) / goodness(w.value.unwrap_or(0.0));
+            if widest.as_ref().is_none_or(|(s, ..)| spread > *s) {
+                widest = Some((spread, b, w, stack.clone()));
+            }
+        }
+    }
+    let (spread, best, worst, stack) = widest?;
+    let pairs = fav.len() * oth.len();
+    let meeting = fav
+        .iter()
+        .flat_map(|f| oth.iter().map(move |o| (f, o)))
+        .filter(|(f, o)| {
+            goodness(f.value.unwrap_or(0.0)) / goodness(o.value.unwrap_or(0.0)) >= threshold
+        })
+        .count();
+    // The answer depends on the framework only when the contestant pairs disagree.
+    if meeting == 0 || meeting == pairs {
+        return None;
+    }
+    Some(if spread > gap {
+        format!(
+            "depends on the framework more than on the language: within {stack}, {} and {} \
+             differ ×{}, more than the ×{} between the sides; {meeting} of {pairs} \
+             contestant pairs meet the claim",
+            best.display_name,
+            worst.display_name,
+            ratio_text(spread),
+            ratio_text(gap)
+        )
+    } else {
+        format!(
+            "{meeting} of {pairs} contestant pairs meet the claim: the answer depends on which \
+             frameworks are compared"
+        )
+    })
+}
+
+/// The rows of one side: every contestant standing for it, with its figure or why not.
+fn side_rows(
+    side: &Side,
+    role: Role,
+    facts: &Facts,
+    measure: Measure,
+    workload: &str,
+    pricing: &Pricing,
+) -> Vec<Row> {
+    let names: Vec<String> = match side {
+        Side::Stack(stack) => facts
+            .contestants
+            .iter()
+            .filter(|c| &c.stack == stack)
+            .map(|c| c.name.clone())
+            .collect(),
+        Side::Contestants(names) => names.clone(),
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let c = facts.contestant(&name);
+            let figure = figure(facts, measure, workload, &name, pricing);
+            let (value, note) = match &figure {
+                Ok(f) if f.lower_bound => (
+                    Some(*f),
+                    Some("a lower bound: the load engine was the limit".to_string()),
+                ),
+                Ok(f) => (Some(*f), None),
+                Err(why) => (None, Some(why.clone())),
+            };
+            let shown = match (&value, &note) {
+                (Some(f), None) => show(measure, f),
+                (Some(f), Some(n)) => format!("{} ({n})", show(measure, f)),
+                (None, n) => n.clone().unwrap_or_default(),
+            };
+            Row {
+                shown,
+                role,
+                display_name: c.map_or_else(|| name.clone(), |c| c.display_name.clone()),
+                stack: c.map(|c| c.stack.clone()).unwrap_or_default(),
+                framework: c.map(|c| c.framework.clone()).unwrap_or_default(),
+                contestant: name,
+                workload: workload.to_string(),
+                value: value.map(|f| f.value),
+                lo: value.map(|f| f.lo),
+                hi: value.map(|f| f.hi),
+                short_of_confidence: value.is_some_and(|f| f.short_of_confidence),
+                trials: value.and_then(|f| f.trials),
+                note,
+                best: false,
+            }
+        })
+        .collect()
+}
+
+/// The index of the row that stands for `role`: the best figure that is not a lower bound.
+fn best_row(rows: &[Row], role: Role, measure: Measure) -> Option<usize> {
+    let key = |r: &Row| {
+        let v = r.value.unwrap_or(f64::NAN);
+        if measure.higher_is_better() {
+            v
+        } else {
+            -v
+        }
+    };
+    rows.iter()
+        .enumerate()
+        .filter(|(_, r)| r.role == role && r.note.is_none() && r.value.is_some_and(f64::is_finite))
+        .max_by(|(_, a), (_, b)| key(a).total_cmp(&key(b)))
+        .map(|(i, _)| i)
+}
+
+/// Exactly what is missing for one side: its contestants' reasons, grouped.
+fn side_missing(rows: &[Row], side: &Side, role: Role) -> String {
+    let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.role == role) {
+        let why = r.note.clone().unwrap_or_else(|| "no figure".into());
+        match reasons.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, names)) => names.push(&r.contestant),
+            None => reasons.push((why, vec![&r.contestant])),
+        }
+    }
+    let who = side.label();
+    if reasons.is_empty() {
+        return format!("{who}: no contestant in this run");
+    }
+    let parts: Vec<String> = reasons
+        .iter()
+        .map(|(why, names)| match names.len() {
+            1 => format!("{}: {why}", names[0]),
+            n => format!("{why}, for all {n}"),
+        })
+        .collect();
+    format!("{who} ({})", parts.join(", "))
+}
+
+/// One contestant's figure for `measure` on `workload`, or exactly why there is none.
+fn figure(
+    facts: &Facts,
+    measure: Measure,
+    workload: &str,
+    contestant: &str,
+    pricing: &Pricing,
+) -> Result<Figure, String> {
+    match facts.contestant(contestant) {
+        None => return Err("not in this run".into()),
+        Some(c) if !c.measured => return Err("not measured in this run".into()),
+        Some(_) => {}
+    }
+    let not_measured = || "not measured".to_string();
+    let result = || {
+        facts.result(workload, contestant).ok_or_else(|| {
+            if facts.workload(workload).is_none() {
+                format!("workload {workload} not in this run")
+            } else {
+                format!("did not run {workload}")
+            }
+        })
+    };
+    let some = |v: Option<f64>, what: &str| v.ok_or_else(|| format!("no {what} figure"));
+    match measure {
+        Measure::Throughput => {
+            let r = result()?;
+            let rps = r
+                .rps
+                .as_ref()
+                .ok_or_else(|| r.no_data.clone().unwrap_or_else(not_measured))?;
+            let mut f = Figure::interval(rps, Some(r.trials));
+            f.lower_bound = r.engine_limited.is_some();
+            Ok(f)
+        }
+        Measure::P99 => Ok(Figure::point(some(result()?.p99_us, "p99")?)),
+        Measure::CpuPer1k => Ok(Figure::point(some(result()?.cpu_ms_per_1k, "CPU")?)),
+        Measure::Pss => Ok(Figure::point(
+            some(result()?.pss_mean_bytes.map(|b| b as f64), "memory")? / MIB,
+        )),
+        Measure::Capacity => facts
+            .capacity(workload, contestant)
+            .map(|c| Figure::interval(&c.rate_per_s, None))
+            .ok_or_else(not_measured),
+        Measure::CostPerMillion => {
+            let cap = facts.capacity(workload, contestant).ok_or_else(|| {
+                "capacity under the SLO not measured, so no cost (never guessed)".to_string()
+            })?;
+            let c = cost::estimate(cap, pricing, CLAIM_COST_TARGET_RPS, CLAIM_COST_HEADROOM);
+            Ok(Figure {
+                value: c.per_million.point,
+                lo: c.per_million.lo,
+                hi: c.per_million.hi.unwrap_or(f64::INFINITY),
+                short_of_confidence: cap.rate_per_s.short_of_confidence,
+                trials: None,
+                lower_bound: false,
+            })
+        }
+        Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
+            let idle = facts
+                .idle
+                .iter()
+                .find(|i| i.workload == workload && i.contestant == contestant)
+                .ok_or_else(not_measured)?;
+            let value = idle.points.iter().rev().find_map(|p| {
+                if measure == Measure::IdlePssPer1k {
+                    p.pss_per_1k_bytes.map(|b| b / MIB)
+                } else {
+                    p.probe_p99_us
+                }
+            });
+            value.map(Figure::point).ok_or_else(not_measured)
+        }
+        Measure::WsMessages | Measure::WsDelivered => {
+            let ws = facts
+                .ws
+                .iter()
+                .find(|w| w.workload == workload && w.contestant == contestant)
+                .ok_or_else(not_measured)?;
+            if measure == Measure::WsMessages {
+                ws.messages_per_s
+                    .as_ref()
+                    .map(|i| Figure::interval(i, None))
+                    .ok_or_else(not_measured)
+            } else {
+                match (ws.delivered, ws.expected) {
+                    (Some(d), Some(e)) if e > 0 => Ok(Figure::point(d as f64 / e as f64)),
+                    _ => Err("no delivery count".into()),
+                }
+            }
+        }
+        Measure::ScalingEfficiency => facts
+            .worker_sweeps
+            .iter()
+            .filter(|s| s.workload == workload && s.contestant == contestant)
+            .filter_map(|s| s.points.iter().rev().find_map(|p| p.efficiency))
+            .max_by(f64::total_cmp)
+            .map(Figure::point)
+            .ok_or_else(not_measured),
+        Measure::AuditScore | Measure::Dependencies => {
+            let audit = facts
+                .audit
+                .iter()
+                .find(|a| a.contestant == contestant)
+                .ok_or_else(|| "no audit stored with this run".to_string())?;
+            let v = if measure == Measure::AuditScore {
+                audit.score.map(f64::from)
+            } else {
+                audit.deps_total.map(f64::from)
+            };
+            v.map(Figure::point)
+                .ok_or_else(|| format!("the audit has no {}", measure.unit()))
+        }
+    }
+}
+
+/// The crossovers of one per-size test: where its ratio passes the threshold between two
+/// consecutive sizes.
+fn find_crossovers(judged: &[JudgedTest]) -> Vec<Crossover> {
+    let mut out = Vec::new();
+    for pair in judged.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let (Some(ra), Some(rb), Some(na), Some(nb)) = (a.ratio, b.ratio, a.size, b.size) else {
+            continue;
+        };
+        let t = a.threshold;
+        if (ra.point >= t) == (rb.point >= t) {
+            continue;
+        }
+        let (la, lb) = (ra.point.ln(), rb.point.ln());
+        let estimate = (la != lb && la.is_finite() && lb.is_finite()).then(|| {
+            let x = (na as f64).ln()
+                + (t.ln() - la) * ((nb as f64).ln() - (na as f64).ln()) / (lb - la);
+            x.exp()
+        });
+        out.push(Crossover {
+            sides: format!("{} vs {}", a.favoured, a.other),
+            below: na,
+            above: nb,
+            below_outcome: a.outcome,
+            above_outcome: b.outcome,
+            estimate,
+        });
+    }
+    out
+}
+
+/// A figure with its interval and unit, for sentences.
+fn show(measure: Measure, f: &Figure) -> String {
+    let v = |x: f64| value_text(measure, x);
+    if measure.precision() == Precision::Interval && (f.lo != f.value || f.hi != f.value) {
+        format!(
+            "{} {} [{} – {}]",
+            v(f.value),
+            measure.unit(),
+            v(f.lo),
+            v(f.hi)
+        )
+    } else {
+        format!("{} {}", v(f.value), measure.unit())
+    }
+}
+
+/// A number as the measure's figures are written.
+pub fn value_text(measure: Measure, v: f64) -> String {
+    if !v.is_finite() {
+        return "unbounded".into();
+    }
+    match measure {
+        Measure::Throughput | Measure::Capacity | Measure::WsMessages => {
+            if v >= 100.0 {
+                group(v.round() as u64)
+            } else {
+                format!("{v:.1}")
+            }
+        }
+        Measure::P99 | Measure::IdleProbeP99 => group(v.round() as u64),
+        Measure::CostPerMillion => format!("{v:.4}"),
+        Measure::CpuPer1k | Measure::Pss | Measure::IdlePssPer1k => format!("{v:.1}"),
+        Measure::WsDelivered | Measure::ScalingEfficiency => format!("{v:.3}"),
+        Measure::AuditScore | Measure::Dependencies => format!("{v:.0}"),
+    }
+}
+
+fn ratio_text(r: f64) -> String {
+    if !r.is_finite() {
+        "∞".into()
+    } else if r >= 100.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
+fn pct(f: f64) -> String {
+    format!("{}%", (f * 1000.0).round() / 10.0)
+}
