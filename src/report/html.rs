@@ -45,7 +45,9 @@ impl Exporter for Html {
             .iter()
             .map(|w| w.results.iter().map(cells).collect())
             .collect();
+        let cores = super::cores::html(&data.cores, &color);
         let page = env.get_template("report.html")?.render(context! {
+            cores => cores,
             data => Serde(data),
             charts => charts,
             cells => cells,

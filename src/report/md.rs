@@ -143,6 +143,8 @@ impl Exporter for Markdown {
             }
         }
 
+        out.push_str(&super::cores::markdown(&data.cores, &esc));
+
         if !data.contestants.is_empty() {
             writeln!(out, "\n## Contestants\n")?;
             writeln!(out, "| contestant | runtime | deployment | why | doc |")?;
@@ -208,7 +210,7 @@ impl Exporter for Markdown {
 
 /// Escapes text for a Markdown table cell: HTML-significant characters become entities and
 /// Markdown punctuation is backslash-escaped; line breaks become spaces.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -14,6 +14,7 @@ use crate::store::RunStatus;
 pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
 mod build;
+pub mod cores;
 mod format;
 pub mod html;
 pub mod json;
@@ -68,6 +69,9 @@ pub struct ReportData {
     pub warnings: Vec<ReportWarning>,
     /// How the run was made: enough to reproduce it.
     pub method: Method,
+    /// Worker sweeps: throughput, cores used and scaling per worker count (absent without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cores: Vec<cores::WorkerSweep>,
 }
 
 /// The run's identity and outcome.

@@ -77,6 +77,7 @@ impl Exporter for Term {
                 writeln!(out, "interval: {}", coverage(&e.0, e.1))?;
             }
         }
+        out.push_str(&super::cores::term(&data.cores, &clean));
         if !data.warnings.is_empty() {
             writeln!(out)?;
             for w in &data.warnings {
@@ -121,7 +122,7 @@ pub(super) fn headline_text(h: &Headline) -> String {
 }
 
 /// Replaces control characters (escape sequences, newlines) with a visible stand-in.
-fn clean(s: &str) -> String {
+pub(super) fn clean(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { '�' } else { c })
         .collect()

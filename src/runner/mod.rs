@@ -6,6 +6,7 @@
 //! (see [`isolation`]). Each trial is written to the store the moment it ends.
 
 pub mod calibrate;
+pub mod cores;
 pub mod environment;
 pub mod isolation;
 pub mod order;
@@ -138,6 +139,7 @@ pub fn run(
     // From here on the runner's own thread stays off the server CPUs.
     let _pinned = isolation::PinnedThread::to(&config.load_cpus);
     warm_up_at_start(plan, &entrants, config, &interrupt, ui);
+    let mut launches = vec![cores::Launch::of_run(config); entrants.len()];
     if config.calibrate && !interrupt.load(Ordering::Relaxed) {
         calibrate_noise(store, run_id, plan, &entrants, config, &interrupt, ui)?;
     }
@@ -163,6 +165,17 @@ pub fn run(
             let name = Some(entrants[i].name());
             event(store, run_id, name, Some(&workload.name), "skip", &note)?;
         }
+        cores::redeploy(
+            store,
+            run_id,
+            workload,
+            &mut entrants,
+            &mut racing,
+            &mut launches,
+            &opts,
+            config,
+            ui,
+        )?;
         let mut samples: BTreeMap<usize, Vec<f64>> = racing
             .iter()
             .map(|&i| {
@@ -340,12 +353,8 @@ fn measure(
         .iter()
         .filter_map(|e| e.guard.as_ref().map(|g| g.pgid()))
         .collect();
-    let quiet = isolation::wait_for_quiet(
-        &config.server_cpus,
-        &pgids,
-        isolation::QUIET_WAIT_MAX,
-        interrupt,
-    );
+    let cpus = cores::server_cpus(workload, config);
+    let quiet = isolation::wait_for_quiet(&cpus, &pgids, isolation::QUIET_WAIT_MAX, interrupt);
     if interrupt.load(Ordering::Relaxed) {
         return Ok(Measured::Nothing);
     }
@@ -353,26 +362,20 @@ fn measure(
     let plan = trial::load_plan(workload, guard.addr(), workload.trial, &config.load_cpus);
     let started_at = crate::store::now_rfc3339();
     let trial_len = workload.trial.as_secs_f64();
-    let outcome = trial::run_trial(
-        &plan,
-        guard.pgid(),
-        &config.server_cpus,
-        interrupt.clone(),
-        |snap| {
-            ui.trial(
-                &name,
-                &workload.name,
-                round,
-                snap.elapsed.as_secs_f64() / trial_len,
-            )
-        },
-    );
+    let outcome = trial::run_trial(&plan, guard.pgid(), &cpus, interrupt.clone(), |snap| {
+        ui.trial(
+            &name,
+            &workload.name,
+            round,
+            snap.elapsed.as_secs_f64() / trial_len,
+        )
+    });
     if interrupt.load(Ordering::Relaxed) {
         // A cut-short trial is not a trial: keep only whole ones.
         return Ok(Measured::Nothing);
     }
     let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
-    let (recording, usage) = match outcome {
+    let (recording, mut usage) = match outcome {
         Ok(r) => r,
         Err(e) => {
             if alive {
@@ -389,12 +392,13 @@ fn measure(
             return Ok(Measured::Nothing);
         }
     };
+    cores::discount_engine(workload, &mut usage, &recording);
     let isolation = trial::Isolation {
         quiet,
-        server_cpus: config.server_cpus.len(),
+        server_cpus: cpus.len(),
         retry,
     };
-    let out = trial::record(
+    let mut out = trial::record(
         &workload.name,
         &name,
         round,
@@ -404,6 +408,7 @@ fn measure(
         !alive,
         isolation,
     );
+    cores::annotate(&mut out.record.metrics, workload, &cpus, &usage);
     store.put_trial(run_id, &out.record)?;
     let quality = &out.record.metrics.quality;
     if quality.superseded && alive {

@@ -189,6 +189,7 @@ pub fn record(
         timeline_rps: summary.timeline.iter().map(|s| s.requests).collect(),
         crashed,
         quality,
+        cores: None,
     };
     let record = TrialRecord {
         workload: workload.to_string(),

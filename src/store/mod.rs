@@ -530,6 +530,7 @@ mod tests {
             timeline_rps: vec![rps as u64; 5],
             crashed: false,
             quality: TrialQuality::default(),
+            cores: None,
         }
     }
 

@@ -7,6 +7,7 @@
 //! of a file are reported at once. `suites/standard.toml` and `suites/quick.toml` are built into
 //! the binary, so `faceoff run` works from any directory.
 
+pub mod cores;
 mod raw;
 mod validate;
 
@@ -16,10 +17,13 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
+pub use cores::WorkerPoint;
+
 /// The suites built into the binary: name and file text.
 const BUILTIN: &[(&str, &str)] = &[
     ("standard", include_str!("../../suites/standard.toml")),
     ("quick", include_str!("../../suites/quick.toml")),
+    ("cores", include_str!("../../suites/cores.toml")),
 ];
 
 /// The name of the suite `faceoff run` uses when none is given.
@@ -79,6 +83,10 @@ pub struct Workload {
     /// plain HTTP endpoints every contestant serves. Contestants without them are left out of
     /// this workload, and the report says so.
     pub requires: Vec<String>,
+    /// The point of a worker sweep this workload is (`workers = [...]` in the suite); `None`
+    /// for a workload run with the run's `WORKERS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<WorkerPoint>,
 }
 
 impl Workload {
@@ -168,7 +176,7 @@ impl Plan {
         let unknown: Vec<String> = only
             .iter()
             .chain(skip)
-            .filter(|name| !self.workloads.iter().any(|w| &w.name == *name))
+            .filter(|name| !self.workloads.iter().any(|w| cores::picks(w, name)))
             .cloned()
             .collect();
         if !unknown.is_empty() {
@@ -178,8 +186,9 @@ impl Plan {
                 available: self.workloads.into_iter().map(|w| w.name).collect(),
             });
         }
+        let named = |names: &[String], w: &Workload| names.iter().any(|n| cores::picks(w, n));
         self.workloads
-            .retain(|w| (only.is_empty() || only.contains(&w.name)) && !skip.contains(&w.name));
+            .retain(|w| (only.is_empty() || named(only, w)) && !named(skip, w));
         if self.workloads.is_empty() {
             return Err(Error::NothingLeft { suite: self.name });
         }

@@ -354,6 +354,7 @@ pub fn build(hostile: bool) -> Fixture {
                         engine_limited: (workload == "json" && s.name == "axum" && round == 2)
                             .then(|| "a load thread was on its CPU 93% of the time".to_string()),
                     },
+                    cores: None,
                 };
                 let contestant = if hostile && s.name == "express" {
                     evil(s.name)
@@ -468,6 +469,7 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                     }),
                     ..Default::default()
                 },
+                cores: None,
             },
             histogram: serialize(h),
             histogram_uncorrected: serialize(h),
