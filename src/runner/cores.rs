@@ -137,7 +137,14 @@ pub fn redeploy(
             checks: Vec::new(),
             ..opts.clone()
         };
-        let up = prepare::bring_up(&entrants[i].contestant, &point);
+        // The runner's thread sits on the load CPUs while it measures; a group is pinned
+        // within the CPUs of the thread that starts it, so it starts from all the run's CPUs.
+        let up = {
+            let mut all = config.server_cpus.clone();
+            all.extend(&config.load_cpus);
+            let _wide = super::isolation::PinnedThread::to(&all);
+            prepare::bring_up(&entrants[i].contestant, &point)
+        };
         if let Some(guard) = up.guard {
             entrants[i].guard = Some(guard);
             launches[i] = wanted.clone();

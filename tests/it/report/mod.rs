@@ -3,7 +3,7 @@
 //! headless Chromium.
 
 mod browser;
-mod chromium;
+pub(crate) mod chromium;
 mod fixture;
 
 use faceoff::report::{Exporter, Html, Json, Markdown, ReportData, Standing, Term, Verdict};
