@@ -3,7 +3,7 @@
 //! format, the HTML checked in headless Chromium. Behaviour only: the machine is shared, so no
 //! assertion depends on speed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use faceoff::store::{RunStatus, Store};
 use serde_json::{json, Value};
@@ -150,6 +150,14 @@ fn a_worker_sweep_restarts_each_contestant_per_count_and_reports_cores() {
     let results = dir.join(run.run.id.to_string());
     let json: Value =
         serde_json::from_slice(&std::fs::read(results.join("results.json")).unwrap()).unwrap();
+    let errors: Vec<String> = crate::report::schema()
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "results.json breaks the schema: {errors:#?}"
+    );
     let compute = json["cores"]
         .as_array()
         .unwrap()
@@ -177,16 +185,10 @@ fn a_worker_sweep_restarts_each_contestant_per_count_and_reports_cores() {
 
 /// The Cores section renders in headless Chromium: a table row per contestant and count, and
 /// its two charts drawn with a mark per point.
-fn check_html_in_chromium(page: &Path, scratch: &PathBuf) {
+fn check_html_in_chromium(page: &Path, scratch: &Path) {
     let url = format!("file://{}", page.display());
     let mut browser = Browser::launch(scratch);
-    let target = browser.call(None, "Target.createTarget", json!({"url": "about:blank"}));
-    let attached = browser.call(
-        None,
-        "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
-    );
-    let session = attached["sessionId"].as_str().unwrap().to_string();
+    let session = browser.new_page();
     let s = Some(session.as_str());
     browser.call(s, "Page.enable", json!({}));
     browser.call(s, "Page.navigate", json!({"url": url}));

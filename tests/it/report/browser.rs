@@ -74,13 +74,7 @@ fn html_report_renders_in_chromium() {
     let url = format!("file://{}", page.display());
 
     let mut browser = Browser::launch(scratch.path());
-    let target = browser.call(None, "Target.createTarget", json!({"url": "about:blank"}));
-    let attached = browser.call(
-        None,
-        "Target.attachToTarget",
-        json!({"targetId": target["targetId"], "flatten": true}),
-    );
-    let session = attached["sessionId"].as_str().unwrap().to_string();
+    let session = browser.new_page();
     let s = Some(session.as_str());
     for domain in [
         "Page.enable",

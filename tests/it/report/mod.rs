@@ -247,7 +247,7 @@ fn hostile_text_is_escaped() {
     assert!(json.to_string().contains("alert(1)"));
 }
 
-fn schema() -> jsonschema::Validator {
+pub(crate) fn schema() -> jsonschema::Validator {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
