@@ -440,3 +440,170 @@ pub fn html(sweeps: &[WorkerSweep], color: &dyn Fn(&str) -> usize) -> Vec<miniji
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ReportData;
+    use crate::store::{
+        ContestantRecord, ContestantStatus, Event, RunRow, RunSettings, RunStatus, TrialCores,
+        TrialMetrics, TrialRecord, WorkloadSettings,
+    };
+    use crate::suite::WorkerPoint;
+
+    fn contestant(name: &str) -> ContestantRecord {
+        ContestantRecord {
+            name: name.into(),
+            display_name: name.to_uppercase(),
+            stack: "Python".into(),
+            language: "Python".into(),
+            framework: "F".into(),
+            versions: serde_json::json!({}),
+            status: ContestantStatus::Measured,
+            verify: serde_json::json!([]),
+            note: String::new(),
+            runtime: None,
+            deployment: None,
+        }
+    }
+
+    fn trial(contestant: &str, workers: u32, round: u32, rps: f64, cores: f64) -> TrialRecord {
+        let metrics: TrialMetrics = serde_json::from_value(serde_json::json!({
+            "duration_s": 1.0, "requests": rps as u64, "rps": rps, "errors": 0,
+            "errors_by_kind": {}, "status": {}, "latency_us": [1, 2, 3, 4, 5],
+            "latency_uncorrected_us": [1, 2, 3, 4, 5], "latency_mean_us": 2.0, "late_sends": 0,
+            "server_cpu_s": cores, "cpu_ms_per_1k": 1.0, "pss_mean_bytes": workers << 20,
+            "pss_peak_bytes": workers << 20, "rss_peak_bytes": 1, "engine_cpu_s": 0.01,
+            "engine_busiest": 0.1, "timeline_rps": [], "crashed": false,
+        }))
+        .unwrap();
+        TrialRecord {
+            workload: format!("compute.w{workers}"),
+            contestant: contestant.into(),
+            round,
+            started_at: String::new(),
+            metrics: TrialMetrics {
+                cores: Some(TrialCores {
+                    workers,
+                    server_cpus: vec![0, 1],
+                    shares_engine_cpus: true,
+                    cores_used: Some(cores),
+                    engine_cpu_share: Some(0.01),
+                }),
+                ..metrics
+            },
+            histogram: Vec::new(),
+            histogram_uncorrected: Vec::new(),
+        }
+    }
+
+    fn detail() -> RunDetail {
+        let point = |workers| WorkloadSettings {
+            name: format!("compute.w{workers}"),
+            workers: Some(WorkerPoint {
+                sweep: "compute".into(),
+                workers,
+                share_engine_cpus: true,
+            }),
+            ..WorkloadSettings::default()
+        };
+        let mut trials = Vec::new();
+        for round in 1..=3 {
+            let r = f64::from(round);
+            trials.push(trial("threads", 1, round, 300.0 + r, 1.0));
+            trials.push(trial("threads", 2, round, 450.0 + r, 1.5 + 0.1 * r));
+            trials.push(trial("solo", 1, round, 100.0, 0.9));
+        }
+        RunDetail {
+            run: RunRow {
+                id: 1,
+                started_at: String::new(),
+                finished_at: None,
+                status: RunStatus::Complete,
+                suite_name: "cores".into(),
+                suite_path: "builtin:cores".into(),
+                suite_sha256: String::new(),
+                trials: trials.len() as u64,
+            },
+            suite_toml: String::new(),
+            environment: None,
+            settings: Some(RunSettings {
+                workloads: vec![point(1), point(2)],
+                ..RunSettings::default()
+            }),
+            contestants: vec![contestant("threads"), contestant("solo")],
+            trials,
+            events: vec![Event {
+                at: String::new(),
+                contestant: Some("solo".into()),
+                workload: Some("compute.w2".into()),
+                kind: "skip".into(),
+                message: "left out of compute.w2: its manifest allows at most 1 workers".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn points_efficiency_and_missing_points() {
+        let data = ReportData::from_run(&detail());
+        assert_eq!(data.cores.len(), 1);
+        let sweep = &data.cores[0];
+        assert_eq!(
+            (sweep.sweep.as_str(), &sweep.worker_counts),
+            ("compute", &vec![1, 2])
+        );
+        let threads = &sweep.rows[0];
+        assert_eq!(threads.name, "threads");
+        let (one, two) = (&threads.points[0], &threads.points[1]);
+        assert_eq!(one.efficiency, Some(1.0));
+        // Medians 302 and 452: 452 / (2 x 302).
+        assert!(
+            (two.efficiency.unwrap() - 452.0 / 604.0).abs() < 1e-12,
+            "{two:?}"
+        );
+        assert!((two.cores_used.unwrap() - 1.7).abs() < 1e-9, "{two:?}");
+        assert_eq!(two.pss_mean_bytes, Some(2 << 20));
+        assert_eq!(two.not_ranked, None);
+        // A point that did not run is missing, with the reason, never zero.
+        let solo = &sweep.rows[1].points[1];
+        assert_eq!(
+            (solo.rps, solo.cores_used, solo.efficiency),
+            (None, None, None)
+        );
+        assert!(solo
+            .not_ranked
+            .as_deref()
+            .unwrap()
+            .contains("at most 1 workers"));
+        let text = PointText::of(solo);
+        assert_eq!(
+            (text.rps.as_str(), text.cores.as_str()),
+            ("no data", MISSING)
+        );
+        // Every format shows the section.
+        let md = String::from_utf8(
+            crate::report::Exporter::render(&crate::report::Markdown, &data).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            md.contains("## Cores: compute") && md.contains("| 75% |"),
+            "{md}"
+        );
+        let term = String::from_utf8(
+            crate::report::Exporter::render(&crate::report::Term, &data).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            term.contains("cores: compute") && term.contains("1.70"),
+            "{term}"
+        );
+        let html = String::from_utf8(
+            crate::report::Exporter::render(&crate::report::Html, &data).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            html.contains("Cores: compute") && html.contains("cores used"),
+            "{html}"
+        );
+    }
+}
