@@ -58,8 +58,8 @@ pub struct SweepPoint {
     pub cores_used: Option<f64>,
     /// Mean PSS of the process group over counted trials (bytes).
     pub pss_mean_bytes: Option<u64>,
-    /// `rps(w) / (w x rps(1))` from the medians; `None` without both figures or a 1-worker
-    /// point.
+    /// `rps(w) / (w x rps(1))` from the medians; `None` unless both figures are ranked (not
+    /// lower bounds) and there is a 1-worker point.
     pub efficiency: Option<f64>,
     /// Highest share of the shared CPUs the load engine used in a counted trial; `None` when it
     /// had CPUs of its own.
@@ -114,12 +114,14 @@ pub fn sweeps(detail: &RunDetail, workloads: &[WorkloadReport]) -> Vec<WorkerSwe
                 .iter()
                 .map(|&w| point(detail, workloads, &c.name, w, point_name(w)))
                 .collect();
+            // From ranked figures only: a lower bound on either side would make it a guess.
+            let ranked = |p: &SweepPoint| p.rps.filter(|_| p.not_ranked.is_none());
             let one = points
                 .iter()
                 .find(|p| p.workers == 1)
-                .and_then(|p| p.rps.map(|e| e.median));
+                .and_then(|p| ranked(p).map(|e| e.median));
             for p in &mut points {
-                p.efficiency = match (one, p.rps) {
+                p.efficiency = match (one, ranked(p)) {
                     (Some(base), Some(e)) if base > 0.0 => {
                         Some(e.median / (f64::from(p.workers) * base))
                     }

@@ -220,7 +220,7 @@ pub fn annotate(metrics: &mut TrialMetrics, workload: &Workload, cpus: &[usize],
 /// Why a shared-CPU trial is not ranked.
 fn engine_share_reason(share: f64) -> String {
     format!(
-        "the load engine used {:.0}% of the CPUs it shared with the server, above the {:.0}% a \
+        "the load engine used {:.1}% of the CPUs it shared with the server, above the {:.0}% a \
          shared-CPU trial allows, so it may have taken CPU from the server",
         share * 100.0,
         ENGINE_SHARE_MAX * 100.0
@@ -288,7 +288,7 @@ mod tests {
         // 0.6 CPU-s: 15%, over the rule.
         let mut m = metrics(0.6);
         annotate(&mut m, &workload(true), &[0, 1], &usage);
-        assert!(m.quality.engine_limited.unwrap().contains("15%"));
+        assert!(m.quality.engine_limited.unwrap().contains("15.0%"));
         // Not shared: no engine share, whatever the engine used.
         let mut m = metrics(0.6);
         annotate(&mut m, &workload(false), &[1], &usage);

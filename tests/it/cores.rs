@@ -170,11 +170,27 @@ fn a_worker_sweep_restarts_each_contestant_per_count_and_reports_cores() {
     assert_eq!(rows.len(), 2, "{rows:#?}");
     for row in rows {
         let points = row["points"].as_array().unwrap();
-        assert_eq!(points[0]["efficiency"], 1.0, "{row}");
         for p in points {
             assert!(p["rps"]["median"].as_f64().unwrap() > 0.0, "{p}");
             assert!(p["cores_used"].as_f64().unwrap() > 0.0, "{p}");
-            assert!(p["efficiency"].as_f64().unwrap() > 0.0, "{p}");
+        }
+        // Efficiency comes from ranked figures only; a lower bound (the engine took too much
+        // of the shared CPUs) leaves it missing, with the reason.
+        let ranked = |p: &Value| p["not_ranked"].is_null();
+        if ranked(&points[0]) {
+            assert_eq!(points[0]["efficiency"], 1.0, "{row}");
+        }
+        for p in points {
+            match ranked(&points[0]) && ranked(p) {
+                true => assert!(p["efficiency"].as_f64().unwrap() > 0.0, "{p}"),
+                false => {
+                    assert!(p["efficiency"].is_null(), "{p}");
+                    assert!(
+                        p["not_ranked"].as_str().is_some() || points[0]["not_ranked"].is_string(),
+                        "{p}"
+                    );
+                }
+            }
         }
     }
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
@@ -218,7 +234,7 @@ fn check_html_in_chromium(page: &Path, scratch: &Path) {
         .unwrap_or_else(|| panic!("no Cores: compute section: {sections:#}"));
     assert_eq!(compute["rows"], 4, "{compute:#}");
     let text = compute["text"].as_str().unwrap();
-    for shown in ["node:http", "Flask", "cores used", "efficiency", "100%"] {
+    for shown in ["node:http", "Flask", "cores used", "efficiency"] {
         assert!(text.contains(shown), "the section lacks {shown:?}: {text}");
     }
     let charts = compute["charts"].as_array().unwrap();
