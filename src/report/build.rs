@@ -169,6 +169,7 @@ impl ReportData {
                 suite_sha256: detail.run.suite_sha256.clone(),
             },
             headline: workloads.iter().map(headline).collect(),
+            cores: super::cores::sweeps(detail, &workloads),
             stacks: stack_view(&contestants, &workloads),
             workloads,
             contestants,

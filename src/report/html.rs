@@ -50,7 +50,9 @@ impl Exporter for Html {
             .collect();
         // Built by `scale_view` with every text escaped, as the other charts are.
         let scale = super::scale_view::html(&data.scale, &color);
+        let cores = super::cores::html(&data.cores, &color);
         let page = env.get_template("report.html")?.render(context! {
+            cores => cores,
             data => Serde(data),
             charts => charts,
             cells => cells,

@@ -146,6 +146,8 @@ impl Exporter for Markdown {
         }
 
         out.push_str(&super::scale_view::markdown(&data.scale, esc));
+        out.push_str(&super::cores::markdown(&data.cores, &esc));
+
         if !data.contestants.is_empty() {
             writeln!(out, "\n## Contestants\n")?;
             writeln!(out, "| contestant | runtime | deployment | why | doc |")?;

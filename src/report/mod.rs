@@ -16,6 +16,7 @@ pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 pub mod audit;
 pub mod answer;
 mod build;
+pub mod cores;
 pub(crate) mod format;
 pub mod html;
 pub mod json;
@@ -81,6 +82,9 @@ pub struct ReportData {
     /// Sweeps, idle connections and capacities (issue 10); absent when the run has none.
     #[serde(skip_serializing_if = "scale::ScaleReport::is_empty")]
     pub scale: scale::ScaleReport,
+    /// Worker sweeps: throughput, cores used and scaling per worker count (absent without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cores: Vec<cores::WorkerSweep>,
 }
 
 /// The run's identity and outcome.

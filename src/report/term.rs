@@ -78,6 +78,7 @@ impl Exporter for Term {
             }
         }
         out.push_str(&super::scale_view::term(&data.scale, clean));
+        out.push_str(&super::cores::term(&data.cores, &clean));
         if !data.warnings.is_empty() {
             writeln!(out)?;
             for w in &data.warnings {

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod calibrate;
 pub mod capacity;
+pub mod cores;
 pub mod environment;
 pub mod isolation;
 pub mod order;
@@ -158,6 +159,7 @@ pub fn run(
     // From here on the runner's own thread stays off the server CPUs.
     let _pinned = isolation::PinnedThread::to(&config.load_cpus);
     warm_up_at_start(plan, &entrants, config, &interrupt, ui);
+    let mut launches = vec![cores::Launch::of_run(config); entrants.len()];
     if config.calibrate && !interrupt.load(Ordering::Relaxed) {
         calibrate_noise(store, run_id, plan, &entrants, config, &interrupt, ui)?;
     }
@@ -183,6 +185,17 @@ pub fn run(
             let name = Some(entrants[i].name());
             event(store, run_id, name, Some(&workload.name), "skip", &note)?;
         }
+        cores::redeploy(
+            store,
+            run_id,
+            workload,
+            &mut entrants,
+            &mut racing,
+            &mut launches,
+            &opts,
+            config,
+            ui,
+        )?;
         if scale::is_scale(workload) {
             let mut ctx = scale::Ctx::new(store, run_id, config, &interrupt, ui);
             scale::run_workload(&mut ctx, workload, &mut entrants, &racing)?;
@@ -376,12 +389,8 @@ fn measure(
         .filter_map(|e| e.guard.as_ref().map(|g| g.pgid()))
         .chain(database_pgid)
         .collect();
-    let quiet = isolation::wait_for_quiet(
-        &config.server_cpus,
-        &pgids,
-        isolation::QUIET_WAIT_MAX,
-        interrupt,
-    );
+    let cpus = cores::server_cpus(workload, config);
+    let quiet = isolation::wait_for_quiet(&cpus, &pgids, isolation::QUIET_WAIT_MAX, interrupt);
     if interrupt.load(Ordering::Relaxed) {
         return Ok(Measured::Nothing);
     }
@@ -393,7 +402,7 @@ fn measure(
         &plan,
         guard.pgid(),
         database_pgid,
-        &config.server_cpus,
+        &cpus,
         interrupt.clone(),
         |snap| {
             ui.trial(
@@ -409,7 +418,7 @@ fn measure(
         return Ok(Measured::Nothing);
     }
     let alive = check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
-    let (recording, usage, database_usage) = match outcome {
+    let (recording, mut usage, database_usage) = match outcome {
         Ok(r) => r,
         Err(e) => {
             if alive {
@@ -426,9 +435,10 @@ fn measure(
             return Ok(Measured::Nothing);
         }
     };
+    cores::discount_engine(workload, &mut usage, &recording);
     let isolation = trial::Isolation {
         quiet,
-        server_cpus: config.server_cpus.len(),
+        server_cpus: cpus.len(),
         retry,
     };
     let mut out = trial::record(
@@ -443,6 +453,7 @@ fn measure(
         isolation,
     );
     out.record.metrics.point = point;
+    cores::annotate(&mut out.record.metrics, workload, &cpus, &usage);
     store.put_trial(run_id, &out.record)?;
     let quality = &out.record.metrics.quality;
     if quality.superseded && alive {

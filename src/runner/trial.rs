@@ -216,6 +216,7 @@ pub fn record(
         crashed,
         quality,
         point: None,
+        cores: None,
     };
     let record = TrialRecord {
         workload: workload.to_string(),

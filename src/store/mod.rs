@@ -557,6 +557,7 @@ mod tests {
             crashed: false,
             quality: TrialQuality::default(),
             point: None,
+            cores: None,
         }
     }
 

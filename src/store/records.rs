@@ -223,6 +223,10 @@ pub struct WorkloadSettings {
     pub connections: u32,
     /// Constant rate over all connections (requests per second); `None` for a closed loop.
     pub rate_per_s: Option<f64>,
+    /// The worker-sweep point this workload is; `None` for a workload run with the run's
+    /// `WORKERS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<crate::suite::WorkerPoint>,
 }
 
 impl WorkloadSettings {
@@ -242,6 +246,7 @@ impl WorkloadSettings {
             timeout_s: w.timeout.as_secs_f64(),
             connections,
             rate_per_s,
+            workers: w.workers.clone(),
         }
     }
 }
@@ -364,6 +369,10 @@ pub struct TrialMetrics {
     /// runs stored before it existed, which read back as [`TrialQuality::default`].
     #[serde(default)]
     pub quality: TrialQuality,
+    /// How the contestant was deployed and how many cores it used, for a trial of a worker
+    /// sweep (issue 10, part 5); `None` for other trials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<TrialCores>,
     /// Where on a scale workload's axis this trial was measured (issue 10); `None` for a
     /// plain trial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,6 +388,23 @@ pub struct DatabaseUsage {
     pub cpu_ms_per_1k: f64,
     /// Mean PSS of the server's processes (bytes).
     pub pss_mean_bytes: u64,
+}
+
+/// The deployment of a worker-sweep trial and the cores it used.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TrialCores {
+    /// `WORKERS` the contestant ran with.
+    pub workers: u32,
+    /// CPUs its process group was pinned to.
+    pub server_cpus: Vec<usize>,
+    /// The load engine ran on some of those CPUs too.
+    pub shares_engine_cpus: bool,
+    /// Cores the contestant used: its group's CPU-seconds over the sampled wall seconds;
+    /// `None` when no time was sampled.
+    pub cores_used: Option<f64>,
+    /// The load engine's CPU-seconds over the wall seconds times the shared CPUs: the share of
+    /// the server's CPUs the engine took; `None` when the engine ran on CPUs of its own.
+    pub engine_cpu_share: Option<f64>,
 }
 
 impl TrialMetrics {

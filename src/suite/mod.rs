@@ -7,6 +7,7 @@
 //! of a file are reported at once. `suites/standard.toml` and `suites/quick.toml` are built into
 //! the binary, so `faceoff run` works from any directory.
 
+pub mod cores;
 mod raw;
 pub mod scale;
 mod validate;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use serde::{Serialize, Serializer};
 
 pub use scale::{CapacityTarget, IdleProtocol, IdleSpec, WorkloadKind};
+pub use cores::WorkerPoint;
 
 /// The suites built into the binary: name and file text.
 const BUILTIN: &[(&str, &str)] = &[
@@ -29,6 +31,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("scale", include_str!("../../suites/scale.toml")),
     // The NumPy claim's /compute sizes (issue 12); why it is not in `standard`: see the file.
     ("compute", include_str!("../../suites/compute.toml")),
+    ("cores", include_str!("../../suites/cores.toml")),
 ];
 
 /// The name of the suite `faceoff run` uses when none is given.
@@ -97,6 +100,10 @@ pub struct Workload {
     /// Capacity under an SLO: search the highest constant rate that meets it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacityTarget>,
+    /// The point of a worker sweep this workload is (`workers = [...]` in the suite); `None`
+    /// for a workload run with the run's `WORKERS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<WorkerPoint>,
 }
 
 impl Workload {
@@ -188,7 +195,7 @@ impl Plan {
         let unknown: Vec<String> = only
             .iter()
             .chain(skip)
-            .filter(|name| !self.workloads.iter().any(|w| &w.name == *name))
+            .filter(|name| !self.workloads.iter().any(|w| cores::picks(w, name)))
             .cloned()
             .collect();
         if !unknown.is_empty() {
@@ -198,8 +205,9 @@ impl Plan {
                 available: self.workloads.into_iter().map(|w| w.name).collect(),
             });
         }
+        let named = |names: &[String], w: &Workload| names.iter().any(|n| cores::picks(w, n));
         self.workloads
-            .retain(|w| (only.is_empty() || only.contains(&w.name)) && !skip.contains(&w.name));
+            .retain(|w| (only.is_empty() || named(only, w)) && !named(skip, w));
         if self.workloads.is_empty() {
             return Err(Error::NothingLeft { suite: self.name });
         }

@@ -56,6 +56,9 @@ pub(super) struct RawWorkload {
     pub target_ci: Option<Spanned<f64>>,
     pub timeout: Option<Spanned<RawDuration>>,
     pub connections: Option<Spanned<RawConnections>>,
+    /// A worker sweep and its CPUs (see `cores.rs`).
+    pub workers: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub share_engine_cpus: Option<Spanned<bool>>,
 }
 
 impl RawWorkload {

@@ -150,7 +150,12 @@ fn build_plan(raw: RawSuite, ctx: &mut Ctx, builtin: bool) -> Plan {
     }
     let mut seen: Vec<(String, usize)> = Vec::new();
     let mut workloads = Vec::new();
-    for w in raw.workloads {
+    for mut w in raw.workloads {
+        let mut sweep_problems = Vec::new();
+        let sweep = super::cores::take_sweep(&mut w, &mut sweep_problems);
+        for (at, message) in sweep_problems {
+            ctx.at(at, message);
+        }
         let name = w.name.get_ref().clone();
         let start = w.name.span().start;
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
@@ -161,7 +166,10 @@ fn build_plan(raw: RawSuite, ctx: &mut Ctx, builtin: bool) -> Plan {
             );
         }
         seen.push((name, start));
-        workloads.push(build_workload(w, &defaults, ctx));
+        workloads.extend(super::cores::expand(
+            build_workload(w, &defaults, ctx),
+            sweep,
+        ));
     }
 
     Plan {
@@ -282,6 +290,7 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         kind: scale.kind,
         sweep: scale.sweep,
         capacity: scale.capacity,
+        workers: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod audit;
 mod bench;
 mod cli;
 mod contestant;
+mod cores;
 mod interrupt;
 mod postgres;
 mod report;

@@ -171,6 +171,17 @@ impl Browser {
         }
     }
 
+    /// Opens a blank page and attaches to it; returns the session to send its commands to.
+    pub fn new_page(&mut self) -> String {
+        let target = self.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+        let attached = self.call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        attached["sessionId"].as_str().unwrap().to_string()
+    }
+
     /// Waits for the first event called `method` (past or future) and returns it.
     pub fn wait_for(&mut self, method: &str) -> Value {
         if let Some(event) = self.events.iter().find(|e| e["method"] == method) {

@@ -357,6 +357,7 @@ pub fn build(hostile: bool) -> Fixture {
                             .then(|| "a load thread was on its CPU 93% of the time".to_string()),
                     },
                     point: None,
+                    cores: None,
                 };
                 let contestant = if hostile && s.name == "express" {
                     evil(s.name)
@@ -474,6 +475,7 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                     ..Default::default()
                 },
                 point: None,
+                cores: None,
             },
             histogram: serialize(h),
             histogram_uncorrected: serialize(h),

@@ -184,6 +184,7 @@ pub fn build() -> Fixture {
                     crashed: false,
                     database: None,
                     point: None,
+                    cores: None,
                     quality: TrialQuality {
                         connections: Some(w.shape.connections()),
                         warm_connections: Some(w.shape.connections()),
