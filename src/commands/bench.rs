@@ -15,6 +15,10 @@ use crate::warnings::engine_warnings;
 /// Runs the benchmark described by `args` and prints its summary.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.url, args.allow_remote)?;
+    if target.websocket {
+        return super::bench_ws::run(args, target);
+    }
+    super::bench_ws::refuse_ws_flags(&args)?;
     let plan = plan(&args, &target)?;
 
     let cancel = super::cancel_on_interrupt()?;
@@ -55,6 +59,8 @@ pub struct Target {
     pub host: String,
     /// Path and query sent in the request line.
     pub path_and_query: String,
+    /// A `ws://` URL: WebSocket load (`load::ws`).
+    pub websocket: bool,
 }
 
 impl Target {
@@ -63,9 +69,9 @@ impl Target {
         let parsed = url::Url::parse(url).with_context(|| {
             format!("'{url}' is not a valid URL; write it like http://127.0.0.1:8080/path")
         })?;
-        if parsed.scheme() != "http" {
+        if !matches!(parsed.scheme(), "http" | "ws") {
             bail!(
-                "'{url}': only http:// URLs are supported (scheme '{}'); faceoff measures plain HTTP/1.1 servers",
+                "'{url}': only http:// and ws:// URLs are supported (scheme '{}'); faceoff measures plain HTTP/1.1 and WebSocket servers",
                 parsed.scheme()
             );
         }
@@ -112,6 +118,7 @@ impl Target {
             addr,
             host: host_header,
             path_and_query,
+            websocket: parsed.scheme() == "ws",
         })
     }
 }
@@ -193,14 +200,19 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
 }
 
 /// The live progress line (stderr, only when stdout is a terminal).
-struct Progress {
+pub(super) struct Progress {
     bar: indicatif::ProgressBar,
     by_count: bool,
 }
 
 impl Progress {
-    fn new(plan: &LoadPlan, visible: bool) -> Self {
-        let (len, by_count) = match plan.stop {
+    pub(super) fn new(plan: &LoadPlan, visible: bool) -> Self {
+        Self::with_stop(plan.stop, visible)
+    }
+
+    /// A progress line for a load that ends at `stop`.
+    pub(super) fn with_stop(stop: Stop, visible: bool) -> Self {
+        let (len, by_count) = match stop {
             Stop::After(d) => (d.as_millis() as u64, false),
             Stop::Requests(n) => (n, true),
         };
@@ -219,7 +231,7 @@ impl Progress {
         Self { bar, by_count }
     }
 
-    fn update(&self, snap: load::Snapshot) {
+    pub(super) fn update(&self, snap: load::Snapshot) {
         let secs = snap.elapsed.as_secs_f64().max(1e-3);
         self.bar.set_position(if self.by_count {
             snap.finished
@@ -233,7 +245,7 @@ impl Progress {
         ));
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
@@ -384,7 +396,7 @@ fn write_human(
 }
 
 /// Prints the full HDR distribution, in the layout HdrHistogram tools read.
-fn write_distribution(
+pub(super) fn write_distribution(
     out: &mut impl Write,
     h: &hdrhistogram::Histogram<u64>,
 ) -> std::io::Result<()> {
@@ -451,7 +463,7 @@ pub fn group(n: u64) -> String {
     out
 }
 
-fn bytes(n: u64) -> String {
+pub(super) fn bytes(n: u64) -> String {
     match n {
         0..=1023 => format!("{n} B"),
         1024..=1_048_575 => format!("{:.1} KiB", n as f64 / 1024.0),

@@ -1,4 +1,5 @@
-//! The load engine: per-core workers driving HTTP/1.1 connections at a socket address.
+//! The load engine: per-core workers driving HTTP/1.1 or WebSocket connections at a socket
+//! address.
 //! It knows addresses and bytes, nothing about contestants.
 
 mod conn;
@@ -8,6 +9,7 @@ pub mod pace;
 pub mod progress;
 pub mod recorder;
 pub mod summary;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::time::Duration;

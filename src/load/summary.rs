@@ -127,6 +127,10 @@ pub struct Summary {
     pub setup: Option<Setup>,
     /// One entry per second.
     pub timeline: Vec<SecondSummary>,
+    /// WebSocket loads only (`null` for HTTP): mode, messages sent, and a room's fan-out
+    /// figures. For WebSocket, `requests` counts messages answered (echoes back, or room
+    /// deliveries) and the latency is per message.
+    pub ws: Option<super::ws::WsFigures>,
 }
 
 impl Summary {
@@ -198,7 +202,19 @@ impl Summary {
                         .then(|| s.latency_us.value_at_quantile(0.99)),
                 })
                 .collect(),
+            ws: None,
         }
+    }
+
+    /// Reduces a WebSocket recording. Little's law (`busy_connections`) speaks of round trips
+    /// on connections, so it is left out (`null`) for a room's broadcasts and held connections.
+    pub fn of_ws(rec: &super::ws::WsRecording) -> Self {
+        let mut summary = Self::of(&rec.recording);
+        if rec.ws.mode != super::ws::WsKind::Echo {
+            summary.busy_connections = None;
+        }
+        summary.ws = Some(rec.ws.clone());
+        summary
     }
 
     /// Failed requests of every kind.

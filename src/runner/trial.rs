@@ -253,6 +253,7 @@ mod tests {
             interrupted: false,
             setup: None,
             timeline: Vec::new(),
+            ws: None,
         }
     }
 
