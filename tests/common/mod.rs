@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 mod server;
+mod ws_server;
 
 pub use server::*;
+pub use ws_server::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -11,3 +11,4 @@ mod interrupt;
 mod report;
 mod run;
 mod verify;
+mod ws;
