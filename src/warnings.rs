@@ -286,6 +286,7 @@ mod tests {
             pacing: Pacing::ClosedLoop,
             interrupted: false,
             setup: None,
+            ws: None,
         }
     }
 

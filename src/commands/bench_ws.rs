@@ -35,7 +35,7 @@ pub fn run(args: BenchArgs, target: Target) -> anyhow::Result<ExitCode> {
     let recording = ws::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    let summary = Summary::of_ws(&recording);
+    let summary = Summary::of(&recording);
     let warnings = engine_warnings(&summary);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -44,14 +44,14 @@ pub fn run(args: BenchArgs, target: Target) -> anyhow::Result<ExitCode> {
     } else {
         write_human(&mut out, &args, &target, &plan, &summary)?;
         if args.percentiles {
-            write_distribution(&mut out, &recording.recording.recorder.latency_us)?;
+            write_distribution(&mut out, &recording.recorder.latency_us)?;
         }
     }
     out.flush()?;
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    if recording.recording.interrupted || cancel.is_cancelled() {
+    if recording.interrupted || cancel.is_cancelled() {
         return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)

@@ -124,6 +124,7 @@ pub fn run(
         pacing: plan.pacing,
         interrupted: interrupt.load(Ordering::Relaxed),
         setup,
+        ws: None,
     })
 }
 

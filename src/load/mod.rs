@@ -117,6 +117,8 @@ pub struct Recording {
     pub interrupted: bool,
     /// The set-up before the window, when the plan asked for warm connections.
     pub setup: Option<Setup>,
+    /// WebSocket loads only: mode, messages sent, a room's fan-out (`load::ws`).
+    pub ws: Option<ws::WsFigures>,
 }
 
 /// The set-up of a warm load: every connection opened and answered one request before the

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::recorder::ErrorKind;
+use super::ws::WsKind;
 use super::{Pacing, Recording, Setup};
 
 /// Version of the JSON schema below; bumped on any incompatible change.
@@ -177,7 +178,9 @@ impl Summary {
             engine_cpu_us_per_request: (requests > 0).then(|| engine_cpu_s * 1e6 / requests as f64),
             engine_thread_busy: rec.worker_busy.clone(),
             engine_busiest_thread: rec.worker_busy.iter().copied().fold(0.0, f64::max),
-            busy_connections: (duration_s > 0.0).then(|| {
+            // Little's law speaks of round trips on connections: not of a room's broadcasts
+            // or of held idle connections (`null` for those).
+            busy_connections: (duration_s > 0.0 && rec.ws.as_ref().is_none_or(|w| w.mode == WsKind::Echo)).then(|| {
                 let in_flight_us = r.latency_uncorrected_us.mean()
                     * r.latency_uncorrected_us.len() as f64
                     + r.unanswered_us.mean() * r.unanswered_us.len() as f64;
@@ -202,19 +205,8 @@ impl Summary {
                         .then(|| s.latency_us.value_at_quantile(0.99)),
                 })
                 .collect(),
-            ws: None,
+            ws: rec.ws.clone(),
         }
-    }
-
-    /// Reduces a WebSocket recording. Little's law (`busy_connections`) speaks of round trips
-    /// on connections, so it is left out (`null`) for a room's broadcasts and held connections.
-    pub fn of_ws(rec: &super::ws::WsRecording) -> Self {
-        let mut summary = Self::of(&rec.recording);
-        if rec.ws.mode != super::ws::WsKind::Echo {
-            summary.busy_connections = None;
-        }
-        summary.ws = Some(rec.ws.clone());
-        summary
     }
 
     /// Failed requests of every kind.

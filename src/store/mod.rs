@@ -9,8 +9,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub use crate::contestant::manifest::Deployment;
 
 mod records;
+mod ws;
 
 pub use records::*;
+pub use ws::{RoomCounts, WsTrial};
 
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[
@@ -529,6 +531,7 @@ mod tests {
             engine_busiest: 0.3,
             timeline_rps: vec![rps as u64; 5],
             crashed: false,
+            ws: None,
             quality: TrialQuality::default(),
         }
     }

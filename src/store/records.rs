@@ -327,6 +327,9 @@ pub struct TrialMetrics {
     /// runs stored before it existed, which read back as [`TrialQuality::default`].
     #[serde(default)]
     pub quality: TrialQuality,
+    /// WebSocket trials only (issue 10): messages sent and a room's fan-out counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws: Option<super::WsTrial>,
 }
 
 impl TrialMetrics {

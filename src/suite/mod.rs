@@ -9,12 +9,15 @@
 
 mod raw;
 mod validate;
+mod ws;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
+
+pub use ws::WorkloadKind;
 
 /// The suites built into the binary: name and file text.
 const BUILTIN: &[(&str, &str)] = &[
@@ -79,6 +82,9 @@ pub struct Workload {
     /// plain HTTP endpoints every contestant serves. Contestants without them are left out of
     /// this workload, and the report says so.
     pub requires: Vec<String>,
+    /// Plain HTTP (the request mix), or a WebSocket echo or room (then `requests` is empty).
+    #[serde(flatten)]
+    pub kind: WorkloadKind,
 }
 
 impl Workload {

@@ -40,6 +40,10 @@ pub(super) struct RawWorkload {
     pub name: Spanned<String>,
     pub rate: Option<Spanned<f64>>,
     pub requires: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `http` (default), `ws-echo` or `ws-room` (see `suite/ws.rs`).
+    pub kind: Option<Spanned<String>>,
+    /// The WebSocket settings of a ws workload.
+    pub ws: Option<Spanned<super::ws::RawWs>>,
     #[serde(default, rename = "request")]
     pub requests: Vec<RawRequest>,
     // The same fields as `RawKnobs`, written out (see there).

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::raw::{RawDuration, RawKnobs, RawRequest, RawSuite, RawWorkload};
-use super::{Error, LoadShape, Plan, Problem, RequestSpec, Workload};
+use super::{Error, LoadShape, Plan, Problem, RequestSpec, Workload, WorkloadKind};
 
 /// Trial settings that apply when neither the workload nor `[defaults]` sets them.
 const DEFAULT_WARMUP: Duration = Duration::from_secs(3);
@@ -227,7 +227,21 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         }
     };
 
-    if raw.requests.is_empty() {
+    let mut shape = shape;
+    let mut problems = Vec::new();
+    let kind = super::ws::build_kind(
+        raw.kind.as_ref(),
+        raw.ws.as_ref(),
+        &mut shape,
+        !raw.requests.is_empty(),
+        &what,
+        raw.name.span().start,
+        &mut problems,
+    );
+    for (at, message) in problems {
+        ctx.at(at, message);
+    }
+    if raw.requests.is_empty() && kind == WorkloadKind::Http {
         ctx.span(
             &raw.name.span(),
             format!(
@@ -260,6 +274,9 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
             requires.push(f.clone());
         }
     }
+    if let Some(endpoint) = kind.endpoint().filter(|e| !requires.iter().any(|r| r == e)) {
+        requires.push(endpoint.to_string());
+    }
 
     Workload {
         name,
@@ -272,6 +289,7 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         target_ci_rel: pick(own.target_ci, defaults.target_ci, DEFAULT_TARGET_CI).value,
         timeout: pick(own.timeout, defaults.timeout, DEFAULT_TIMEOUT).value,
         requires,
+        kind,
     }
 }
 

@@ -201,16 +201,6 @@ pub struct WsFigures {
     pub fd_limit: u64,
 }
 
-/// What one WebSocket load recorded.
-#[derive(Debug, Clone)]
-pub struct WsRecording {
-    /// Latency, timeline, errors and engine CPU, as for HTTP; `recorder.messages` counts
-    /// echoes back or room deliveries.
-    pub recording: Recording,
-    /// The WebSocket figures.
-    pub ws: WsFigures,
-}
-
 /// What a worker thread hands back.
 pub(crate) struct WorkerResult {
     recorder: Recorder,
@@ -226,14 +216,16 @@ pub(crate) struct WorkerResult {
     held: u64,
 }
 
-/// Runs `plan` to its end (or until `interrupt` is set) and returns what was recorded.
+/// Runs `plan` to its end (or until `interrupt` is set) and returns what was recorded: latency,
+/// timeline, errors and engine CPU as for HTTP (`recorder.messages` counts echoes back or room
+/// deliveries), and the WebSocket figures in [`Recording::ws`].
 ///
 /// `on_progress` is called from the calling thread about twenty times a second.
 pub fn run(
     plan: &WsPlan,
     interrupt: Arc<AtomicBool>,
     mut on_progress: impl FnMut(Snapshot),
-) -> Result<WsRecording, Error> {
+) -> Result<Recording, Error> {
     plan.validate()?;
     let connections = plan.mode.connections();
     let fd_limit = crate::sys::raise_nofile_limit();
@@ -324,7 +316,7 @@ fn merge(
     cpu_before: Duration,
     fd_limit: u64,
     interrupt: &AtomicBool,
-) -> WsRecording {
+) -> Recording {
     let mut recorder = Recorder::new();
     let mut setup = Setup {
         opened: 0,
@@ -370,7 +362,7 @@ fn merge(
     };
     let held = matches!(plan.mode, WsMode::Hold { .. })
         .then(|| results.iter().map(|r| r.held).sum::<u64>());
-    let recording = Recording {
+    Recording {
         recorder,
         duration,
         engine_cpu: crate::sys::process_cpu_time().saturating_sub(cpu_before),
@@ -380,10 +372,7 @@ fn merge(
         pacing: plan.mode.pacing(),
         interrupted: interrupt.load(Ordering::Relaxed),
         setup: Some(setup),
-    };
-    WsRecording {
-        recording,
-        ws: WsFigures {
+        ws: Some(WsFigures {
             mode: plan.mode.kind(),
             path: plan.path.clone(),
             message_bytes: plan.message_bytes,
@@ -393,7 +382,7 @@ fn merge(
             dropped: held.map(|h| setup.opened.saturating_sub(h)),
             engine_rss_peak_bytes: peak_rss_bytes(),
             fd_limit,
-        },
+        }),
     }
 }
 
