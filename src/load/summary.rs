@@ -180,7 +180,9 @@ impl Summary {
             engine_busiest_thread: rec.worker_busy.iter().copied().fold(0.0, f64::max),
             // Little's law speaks of round trips on connections: not of a room's broadcasts
             // or of held idle connections (`null` for those).
-            busy_connections: (duration_s > 0.0 && rec.ws.as_ref().is_none_or(|w| w.mode == WsKind::Echo)).then(|| {
+            busy_connections: (duration_s > 0.0
+                && rec.ws.as_ref().is_none_or(|w| w.mode == WsKind::Echo))
+            .then(|| {
                 let in_flight_us = r.latency_uncorrected_us.mean()
                     * r.latency_uncorrected_us.len() as f64
                     + r.unanswered_us.mean() * r.unanswered_us.len() as f64;

@@ -20,6 +20,7 @@ pub mod json;
 pub mod md;
 pub mod svg;
 pub mod term;
+pub mod ws;
 
 pub use html::Html;
 pub use json::Json;
@@ -255,6 +256,8 @@ pub struct ContestantResult {
     pub engine_busiest: f64,
     /// The contestant died during at least one trial.
     pub crashed: bool,
+    /// WebSocket workloads only: messages sent and a room's fan-out (`null` for HTTP).
+    pub ws: Option<ws::WsResult>,
 }
 
 /// One point of a latency percentile curve.

@@ -11,9 +11,9 @@ use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
 use super::isolation::{self, Quiet, MAX_RETRIES};
+use super::ws::TrialPlan;
 use crate::contestant::sampler::{CpuWatch, Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
-use super::ws::TrialPlan;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
 use crate::store::{TrialMetrics, TrialQuality, TrialRecord};
 use crate::suite::{LoadShape, Workload};

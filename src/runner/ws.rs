@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::load::ws::{WsFigures, WsMode, WsPlan};
-use crate::store::{RoomCounts, WsTrial};
 use crate::load::{self, LoadPlan, Pacing, Recording};
+use crate::store::{RoomCounts, WsTrial};
 use crate::suite::{LoadShape, Workload, WorkloadKind};
 
 /// What one trial (or warm-up) loads.
@@ -55,10 +55,9 @@ pub fn ws_plan(
         WorkloadKind::WsEcho { message_bytes } => {
             let (connections, pacing) = match workload.shape {
                 LoadShape::Closed { connections } => (connections, Pacing::ClosedLoop),
-                LoadShape::Rate { per_s, connections } => (
-                    connections,
-                    Pacing::ConstantRate { rate_per_s: per_s },
-                ),
+                LoadShape::Rate { per_s, connections } => {
+                    (connections, Pacing::ConstantRate { rate_per_s: per_s })
+                }
             };
             let mode = WsMode::Echo {
                 connections: connections as usize,

@@ -96,19 +96,21 @@ pub(super) fn build_kind(
     let empty = RawWs::default();
     let table = ws.map_or(&empty, |w| w.get_ref());
     let ws_at = ws.map_or(at, |w| w.span().start);
-    let mut number = |value: &Option<Spanned<i64>>, key: &str, min: i64, max: i64, default: u32| {
-        match value {
+    let mut number =
+        |value: &Option<Spanned<i64>>, key: &str, min: i64, max: i64, default: u32| match value {
             None => default,
             Some(v) if (min..=max).contains(v.get_ref()) => *v.get_ref() as u32,
             Some(v) => {
                 problems.push((
                     v.span().start,
-                    format!("{what}: ws.{key} must be between {min} and {max}, not {}", v.get_ref()),
+                    format!(
+                        "{what}: ws.{key} must be between {min} and {max}, not {}",
+                        v.get_ref()
+                    ),
                 ));
                 default
             }
-        }
-    };
+        };
     let message_bytes = number(
         &table.message_bytes,
         "message_bytes",
@@ -120,7 +122,13 @@ pub(super) fn build_kind(
         "http" => WorkloadKind::Http,
         "ws-echo" => WorkloadKind::WsEcho { message_bytes },
         "ws-room" => WorkloadKind::WsRoom {
-            publishers: number(&table.publishers, "publishers", 1, MAX_MEMBERS, DEFAULT_PUBLISHERS),
+            publishers: number(
+                &table.publishers,
+                "publishers",
+                1,
+                MAX_MEMBERS,
+                DEFAULT_PUBLISHERS,
+            ),
             subscribers: number(
                 &table.subscribers,
                 "subscribers",
@@ -133,7 +141,9 @@ pub(super) fn build_kind(
         other => {
             problems.push((
                 kind_at,
-                format!("{what}: kind must be \"http\", \"ws-echo\" or \"ws-room\", not \"{other}\""),
+                format!(
+                    "{what}: kind must be \"http\", \"ws-echo\" or \"ws-room\", not \"{other}\""
+                ),
             ));
             return WorkloadKind::Http;
         }
@@ -152,10 +162,14 @@ pub(super) fn build_kind(
                 if name == "ws-echo" { "/ws" } else { "/ws/room" }
             ),
         )),
-        WorkloadKind::WsEcho { .. } if table.publishers.is_some() || table.subscribers.is_some() => {
+        WorkloadKind::WsEcho { .. }
+            if table.publishers.is_some() || table.subscribers.is_some() =>
+        {
             problems.push((
                 ws_at,
-                format!("{what}: ws.publishers and ws.subscribers apply to kind = \"ws-room\" only"),
+                format!(
+                    "{what}: ws.publishers and ws.subscribers apply to kind = \"ws-room\" only"
+                ),
             ))
         }
         WorkloadKind::WsRoom {

@@ -27,7 +27,7 @@ use worker::{spawn_worker, Role, WorkerSetup};
 
 /// Longest time subscribers keep reading after a room window closes, for messages published
 /// just before the close (bounded further by the plan's timeout).
-pub const DRAIN: Duration = Duration::from_millis(500);
+pub const DRAIN: Duration = Duration::from_millis(250);
 /// Smallest message: the room's header (`publisher seq intended_ns sent_ns`) must fit.
 pub const MIN_MESSAGE_BYTES: usize = 8;
 /// Descriptors faceoff keeps for itself besides the load's connections.
