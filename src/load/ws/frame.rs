@@ -82,7 +82,7 @@ pub struct Frame {
 
 impl Frame {
     /// Bytes of the whole frame, header included.
-    pub fn len(&self) -> usize {
+    pub fn total_len(&self) -> usize {
         self.payload_at + self.payload_len
     }
 }
@@ -128,7 +128,7 @@ pub fn decode(buf: &[u8]) -> Result<Option<Frame>, FrameError> {
         payload_at: at,
         payload_len: len as usize,
     };
-    Ok((buf.len() >= frame.len()).then_some(frame))
+    Ok((buf.len() >= frame.total_len()).then_some(frame))
 }
 
 /// Appends one complete client frame (FIN set, masked with `mask`) to `out`.
@@ -277,7 +277,7 @@ mod tests {
         long.extend(std::iter::repeat_n(7u8, 256));
         let f = decode(&long).unwrap().unwrap();
         assert_eq!(
-            (f.fin, f.opcode, f.payload_len, f.len()),
+            (f.fin, f.opcode, f.payload_len, f.total_len()),
             (false, Opcode::Binary, 256, 260)
         );
         assert_eq!(decode(&[0x81, 0x85, 0, 0, 0, 0]), Err(FrameError::Masked));

@@ -79,8 +79,8 @@ impl Reader {
                 }
                 Ok(Some(frame)) => frame,
             };
-            let payload = self.start + frame.payload_at..self.start + frame.len();
-            self.start += frame.len();
+            let payload = self.start + frame.payload_at..self.start + frame.total_len();
+            self.start += frame.total_len();
             match frame.opcode {
                 Opcode::Pong => {}
                 Opcode::Ping => return Ok(Incoming::Ping(self.buf[payload].to_vec())),
