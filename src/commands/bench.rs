@@ -165,21 +165,7 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
         Some(rate_per_s) => Pacing::ConstantRate { rate_per_s },
         None => Pacing::ClosedLoop,
     };
-    let cpus = args.cpus.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-    if let Some(bad) = cpus
-        .iter()
-        .find(|c| !crate::sys::allowed_cpus().contains(c))
-    {
-        bail!(
-            "CPU {bad} in --cpus is not available to faceoff; it may use {:?}",
-            crate::sys::allowed_cpus()
-        );
-    }
-    let threads = args.threads.unwrap_or(if cpus.is_empty() {
-        crate::sys::allowed_cpus().len()
-    } else {
-        cpus.len()
-    });
+    let (cpus, threads) = cpus_and_threads(args)?;
     let plan = LoadPlan {
         addr: target.addr,
         requests: vec![Request {
@@ -197,6 +183,57 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
     };
     plan.validate()?;
     Ok(plan)
+}
+
+/// The load CPUs (`--cpus`, checked against those faceoff may use) and the thread count
+/// (`--threads`, else one per CPU).
+pub(super) fn cpus_and_threads(args: &BenchArgs) -> anyhow::Result<(Vec<usize>, usize)> {
+    let cpus = args.cpus.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+    if let Some(bad) = cpus
+        .iter()
+        .find(|c| !crate::sys::allowed_cpus().contains(c))
+    {
+        bail!(
+            "CPU {bad} in --cpus is not available to faceoff; it may use {:?}",
+            crate::sys::allowed_cpus()
+        );
+    }
+    let threads = args.threads.unwrap_or(if cpus.is_empty() {
+        crate::sys::allowed_cpus().len()
+    } else {
+        cpus.len()
+    });
+    Ok((cpus, threads))
+}
+
+/// One line of latency percentiles, or why they are missing (no `what` was answered).
+pub(super) fn percentile_row(p: &Option<load::summary::Percentiles>, what: &str) -> String {
+    match p {
+        Some(p) => format!(
+            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            us(p.p50),
+            us(p.p90),
+            us(p.p99),
+            us(p.p999),
+            us(p.max)
+        ),
+        None => format!("missing: no {what} was answered"),
+    }
+}
+
+/// The non-zero error counts by kind (`reset 3, timeout 1`), or `none`.
+pub(super) fn errors_text(s: &Summary) -> String {
+    let errors: Vec<String> = s
+        .errors
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, n)| format!("{k} {}", group(*n)))
+        .collect();
+    if errors.is_empty() {
+        "none".into()
+    } else {
+        errors.join(", ")
+    }
 }
 
 /// The live progress line (stderr, only when stdout is a terminal).
@@ -289,17 +326,7 @@ fn write_human(
         s.duration_s,
         s.rps
     )?;
-    let row = |p: &Option<load::summary::Percentiles>| match p {
-        Some(p) => format!(
-            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            us(p.p50),
-            us(p.p90),
-            us(p.p99),
-            us(p.p999),
-            us(p.max)
-        ),
-        None => "missing: no request was answered".to_string(),
-    };
+    let row = |p: &Option<load::summary::Percentiles>| percentile_row(p, "request");
     if s.target_rate_per_s.is_some() {
         writeln!(
             out,
@@ -339,21 +366,7 @@ fn write_human(
             status.join(", ")
         }
     )?;
-    let errors: Vec<String> = s
-        .errors
-        .iter()
-        .filter(|(_, &n)| n > 0)
-        .map(|(k, n)| format!("{k} {}", group(*n)))
-        .collect();
-    writeln!(
-        out,
-        "  errors       {}",
-        if errors.is_empty() {
-            "none".into()
-        } else {
-            errors.join(", ")
-        }
-    )?;
+    writeln!(out, "  errors       {}", errors_text(s))?;
     if let Some(setup) = &s.setup {
         writeln!(
             out,

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-use super::bench::{bytes, group, us, write_distribution, Progress, Target};
+use super::bench::{
+    bytes, cpus_and_threads, errors_text, group, percentile_row, us, write_distribution, Progress,
+    Target,
+};
 use crate::cli::BenchArgs;
 use crate::load::summary::{Percentiles, Summary};
 use crate::load::ws::{self, WsMode, WsPlan};
@@ -102,21 +105,7 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<WsPlan> {
             },
         }
     };
-    let cpus = args.cpus.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-    if let Some(bad) = cpus
-        .iter()
-        .find(|c| !crate::sys::allowed_cpus().contains(c))
-    {
-        bail!(
-            "CPU {bad} in --cpus is not available to faceoff; it may use {:?}",
-            crate::sys::allowed_cpus()
-        );
-    }
-    let threads = args.threads.unwrap_or(if cpus.is_empty() {
-        crate::sys::allowed_cpus().len()
-    } else {
-        cpus.len()
-    });
+    let (cpus, threads) = cpus_and_threads(args)?;
     let plan = WsPlan {
         addr: target.addr,
         host: target.host.clone(),
@@ -164,17 +153,7 @@ fn write_human(
         if s.interrupted { ", interrupted" } else { "" }
     )?;
     writeln!(out)?;
-    let row = |p: &Option<Percentiles>| match p {
-        Some(p) => format!(
-            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            us(p.p50),
-            us(p.p90),
-            us(p.p99),
-            us(p.p999),
-            us(p.max)
-        ),
-        None => "missing: no message was answered".to_string(),
-    };
+    let row = |p: &Option<Percentiles>| percentile_row(p, "message");
     if let Some(f) = &w.fanout {
         writeln!(
             out,
@@ -242,21 +221,7 @@ fn write_human(
             us(waited.max)
         )?;
     }
-    let errors: Vec<String> = s
-        .errors
-        .iter()
-        .filter(|(_, &n)| n > 0)
-        .map(|(k, n)| format!("{k} {}", group(*n)))
-        .collect();
-    writeln!(
-        out,
-        "  errors       {}",
-        if errors.is_empty() {
-            "none".into()
-        } else {
-            errors.join(", ")
-        }
-    )?;
+    writeln!(out, "  errors       {}", errors_text(s))?;
     if let Some(setup) = &s.setup {
         writeln!(
             out,

@@ -333,7 +333,7 @@ fn weighted_mix(plan: &LoadPlan) -> Vec<usize> {
 }
 
 /// Fails fast, with a clear message, when nothing listens at the target.
-fn preflight(addr: SocketAddr, timeout: Duration) -> Result<(), Error> {
+pub(crate) fn preflight(addr: SocketAddr, timeout: Duration) -> Result<(), Error> {
     std::net::TcpStream::connect_timeout(&addr, timeout)
         .map(drop)
         .map_err(|source| Error::Unreachable { addr, source })

@@ -5,16 +5,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::bench::u;
 use crate::common::{bench_json, run_faceoff, WsBehavior, WsTestServer};
-
-fn u(v: &serde_json::Value, path: &[&str]) -> u64 {
-    let mut cur = v;
-    for key in path {
-        cur = &cur[*key];
-    }
-    cur.as_u64()
-        .unwrap_or_else(|| panic!("{path:?} is not a count in {v}"))
-}
 
 #[test]
 fn echo_latency_of_a_20ms_server() {

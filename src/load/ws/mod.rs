@@ -238,12 +238,7 @@ pub fn run(
              connections"
         )));
     }
-    std::net::TcpStream::connect_timeout(&plan.addr, plan.timeout.min(Duration::from_secs(3)))
-        .map(drop)
-        .map_err(|source| Error::Unreachable {
-            addr: plan.addr,
-            source,
-        })?;
+    super::engine::preflight(plan.addr, plan.timeout.min(Duration::from_secs(3)))?;
 
     let began = Instant::now();
     let threads = plan.threads.clamp(1, connections);
