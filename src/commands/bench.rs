@@ -27,14 +27,27 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let recording = load::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    let summary = Summary::of(&recording);
+    print(&args, &recording, &cancel, |out, summary| {
+        write_human(out, &args, &target, &plan, summary)
+    })
+}
+
+/// Prints a load's summary (JSON, or `human` and the distribution when asked) and its
+/// warnings, and gives the exit code: interrupted loads still print what they recorded.
+pub(super) fn print(
+    args: &BenchArgs,
+    recording: &load::Recording,
+    cancel: &crate::cancel::Cancel,
+    human: impl FnOnce(&mut std::io::StdoutLock<'static>, &Summary) -> std::io::Result<()>,
+) -> anyhow::Result<ExitCode> {
+    let summary = Summary::of(recording);
     let warnings = engine_warnings(&summary);
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &summary)?;
         writeln!(out)?;
     } else {
-        write_human(&mut out, &args, &target, &plan, &summary)?;
+        human(&mut out, &summary)?;
         if args.percentiles {
             write_distribution(&mut out, &recording.recorder.latency_us)?;
         }
@@ -409,7 +422,7 @@ fn write_human(
 }
 
 /// Prints the full HDR distribution, in the layout HdrHistogram tools read.
-pub(super) fn write_distribution(
+fn write_distribution(
     out: &mut impl Write,
     h: &hdrhistogram::Histogram<u64>,
 ) -> std::io::Result<()> {

@@ -8,14 +8,12 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::bench::{
-    bytes, cpus_and_threads, errors_text, group, percentile_row, us, write_distribution, Progress,
-    Target,
+    bytes, cpus_and_threads, errors_text, group, percentile_row, us, Progress, Target,
 };
 use crate::cli::BenchArgs;
 use crate::load::summary::{Percentiles, Summary};
 use crate::load::ws::{self, WsMode, WsPlan};
 use crate::load::{Pacing, Stop};
-use crate::warnings::engine_warnings;
 
 /// Refuses the WebSocket options on an http:// URL.
 pub fn refuse_ws_flags(args: &BenchArgs) -> anyhow::Result<()> {
@@ -38,26 +36,9 @@ pub fn run(args: BenchArgs, target: Target) -> anyhow::Result<ExitCode> {
     let recording = ws::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    let summary = Summary::of(&recording);
-    let warnings = engine_warnings(&summary);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        write_human(&mut out, &args, &target, &plan, &summary)?;
-        if args.percentiles {
-            write_distribution(&mut out, &recording.recorder.latency_us)?;
-        }
-    }
-    out.flush()?;
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
-    }
-    if recording.interrupted || cancel.is_cancelled() {
-        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
-    }
-    Ok(ExitCode::SUCCESS)
+    super::bench::print(&args, &recording, &cancel, |out, summary| {
+        write_human(out, &args, &target, &plan, summary)
+    })
 }
 
 /// Builds the WebSocket plan from the command line; HTTP-only options are refused.
