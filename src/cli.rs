@@ -152,6 +152,38 @@ pub struct BenchArgs {
     /// you do not own.
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// WebSocket (ws:// URLs) options: room fan-out or idle hold instead of echo.
+    #[command(flatten)]
+    pub ws: WsBenchArgs,
+}
+
+/// The WebSocket options of `faceoff bench ws://...` (docs/bench-output.md). Without --room or
+/// --hold a ws:// URL is an echo load: each connection sends a text message and waits for it
+/// to come back (closed loop, or --rate messages per second in total).
+#[derive(Debug, Args)]
+pub struct WsBenchArgs {
+    /// Room fan-out (e.g. ws://127.0.0.1:PORT/ws/room): --publishers send --rate messages per
+    /// second in total, every subscriber records the delivery latency of every broadcast.
+    #[arg(long, conflicts_with = "hold")]
+    pub room: bool,
+
+    /// Room: publishing connections.
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "room")]
+    pub publishers: usize,
+
+    /// Room: subscribing connections.
+    #[arg(long, default_value_t = 64, value_name = "N", requires = "room")]
+    pub subscribers: usize,
+
+    /// Open --connections WebSocket connections, upgrade them and hold them idle for the
+    /// duration (what faceoff's own memory per connection is).
+    #[arg(long)]
+    pub hold: bool,
+
+    /// Bytes of each text message sent.
+    #[arg(long, default_value_t = 32, value_name = "BYTES")]
+    pub message_bytes: usize,
 }
 
 /// Arguments of `faceoff run`.

@@ -331,6 +331,7 @@ mod tests {
             pacing: Pacing::ClosedLoop,
             interrupted: false,
             setup: None,
+            ws: None,
         }
     }
 

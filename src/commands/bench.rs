@@ -15,6 +15,10 @@ use crate::warnings::engine_warnings;
 /// Runs the benchmark described by `args` and prints its summary.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.url, args.allow_remote)?;
+    if target.websocket {
+        return super::bench_ws::run(args, target);
+    }
+    super::bench_ws::refuse_ws_flags(&args)?;
     let plan = plan(&args, &target)?;
 
     let cancel = super::cancel_on_interrupt()?;
@@ -23,14 +27,27 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let recording = load::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    let summary = Summary::of(&recording);
+    print(&args, &recording, &cancel, |out, summary| {
+        write_human(out, &args, &target, &plan, summary)
+    })
+}
+
+/// Prints a load's summary (JSON, or `human` and the distribution when asked) and its
+/// warnings, and gives the exit code: interrupted loads still print what they recorded.
+pub(super) fn print(
+    args: &BenchArgs,
+    recording: &load::Recording,
+    cancel: &crate::cancel::Cancel,
+    human: impl FnOnce(&mut std::io::StdoutLock<'static>, &Summary) -> std::io::Result<()>,
+) -> anyhow::Result<ExitCode> {
+    let summary = Summary::of(recording);
     let warnings = engine_warnings(&summary);
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &summary)?;
         writeln!(out)?;
     } else {
-        write_human(&mut out, &args, &target, &plan, &summary)?;
+        human(&mut out, &summary)?;
         if args.percentiles {
             write_distribution(&mut out, &recording.recorder.latency_us)?;
         }
@@ -55,6 +72,8 @@ pub struct Target {
     pub host: String,
     /// Path and query sent in the request line.
     pub path_and_query: String,
+    /// A `ws://` URL: WebSocket load (`load::ws`).
+    pub websocket: bool,
 }
 
 impl Target {
@@ -63,9 +82,9 @@ impl Target {
         let parsed = url::Url::parse(url).with_context(|| {
             format!("'{url}' is not a valid URL; write it like http://127.0.0.1:8080/path")
         })?;
-        if parsed.scheme() != "http" {
+        if !matches!(parsed.scheme(), "http" | "ws") {
             bail!(
-                "'{url}': only http:// URLs are supported (scheme '{}'); faceoff measures plain HTTP/1.1 servers",
+                "'{url}': only http:// and ws:// URLs are supported (scheme '{}'); faceoff measures plain HTTP/1.1 and WebSocket servers",
                 parsed.scheme()
             );
         }
@@ -112,6 +131,7 @@ impl Target {
             addr,
             host: host_header,
             path_and_query,
+            websocket: parsed.scheme() == "ws",
         })
     }
 }
@@ -158,21 +178,7 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
         Some(rate_per_s) => Pacing::ConstantRate { rate_per_s },
         None => Pacing::ClosedLoop,
     };
-    let cpus = args.cpus.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-    if let Some(bad) = cpus
-        .iter()
-        .find(|c| !crate::sys::allowed_cpus().contains(c))
-    {
-        bail!(
-            "CPU {bad} in --cpus is not available to faceoff; it may use {:?}",
-            crate::sys::allowed_cpus()
-        );
-    }
-    let threads = args.threads.unwrap_or(if cpus.is_empty() {
-        crate::sys::allowed_cpus().len()
-    } else {
-        cpus.len()
-    });
+    let (cpus, threads) = cpus_and_threads(args)?;
     let plan = LoadPlan {
         addr: target.addr,
         requests: vec![Request {
@@ -192,15 +198,71 @@ fn plan(args: &BenchArgs, target: &Target) -> anyhow::Result<LoadPlan> {
     Ok(plan)
 }
 
+/// The load CPUs (`--cpus`, checked against those faceoff may use) and the thread count
+/// (`--threads`, else one per CPU).
+pub(super) fn cpus_and_threads(args: &BenchArgs) -> anyhow::Result<(Vec<usize>, usize)> {
+    let cpus = args.cpus.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+    if let Some(bad) = cpus
+        .iter()
+        .find(|c| !crate::sys::allowed_cpus().contains(c))
+    {
+        bail!(
+            "CPU {bad} in --cpus is not available to faceoff; it may use {:?}",
+            crate::sys::allowed_cpus()
+        );
+    }
+    let threads = args.threads.unwrap_or(if cpus.is_empty() {
+        crate::sys::allowed_cpus().len()
+    } else {
+        cpus.len()
+    });
+    Ok((cpus, threads))
+}
+
+/// One line of latency percentiles, or why they are missing (no `what` was answered).
+pub(super) fn percentile_row(p: &Option<load::summary::Percentiles>, what: &str) -> String {
+    match p {
+        Some(p) => format!(
+            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            us(p.p50),
+            us(p.p90),
+            us(p.p99),
+            us(p.p999),
+            us(p.max)
+        ),
+        None => format!("missing: no {what} was answered"),
+    }
+}
+
+/// The non-zero error counts by kind (`reset 3, timeout 1`), or `none`.
+pub(super) fn errors_text(s: &Summary) -> String {
+    let errors: Vec<String> = s
+        .errors
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, n)| format!("{k} {}", group(*n)))
+        .collect();
+    if errors.is_empty() {
+        "none".into()
+    } else {
+        errors.join(", ")
+    }
+}
+
 /// The live progress line (stderr, only when stdout is a terminal).
-struct Progress {
+pub(super) struct Progress {
     bar: indicatif::ProgressBar,
     by_count: bool,
 }
 
 impl Progress {
-    fn new(plan: &LoadPlan, visible: bool) -> Self {
-        let (len, by_count) = match plan.stop {
+    pub(super) fn new(plan: &LoadPlan, visible: bool) -> Self {
+        Self::with_stop(plan.stop, visible)
+    }
+
+    /// A progress line for a load that ends at `stop`.
+    pub(super) fn with_stop(stop: Stop, visible: bool) -> Self {
+        let (len, by_count) = match stop {
             Stop::After(d) => (d.as_millis() as u64, false),
             Stop::Requests(n) => (n, true),
         };
@@ -219,7 +281,7 @@ impl Progress {
         Self { bar, by_count }
     }
 
-    fn update(&self, snap: load::Snapshot) {
+    pub(super) fn update(&self, snap: load::Snapshot) {
         let secs = snap.elapsed.as_secs_f64().max(1e-3);
         self.bar.set_position(if self.by_count {
             snap.finished
@@ -233,7 +295,7 @@ impl Progress {
         ));
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
@@ -277,17 +339,7 @@ fn write_human(
         s.duration_s,
         s.rps
     )?;
-    let row = |p: &Option<load::summary::Percentiles>| match p {
-        Some(p) => format!(
-            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            us(p.p50),
-            us(p.p90),
-            us(p.p99),
-            us(p.p999),
-            us(p.max)
-        ),
-        None => "missing: no request was answered".to_string(),
-    };
+    let row = |p: &Option<load::summary::Percentiles>| percentile_row(p, "request");
     if s.target_rate_per_s.is_some() {
         writeln!(
             out,
@@ -327,21 +379,7 @@ fn write_human(
             status.join(", ")
         }
     )?;
-    let errors: Vec<String> = s
-        .errors
-        .iter()
-        .filter(|(_, &n)| n > 0)
-        .map(|(k, n)| format!("{k} {}", group(*n)))
-        .collect();
-    writeln!(
-        out,
-        "  errors       {}",
-        if errors.is_empty() {
-            "none".into()
-        } else {
-            errors.join(", ")
-        }
-    )?;
+    writeln!(out, "  errors       {}", errors_text(s))?;
     if let Some(setup) = &s.setup {
         writeln!(
             out,
@@ -451,7 +489,7 @@ pub fn group(n: u64) -> String {
     out
 }
 
-fn bytes(n: u64) -> String {
+pub(super) fn bytes(n: u64) -> String {
     match n {
         0..=1023 => format!("{n} B"),
         1024..=1_048_575 => format!("{:.1} KiB", n as f64 / 1024.0),

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_ws;
 pub mod claims;
 pub mod report;
 pub mod run;

@@ -129,6 +129,7 @@ pub fn run(
         pacing: plan.pacing,
         interrupted: interrupt.load(Ordering::Relaxed),
         setup,
+        ws: None,
     })
 }
 
@@ -340,7 +341,7 @@ fn weighted_mix(plan: &LoadPlan) -> Vec<usize> {
 }
 
 /// Fails fast, with a clear message, when nothing listens at the target.
-fn preflight(addr: SocketAddr, timeout: Duration) -> Result<(), Error> {
+pub(crate) fn preflight(addr: SocketAddr, timeout: Duration) -> Result<(), Error> {
     std::net::TcpStream::connect_timeout(&addr, timeout)
         .map(drop)
         .map_err(|source| Error::Unreachable { addr, source })

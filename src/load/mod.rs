@@ -1,4 +1,5 @@
-//! The load engine: per-core workers driving HTTP/1.1 connections at a socket address.
+//! The load engine: per-core workers driving HTTP/1.1 or WebSocket connections at a socket
+//! address.
 //! It knows addresses and bytes, nothing about contestants.
 
 mod conn;
@@ -9,6 +10,7 @@ pub mod pace;
 pub mod progress;
 pub mod recorder;
 pub mod summary;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -119,6 +121,8 @@ pub struct Recording {
     pub interrupted: bool,
     /// The set-up before the window, when the plan asked for warm connections.
     pub setup: Option<Setup>,
+    /// WebSocket loads only: mode, messages sent, a room's fan-out (`load::ws`).
+    pub ws: Option<ws::WsFigures>,
 }
 
 /// The set-up of a warm load: every connection opened and answered one request before the

@@ -94,6 +94,9 @@ pub struct Recorder {
     pub bytes_written: u64,
     /// Connections opened (first connects and reconnects).
     pub connects: u64,
+    /// WebSocket messages answered: echoes back, or room deliveries (see `load::ws`). They
+    /// count as answers beside the HTTP responses in [`Recorder::responses`].
+    pub messages: u64,
 }
 
 impl Default for Recorder {
@@ -118,6 +121,7 @@ impl Recorder {
             bytes_read: 0,
             bytes_written: 0,
             connects: 0,
+            messages: 0,
         }
     }
 
@@ -152,6 +156,19 @@ impl Recorder {
         sec.latency_us.saturating_record(latency_us);
     }
 
+    /// Records a WebSocket message answered (an echo back, or one room delivery).
+    #[inline]
+    pub fn record_message(&mut self, second: usize, latency_us: u64, uncorrected_us: u64) {
+        let latency_us = latency_us.max(1);
+        self.latency_us.saturating_record(latency_us);
+        self.latency_uncorrected_us
+            .saturating_record(uncorrected_us.max(1));
+        self.messages += 1;
+        let sec = self.second(second);
+        sec.responses += 1;
+        sec.latency_us.saturating_record(latency_us);
+    }
+
     /// Records a request given up after the timeout: an error that also enters the latency
     /// histograms at the time it was given up, a lower bound of its real latency.
     pub fn record_timeout(&mut self, second: usize, latency_us: u64, uncorrected_us: u64) {
@@ -181,9 +198,9 @@ impl Recorder {
         self.second(second).errors += 1;
     }
 
-    /// Responses received (any status).
+    /// Answers received: HTTP responses (any status) and WebSocket messages.
     pub fn responses(&self) -> u64 {
-        self.status.iter().sum()
+        self.status.iter().sum::<u64>() + self.messages
     }
 
     /// Failed requests of all kinds.
@@ -217,6 +234,7 @@ impl Recorder {
         self.bytes_read += other.bytes_read;
         self.bytes_written += other.bytes_written;
         self.connects += other.connects;
+        self.messages += other.messages;
     }
 }
 

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::recorder::ErrorKind;
+use super::ws::WsKind;
 use super::{Pacing, Recording, Setup};
 
 /// Version of the JSON schema below; bumped on any incompatible change.
@@ -130,6 +131,10 @@ pub struct Summary {
     pub setup: Option<Setup>,
     /// One entry per second.
     pub timeline: Vec<SecondSummary>,
+    /// WebSocket loads only (`null` for HTTP): mode, messages sent, and a room's fan-out
+    /// figures. For WebSocket, `requests` counts messages answered (echoes back, or room
+    /// deliveries) and the latency is per message.
+    pub ws: Option<super::ws::WsFigures>,
 }
 
 impl Summary {
@@ -177,7 +182,11 @@ impl Summary {
             engine_thread_busy: rec.worker_busy.clone(),
             engine_busiest_thread: rec.worker_busy.iter().copied().fold(0.0, f64::max),
             engine_thread_waiting: rec.worker_waiting.clone(),
-            busy_connections: (duration_s > 0.0).then(|| {
+            // Little's law speaks of round trips on connections: not of a room's broadcasts
+            // or of held idle connections (`null` for those).
+            busy_connections: (duration_s > 0.0
+                && rec.ws.as_ref().is_none_or(|w| w.mode == WsKind::Echo))
+            .then(|| {
                 let in_flight_us = r.latency_uncorrected_us.mean()
                     * r.latency_uncorrected_us.len() as f64
                     + r.unanswered_us.mean() * r.unanswered_us.len() as f64;
@@ -202,6 +211,7 @@ impl Summary {
                         .then(|| s.latency_us.value_at_quantile(0.99)),
                 })
                 .collect(),
+            ws: rec.ws.clone(),
         }
     }
 

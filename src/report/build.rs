@@ -450,6 +450,7 @@ fn summarize(
         unanswered_max_age_us,
         engine_busiest,
         crashed: crashed_trials > 0,
+        ws: super::ws::summarize(&trials),
     }
 }
 

@@ -143,6 +143,7 @@ impl Exporter for Markdown {
             if !kinds.is_empty() {
                 writeln!(out, "\nInterval: {}.", kinds.join("; "))?;
             }
+            room_table(&mut out, w)?;
         }
 
         out.push_str(&super::scale_view::markdown(&data.scale, esc));
@@ -210,6 +211,24 @@ impl Exporter for Markdown {
         )?;
         Ok(out.into_bytes())
     }
+}
+
+/// A WebSocket workload's note and, for a room, its fan-out table (`report/ws.rs`).
+fn room_table(out: &mut String, w: &super::WorkloadReport) -> std::fmt::Result {
+    if let Some(note) = super::ws::note(w) {
+        writeln!(out, "\n{note}")?;
+    }
+    let rows = super::ws::room_rows(w);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n| {} |", super::ws::ROOM_COLUMNS.join(" | "))?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|")?;
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| esc(c)).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    Ok(())
 }
 
 /// Escapes text for a Markdown table cell: HTML-significant characters become entities and

@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::store::RunStatus;
 pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 
-pub mod audit;
 pub mod answer;
+pub mod audit;
 mod build;
 pub mod cores;
 pub(crate) mod format;
@@ -25,6 +25,7 @@ pub mod scale;
 mod scale_view;
 pub mod svg;
 pub mod term;
+pub mod ws;
 
 pub use html::Html;
 pub use json::Json;
@@ -275,6 +276,8 @@ pub struct ContestantResult {
     pub engine_busiest: f64,
     /// The contestant died during at least one trial.
     pub crashed: bool,
+    /// WebSocket workloads only: messages sent and a room's fan-out (`null` for HTTP).
+    pub ws: Option<ws::WsResult>,
 }
 
 /// One point of a latency percentile curve.

@@ -69,6 +69,7 @@ impl Exporter for Term {
                 })
                 .collect();
             table(&mut out, &rows);
+            room_table(&mut out, w)?;
             if let Some(e) = w.results.iter().find_map(|r| {
                 r.rps
                     .filter(|e| e.short_of_confidence)
@@ -97,6 +98,43 @@ impl Exporter for Term {
         out.push_str(&super::audit::term(&data.audit));
         Ok(out.into_bytes())
     }
+}
+
+/// A WebSocket workload's note and, for a room, its fan-out table (`report/ws.rs`).
+fn room_table(out: &mut String, w: &super::WorkloadReport) -> std::fmt::Result {
+    if let Some(note) = super::ws::note(w) {
+        writeln!(out, "{note}")?;
+    }
+    let rows = super::ws::room_rows(w);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let header = super::ws::ROOM_COLUMNS.map(str::to_string);
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                let cell = clean(cell);
+                if c == 0 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        writeln!(out, "  {}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
 }
 
 /// One line about a workload's leader: "leads" only when the 95% intervals separate.

@@ -42,7 +42,7 @@ pub fn calibrate(
     interrupt: Arc<AtomicBool>,
 ) -> Option<NoiseCalibration> {
     let warmup = trial::load_plan(workload, guard.addr(), WARMUP, load_cpus);
-    let _ = crate::load::run(&warmup, interrupt.clone(), |_| {});
+    let _ = warmup.run(interrupt.clone(), |_| {});
     let plan = trial::load_plan(workload, guard.addr(), TRIAL, load_cpus);
     let mut rps = Vec::with_capacity(TRIALS);
     for _ in 0..TRIALS {
@@ -50,7 +50,7 @@ pub fn calibrate(
         if interrupt.load(Ordering::Relaxed) {
             return None;
         }
-        let recording = crate::load::run(&plan, interrupt.clone(), |_| {}).ok()?;
+        let recording = plan.run(interrupt.clone(), |_| {}).ok()?;
         if interrupt.load(Ordering::Relaxed) {
             return None;
         }

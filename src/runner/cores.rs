@@ -236,6 +236,7 @@ mod tests {
         TrialMetrics {
             database: None,
             point: None,
+            ws: None,
             duration_s: 2.0,
             requests: 1000,
             rps: 500.0,

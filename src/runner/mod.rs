@@ -15,6 +15,7 @@ pub mod order;
 pub mod prepare;
 pub mod scale;
 pub mod trial;
+pub mod ws;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -168,6 +169,11 @@ pub fn run(
         if interrupt.load(Ordering::Relaxed) {
             break;
         }
+        if let Some(note) = ws::left_out(workload, config.workers) {
+            ui.notice(&note);
+            event(store, run_id, None, Some(&workload.name), "skip", &note)?;
+            continue;
+        }
         // Those up, less any that does not declare an endpoint this workload needs.
         let mut racing: Vec<usize> = Vec::new();
         for i in (0..entrants.len()).filter(|&i| entrants[i].in_race()) {
@@ -246,7 +252,7 @@ pub fn run(
                 continue;
             };
             let plan = trial::load_plan(workload, guard.addr(), workload.warmup, &config.load_cpus);
-            let _ = crate::load::run(&plan, interrupt.clone(), |_| {});
+            let _ = plan.run(interrupt.clone(), |_| {});
             check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
         }
 
@@ -351,7 +357,7 @@ fn warm_up_at_start(
             workload.name
         ));
         let plan = trial::load_plan(workload, guard.addr(), STARTUP_WARMUP, &config.load_cpus);
-        let _ = crate::load::run(&plan, interrupt.clone(), |_| {});
+        let _ = plan.run(interrupt.clone(), |_| {});
     }
 }
 

@@ -114,7 +114,7 @@ impl<'a> Ctx<'a> {
             workload.warmup,
             &self.config.load_cpus,
         );
-        let _ = crate::load::run(&plan, self.interrupt.clone(), |_| {});
+        let _ = plan.run(self.interrupt.clone(), |_| {});
         let _ = check_alive(
             self.store,
             self.run_id,
@@ -499,6 +499,7 @@ fn not_reached(
         engine_cpu: Duration::ZERO,
         worker_busy: Vec::new(),
         worker_waiting: Vec::new(),
+        ws: None,
         connections: 0,
         threads: 0,
         pacing: Pacing::ClosedLoop,

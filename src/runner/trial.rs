@@ -11,6 +11,7 @@ use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
 use super::isolation::{self, Quiet, MAX_RETRIES};
+use super::ws::TrialPlan;
 use crate::contestant::sampler::{CpuWatch, Sampler, Usage, DEFAULT_INTERVAL};
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
@@ -46,7 +47,10 @@ pub fn load_plan(
     addr: SocketAddr,
     length: Duration,
     load_cpus: &[usize],
-) -> LoadPlan {
+) -> TrialPlan {
+    if let Some(plan) = super::ws::ws_plan(workload, addr, length, load_cpus) {
+        return TrialPlan::Ws(plan);
+    }
     let (connections, pacing) = match workload.shape {
         LoadShape::Closed { connections } => (connections as usize, Pacing::ClosedLoop),
         LoadShape::Rate { per_s, connections } => (
@@ -54,7 +58,7 @@ pub fn load_plan(
             Pacing::ConstantRate { rate_per_s: per_s },
         ),
     };
-    LoadPlan {
+    TrialPlan::Http(LoadPlan {
         addr,
         requests: requests_for(workload, addr),
         connections,
@@ -64,7 +68,7 @@ pub fn load_plan(
         threads: load_cpus.len().max(1),
         cpus: load_cpus.to_vec(),
         warm: true,
-    }
+    })
 }
 
 /// What one trial produced.
@@ -80,7 +84,7 @@ pub struct TrialOutcome {
 // TODO(engine): once the engine opens and warms its connections before the window, sample
 // over the window alone rather than over the whole load.
 pub fn run_trial(
-    plan: &LoadPlan,
+    plan: &TrialPlan,
     pgid: i32,
     database_pgid: Option<i32>,
     server_cpus: &[usize],
@@ -89,19 +93,19 @@ pub fn run_trial(
 ) -> Result<(Recording, Usage, Option<Usage>), load::Error> {
     let watch = CpuWatch {
         server_cpus: server_cpus.to_vec(),
-        sampler_cpus: plan.cpus.clone(),
+        sampler_cpus: plan.cpus().to_vec(),
     };
     // The database server (PostgreSQL) is sampled as a group of its own: its work is the
     // contestant's queries, shown apart and never counted as another's disturbance.
     let database = database_pgid.map(|g| {
         let watch = CpuWatch {
             server_cpus: Vec::new(),
-            sampler_cpus: plan.cpus.clone(),
+            sampler_cpus: plan.cpus().to_vec(),
         };
         Sampler::start_watching(g, DEFAULT_INTERVAL, watch)
     });
     let sampler = Sampler::start_watching(pgid, DEFAULT_INTERVAL, watch);
-    let recording = load::run(plan, interrupt, on_progress);
+    let recording = plan.run(interrupt, on_progress);
     let usage = sampler.stop();
     let database = database.map(Sampler::stop);
     Ok((recording?, usage, database))
@@ -217,6 +221,7 @@ pub fn record(
         quality,
         point: None,
         cores: None,
+        ws: summary.ws.as_ref().map(super::ws::trial_figures),
     };
     let record = TrialRecord {
         workload: workload.to_string(),
@@ -282,6 +287,7 @@ mod tests {
             interrupted: false,
             setup: None,
             timeline: Vec::new(),
+            ws: None,
         }
     }
 

@@ -15,6 +15,9 @@ mod scale;
 
 pub use records::*;
 pub use scale::{CapacityPhase, CapacityRecord, IdleFigures, TrialPoint};
+mod ws;
+
+pub use ws::{RoomCounts, WsTrial};
 
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[
@@ -555,6 +558,7 @@ mod tests {
             timeline_rps: vec![rps as u64; 5],
             database: None,
             crashed: false,
+            ws: None,
             quality: TrialQuality::default(),
             point: None,
             cores: None,

@@ -369,6 +369,9 @@ pub struct TrialMetrics {
     /// runs stored before it existed, which read back as [`TrialQuality::default`].
     #[serde(default)]
     pub quality: TrialQuality,
+    /// WebSocket trials only (issue 10): messages sent and a room's fan-out counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws: Option<super::WsTrial>,
     /// How the contestant was deployed and how many cores it used, for a trial of a worker
     /// sweep (issue 10, part 5); `None` for other trials.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,7 @@ pub mod cores;
 mod raw;
 pub mod scale;
 mod validate;
+mod ws;
 
 /// Also used by the other TOML files faceoff reads (claims, profiles, pricing: issue 12).
 pub(crate) use validate::problem_at;
@@ -21,8 +22,9 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-pub use scale::{CapacityTarget, IdleProtocol, IdleSpec, WorkloadKind};
 pub use cores::WorkerPoint;
+pub use scale::{CapacityTarget, IdleProtocol, IdleSpec};
+pub use ws::WorkloadKind;
 
 /// The suites built into the binary: name and file text.
 const BUILTIN: &[(&str, &str)] = &[
@@ -91,7 +93,8 @@ pub struct Workload {
     /// plain HTTP endpoints every contestant serves. Contestants without them are left out of
     /// this workload, and the report says so.
     pub requires: Vec<String>,
-    /// Plain HTTP trials (the default), or idle connections held while a probe measures.
+    /// Plain HTTP (the request mix), or a WebSocket echo or room (then `requests` is empty).
+    #[serde(flatten)]
     pub kind: WorkloadKind,
     /// Connection counts of a concurrency sweep (`connections = [1, 16, 64]`), ascending; each
     /// point is measured in its own trials. Empty: the workload runs at its shape's one count.

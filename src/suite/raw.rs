@@ -40,12 +40,15 @@ pub(super) struct RawWorkload {
     pub name: Spanned<String>,
     pub rate: Option<Spanned<f64>>,
     pub requires: Option<Spanned<Vec<Spanned<String>>>>,
-    /// `"http"` (the default) or `"idle"`; see `suite/scale.rs`.
+    /// `"http"` (the default), `"idle"` (see `suite/scale.rs`), `"ws-echo"` or `"ws-room"`
+    /// (see `suite/ws.rs`).
     pub kind: Option<Spanned<String>>,
     /// Idle connection counts of an idle workload (issue 10).
     pub idle: Option<Spanned<Vec<Spanned<i64>>>>,
     /// Capacity under an SLO (issue 10).
     pub capacity: Option<Spanned<RawCapacity>>,
+    /// The WebSocket settings of a ws workload.
+    pub ws: Option<Spanned<super::ws::RawWs>>,
     #[serde(default, rename = "request")]
     pub requests: Vec<RawRequest>,
     // The same fields as `RawKnobs`, written out (see there).

@@ -3,6 +3,7 @@
 //! search under an SLO (`capacity = { p99 = "50ms" }`), checked here so `validate.rs` keeps one
 //! hook line.
 
+use super::ws::WorkloadKind;
 use serde::Serialize;
 use toml::Spanned;
 
@@ -10,18 +11,6 @@ use super::raw::{RawCapacity, RawConnections, RawDuration, RawWorkload};
 use super::validate::{Ctx, MAX_CONNECTIONS, MAX_RATE_PER_S};
 pub use crate::load::idle::IdleProtocol;
 use crate::stats::{CapacitySearch, Slo, CAPACITY_MAX_ERROR_RATE};
-
-/// What a workload measures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum WorkloadKind {
-    /// Trials of the request mix with the workload's load shape (the default).
-    #[default]
-    Http,
-    /// Idle connections held open, count after count, while a probe sends the request mix at
-    /// the workload's (low) constant rate.
-    Idle(IdleSpec),
-}
 
 /// An idle workload: how many connections to hold, and of which protocol.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,13 +58,14 @@ pub(super) fn check(raw: &mut RawWorkload, what: &str, ctx: &mut Ctx) -> Scale {
     let idle = raw.idle.take();
     let kind_at = raw.kind.as_ref().map(|k| k.span());
     let kind = match raw.kind.as_ref().map(|k| k.get_ref().as_str()) {
-        None | Some("http") => None,
+        // The others are checked in `ws.rs`.
+        None | Some("http") | Some("ws-echo") | Some("ws-room") => None,
         Some("idle") => Some(IdleProtocol::Http),
         Some(other) => {
             ctx.span(
                 &kind_at.clone().unwrap_or_default(),
                 format!(
-                    "{what}: kind '{other}' is not known; use \"http\" (the default) or \"idle\""
+                    "{what}: kind '{other}' is not known; use \"http\" (the default), \"idle\", \"ws-echo\" or \"ws-room\""
                 ),
             );
             None
@@ -332,7 +322,7 @@ pub(super) fn trials_per_contestant(w: &super::Workload) -> (u32, std::time::Dur
     let rounds = w.max_rounds as u32;
     match (&w.kind, &w.capacity) {
         (WorkloadKind::Idle(spec), _) => (spec.counts.len() as u32 * rounds, IDLE_STEP_EXTRA),
-        (WorkloadKind::Http, Some(c)) => {
+        (_, Some(c)) => {
             // Bracketing doubles from the start to the maximum at worst, then bisection; then
             // the confirmations (a failed one adds more, rarely).
             let doublings = (c.search.max_per_s / c.search.start_per_s)
@@ -343,7 +333,7 @@ pub(super) fn trials_per_contestant(w: &super::Workload) -> (u32, std::time::Dur
             let probes = ((doublings + 1.0 + bisections) as usize).min(c.search.max_probes);
             (probes as u32 + c.confirm, std::time::Duration::ZERO)
         }
-        (WorkloadKind::Http, None) => (
+        (_, None) => (
             w.sweep.len().max(1) as u32 * rounds,
             std::time::Duration::ZERO,
         ),

@@ -42,7 +42,9 @@ fn builtin_standard_loads_as_the_issue_describes() {
             "compute",
             "io",
             "json-1024",
-            "idle-1k"
+            "idle-1k",
+            "ws-echo",
+            "ws-room"
         ]
     );
     let by_name = |n: &str| plan.workloads.iter().find(|w| w.name == n).unwrap();
@@ -88,6 +90,74 @@ fn builtin_standard_loads_as_the_issue_describes() {
     assert_eq!(by_name("updates").requests[0].path, "/updates?n=5");
     assert_eq!(by_name("compute").requests[0].path, "/compute?n=10000");
     assert_eq!(by_name("io").requests[0].path, "/io?ms=50");
+    let echo = by_name("ws-echo");
+    assert_eq!(echo.kind, WorkloadKind::WsEcho { message_bytes: 32 });
+    assert_eq!(echo.requires, ["ws"]);
+    assert!(echo.requests.is_empty());
+    let room = by_name("ws-room");
+    assert_eq!(
+        room.kind,
+        WorkloadKind::WsRoom {
+            publishers: 1,
+            subscribers: 64,
+            message_bytes: 32
+        }
+    );
+    assert_eq!(room.requires, ["ws-room"]);
+    assert_eq!(
+        room.shape,
+        LoadShape::Rate {
+            per_s: 200.0,
+            connections: 65
+        }
+    );
+}
+
+#[test]
+fn ws_workloads_are_checked() {
+    let err = |text: &str| parse(text).unwrap_err().to_string();
+    let base = "[[workload]]\nname = \"w\"\n";
+    let e = err(&format!("{base}kind = \"ws-room\"\n"));
+    assert!(e.contains("needs rate = R"), "{e}");
+    let e = err(&format!("{base}kind = \"websocket\"\n"));
+    assert!(
+        e.contains("kind must be \"http\", \"ws-echo\" or \"ws-room\""),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}kind = \"ws-echo\"\n[[workload.request]]\npath = \"/ws\"\n"
+    ));
+    assert!(e.contains("remove its [[workload.request]] tables"), "{e}");
+    let e = err(&format!(
+        "{base}kind = \"ws-echo\"\nws = {{ subscribers = 3 }}\n"
+    ));
+    assert!(e.contains("apply to kind = \"ws-room\" only"), "{e}");
+    let e = err(&format!(
+        "{base}kind = \"ws-room\"\nrate = 10\nws = {{ publishers = 0, message_bytes = 3 }}\n"
+    ));
+    assert!(e.contains("ws.publishers must be between 1"), "{e}");
+    assert!(e.contains("ws.message_bytes must be between 8"), "{e}");
+    let e = err(&format!(
+        "{base}ws = {{ publishers = 2 }}\n[[workload.request]]\npath = \"/\"\n"
+    ));
+    assert!(e.contains("the ws table applies to"), "{e}");
+    let e = err(&format!(
+        "{base}kind = \"ws-echo\"\nws = {{ fanout = 2 }}\n"
+    ));
+    assert!(e.contains("fanout"), "{e}");
+    let ok = parse(&format!(
+        "{base}kind = \"ws-echo\"\nrate = 500\nconnections = 8\nrequires = [\"ws\"]\n"
+    ))
+    .unwrap();
+    let w = &ok.workloads[0];
+    assert_eq!(w.requires, ["ws"]);
+    assert_eq!(
+        w.shape,
+        LoadShape::Rate {
+            per_s: 500.0,
+            connections: 8
+        }
+    );
 }
 
 #[test]
@@ -114,16 +184,23 @@ fn builtin_users_bodies_are_valid_for_the_contract() {
 }
 
 #[test]
-fn builtin_quick_fits_in_four_minutes_on_nine_contestants() {
+fn builtin_quick_fits_in_five_minutes_on_nine_contestants() {
     let plan = builtin("quick").unwrap();
     let names: Vec<&str> = plan.workloads.iter().map(|w| w.name.as_str()).collect();
-    assert_eq!(names, ["json", "db", "fortunes", "io"]);
-    assert_eq!(plan.max_measure_time(9), Duration::from_secs(126));
+    assert_eq!(
+        names,
+        ["json", "db", "fortunes", "io", "ws-echo", "ws-room"]
+    );
+    // 126 s for the four HTTP workloads, 2 x 9 x (0.2 s + 3 x 0.5 s) for the WebSocket ones.
+    assert_eq!(
+        plan.max_measure_time(9),
+        Duration::from_secs(126) + Duration::from_millis(30_600)
+    );
     // About 50 s go to starting and verifying nine contestants and measuring the noise.
     let expected = plan.expected_measure_time(9);
     assert!(expected > plan.max_measure_time(9));
     assert!(
-        expected + Duration::from_secs(50) < Duration::from_secs(240),
+        expected + Duration::from_secs(50) < Duration::from_secs(300),
         "{expected:?}"
     );
 }
@@ -422,7 +499,7 @@ fn filter_by_workload_name() {
     let names: Vec<&str> = only.workloads.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["db", "io"]);
     let skipped = plan.clone().filter(&[], &["io".into()]).unwrap();
-    assert_eq!(skipped.workloads.len(), 3);
+    assert_eq!(skipped.workloads.len(), 5);
     let err = plan
         .clone()
         .filter(&["dbb".into()], &[])

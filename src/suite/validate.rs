@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::raw::{RawConnections, RawDuration, RawKnobs, RawRequest, RawSuite, RawWorkload};
-use super::{Error, LoadShape, Plan, Problem, RequestSpec, Workload};
+use super::{Error, LoadShape, Plan, Problem, RequestSpec, Workload, WorkloadKind};
 
 /// Trial settings that apply when neither the workload nor `[defaults]` sets them.
 const DEFAULT_WARMUP: Duration = Duration::from_secs(3);
@@ -242,7 +242,27 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         (shape, _) => shape,
     };
 
-    if raw.requests.is_empty() {
+    let mut shape = shape;
+    let mut problems = Vec::new();
+    let ws_kind = super::ws::build_kind(
+        raw.kind.as_ref(),
+        raw.ws.as_ref(),
+        &mut shape,
+        !raw.requests.is_empty(),
+        &what,
+        raw.name.span().start,
+        &mut problems,
+    );
+    for (at, message) in problems {
+        ctx.at(at, message);
+    }
+    // An idle workload is scale's; the others are http or WebSocket.
+    let kind = if scale.kind == WorkloadKind::Http {
+        ws_kind
+    } else {
+        scale.kind.clone()
+    };
+    if raw.requests.is_empty() && kind == WorkloadKind::Http {
         ctx.span(
             &raw.name.span(),
             format!(
@@ -275,6 +295,9 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
             requires.push(f.clone());
         }
     }
+    if let Some(endpoint) = kind.endpoint().filter(|e| !requires.iter().any(|r| r == e)) {
+        requires.push(endpoint.to_string());
+    }
 
     Workload {
         name,
@@ -287,7 +310,7 @@ fn build_workload(mut raw: RawWorkload, defaults: &Knobs, ctx: &mut Ctx) -> Work
         target_ci_rel: pick(own.target_ci, defaults.target_ci, DEFAULT_TARGET_CI).value,
         timeout: pick(own.timeout, defaults.timeout, DEFAULT_TIMEOUT).value,
         requires,
-        kind: scale.kind,
+        kind,
         sweep: scale.sweep,
         capacity: scale.capacity,
         workers: None,

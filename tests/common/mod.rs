@@ -5,9 +5,11 @@
 
 mod limited;
 mod server;
+mod ws_server;
 
 pub use limited::LimitedServer;
 pub use server::*;
+pub use ws_server::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

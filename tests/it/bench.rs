@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::common::{bench_json, run_faceoff, Behavior, TestServer};
 
-fn u(v: &serde_json::Value, path: &[&str]) -> u64 {
+/// The count at `path` in a JSON value (panics, with the value, when it is not one).
+pub fn u(v: &serde_json::Value, path: &[&str]) -> u64 {
     let mut cur = v;
     for key in path {
         cur = &cur[*key];

@@ -15,3 +15,4 @@ mod run;
 mod scale;
 mod verdict;
 mod verify;
+mod ws;

@@ -332,6 +332,7 @@ pub fn build(hostile: bool) -> Fixture {
                     timeline_rps: vec![rps as u64; 10],
                     database: None,
                     crashed: false,
+                    ws: None,
                     quality: TrialQuality {
                         quiet_wait_s: Some(0.2 + 0.1 * i as f64),
                         quiet_at_start: Some(true),
@@ -464,6 +465,7 @@ fn add_broken_contestants(store: &Store, run_id: i64) {
                 timeline_rps: vec![0; 10],
                 database: None,
                 crashed: contestant == "ghost",
+                ws: None,
                 quality: TrialQuality {
                     connections: Some(64),
                     unanswered: if contestant == "ghost" { 0 } else { 64 },

@@ -185,6 +185,7 @@ pub fn build() -> Fixture {
                     database: None,
                     point: None,
                     cores: None,
+                    ws: None,
                     quality: TrialQuality {
                         connections: Some(w.shape.connections()),
                         warm_connections: Some(w.shape.connections()),
