@@ -2,12 +2,11 @@
 //!
 //! [`Facts::from_report`] fills it from the report's figures ([`crate::report::ReportData`]),
 //! so the rule for which trials count is the report's one ([`crate::store::TrialMetrics::counts`]).
-//! Today a run stores per workload and contestant the throughput with its interval, latency,
-//! CPU and memory; the other collections (capacity under an SLO, idle-connection scale,
-//! WebSocket figures, worker sweeps, the audit) are filled by the parts of faceoff that measure
-//! them and stay empty until then: an empty collection means "not measured", never zero.
-//! Their shapes follow issues 10 and 11; whoever stores those figures fills them here, in
-//! [`Facts::from_report`].
+//! Filled today: per workload and contestant the throughput with its interval, latency, CPU and
+//! memory; the capacities under an SLO a run stored (`Store::capacities`); and each
+//! contestant's audit (`Store::audits`). Not yet filled (they are stored, in other shapes):
+//! idle-connection scale, WebSocket figures and worker sweeps. An empty collection means "not
+//! measured", never zero.
 
 use serde::Serialize;
 
@@ -236,6 +235,18 @@ impl Facts {
                     results: w.results.iter().map(result_facts).collect(),
                 })
                 .collect(),
+            capacity: data
+                .scale
+                .capacities
+                .iter()
+                .filter_map(|c| capacity_facts(&c.record, server_cpus?))
+                .collect(),
+            audit: data
+                .audit
+                .rows
+                .iter()
+                .filter_map(|r| r.audit.as_ref().map(|a| audit_facts(&r.name, a)))
+                .collect(),
             ..Facts::default()
         }
     }
@@ -263,6 +274,45 @@ impl Facts {
         self.capacity
             .iter()
             .find(|c| c.workload == workload && c.contestant == contestant)
+    }
+}
+
+/// A stored capacity as the cost model reads it; `None` when the search confirmed no rate.
+/// The interval runs from the confirmed rate to the lowest rate a trial missed the SLO at (the
+/// confirmed rate itself when none did: a lower bound). It is not a sampling interval: the
+/// confirmations (all of which must meet the SLO) make a rate that meets it less than half the
+/// time pass with under 3.1% chance at 5 of them, so fewer than 5 count as short of confidence.
+fn capacity_facts(c: &crate::store::CapacityRecord, server_cpus: u32) -> Option<CapacityFacts> {
+    let rate = c.rate_per_s?;
+    Some(CapacityFacts {
+        workload: c.workload.clone(),
+        contestant: c.contestant.clone(),
+        slo_p99_us: c.slo_p99_us,
+        rate_per_s: Interval {
+            point: rate,
+            lo: c.interval_low_per_s.unwrap_or(rate),
+            hi: c.interval_high_per_s.unwrap_or(rate),
+            coverage: 0.95,
+            short_of_confidence: c.confirmations < 5,
+        },
+        cpu_cores: c.server_cpu_share,
+        pss_bytes: c.pss_bytes,
+        server_cpus,
+    })
+}
+
+/// A stored audit as the claims read it.
+fn audit_facts(name: &str, a: &crate::audit::ContestantAudit) -> AuditFacts {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    AuditFacts {
+        contestant: name.to_string(),
+        grade: a.grade.clone(),
+        score: a.score,
+        findings: count(a.findings.len()),
+        hostile_passed: a.hostile.map(|h| count(h.passed)),
+        hostile_failed: a.hostile.map(|h| count(h.failed)),
+        deps_direct: a.dependencies.direct.map(count),
+        deps_total: a.dependencies.total.map(count),
     }
 }
 
