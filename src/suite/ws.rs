@@ -144,15 +144,8 @@ pub(super) fn build_kind(
             ),
             message_bytes,
         },
-        other => {
-            problems.push((
-                kind_at,
-                format!(
-                    "{what}: kind must be \"http\", \"ws-echo\" or \"ws-room\", not \"{other}\""
-                ),
-            ));
-            return WorkloadKind::Http;
-        }
+        // `scale.rs` reports an unknown kind, naming every known one.
+        _ => return WorkloadKind::Http,
     };
     match built {
         WorkloadKind::Http if ws.is_some() => problems.push((
