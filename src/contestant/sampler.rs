@@ -237,13 +237,20 @@ mod tests {
                 sampler_cpus: cpus[..1].to_vec(),
             },
         );
+        // Spin until this process has used 0.2 CPU-s (not 200 ms of wall time: on a busy
+        // machine the spinning thread may get a small share of its CPU).
+        let cpu_before = crate::sys::process_cpu_time();
         let wall = Instant::now();
         let mut x = 0u64;
-        while wall.elapsed() < Duration::from_millis(200) {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+        while crate::sys::process_cpu_time().saturating_sub(cpu_before) < Duration::from_millis(200)
+            && wall.elapsed() < Duration::from_secs(30)
+        {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+            }
         }
         let usage = sampler.stop();
-        // This process spun for 200 ms on those CPUs: both counters saw some of it.
+        // This process spun for 0.2 CPU-s on those CPUs: both counters saw some of it.
         assert!(usage.server_busy_s.unwrap() > 0.05, "{usage:?}");
         assert!(usage.cpu_s > 0.05, "{usage:?}");
         assert!(groups_cpu_ticks(&[pgid, -5])[0] > 0);

@@ -127,7 +127,9 @@ impl<'a> Ctx<'a> {
 
 /// Whether `workload` is measured here rather than by the plain trial loop.
 pub fn is_scale(workload: &Workload) -> bool {
-    workload.kind != WorkloadKind::Http || !workload.sweep.is_empty() || workload.capacity.is_some()
+    matches!(workload.kind, WorkloadKind::Idle(_))
+        || !workload.sweep.is_empty()
+        || workload.capacity.is_some()
 }
 
 /// Measures a scale workload on the entrants `racing` (indices into `entrants`).
