@@ -15,6 +15,7 @@ pub mod answer;
 pub mod claims;
 pub mod cost;
 pub mod facts;
+mod figures;
 pub mod judge;
 pub mod profile;
 mod toml_file;
