@@ -65,7 +65,7 @@ fn repository() -> Option<PathBuf> {
     let is_faceoff = manifest
         .lines()
         .any(|line| line.replace(' ', "") == "name=\"faceoff\"");
-    (is_faceoff && Path::new("contestants").is_dir()).then(|| PathBuf::from("."))
+    (is_faceoff && Path::new(Folder::Contestants.name()).is_dir()).then(|| PathBuf::from("."))
 }
 
 /// Where the data files come from in this process: the repository, or the embedded copy.
