@@ -76,6 +76,51 @@ pub enum Command {
     /// weighs workloads and sets an SLO, a target load and how much security counts. Cost comes
     /// from capacity under the SLO only; without it, "not measured".
     Verdict(VerdictArgs),
+    /// Write a contestant folder for your own app: a manifest, a minimal server for /healthz and
+    /// a few contract endpoints, and a suite file for them.
+    ///
+    /// It passes `faceoff verify --contestant DIR` as written; then put your app behind the same
+    /// paths and measure it with `faceoff run --contestant DIR --suite DIR/suite.toml`.
+    NewContestant(NewContestantArgs),
+}
+
+/// Arguments of `faceoff new-contestant`.
+#[derive(Debug, Args)]
+pub struct NewContestantArgs {
+    /// The folder to create (it must not exist, or be empty).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The template's stack: node (node:http, no dependencies), python (the standard library,
+    /// no dependencies) or rust (axum and tokio, as the rust-axum reference contestant).
+    #[arg(long, value_enum)]
+    pub stack: TemplateStack,
+
+    /// The contestant's name [default: the folder's name, lowercased].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// The stacks `faceoff new-contestant` has a template for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TemplateStack {
+    /// Node.js, `node:http`.
+    Node,
+    /// Python, `http.server`.
+    Python,
+    /// Rust, axum.
+    Rust,
+}
+
+impl TemplateStack {
+    /// The stack's name in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            TemplateStack::Node => "Node.js",
+            TemplateStack::Python => "Python",
+            TemplateStack::Rust => "Rust",
+        }
+    }
 }
 
 /// Arguments of `faceoff bench`.
@@ -86,7 +131,8 @@ pub struct BenchArgs {
     pub url: String,
 
     /// Number of connections kept open (shared out over the threads).
-    #[arg(short = 'c', long, default_value_t = 64, value_name = "N")]
+    #[arg(short = 'c', long, default_value_t = 64, value_name = "N",
+          value_parser = parse_connections, allow_negative_numbers = true)]
     pub connections: usize,
 
     /// How long to send requests, e.g. 10s, 1m, 500ms.
@@ -95,7 +141,8 @@ pub struct BenchArgs {
     pub duration: Option<Duration>,
 
     /// Stop after exactly this many requests instead of after a duration.
-    #[arg(short = 'n', long, value_name = "N")]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_requests,
+          allow_negative_numbers = true)]
     pub requests: Option<u64>,
 
     /// Constant total rate in requests per second (open loop). Each connection owns an equal
@@ -105,7 +152,8 @@ pub struct BenchArgs {
 
     /// Load-engine threads, one per CPU [default: the number of CPUs faceoff may run on,
     /// or of --cpus].
-    #[arg(short = 't', long, value_name = "N")]
+    #[arg(short = 't', long, value_name = "N", value_parser = parse_threads,
+          allow_negative_numbers = true)]
     pub threads: Option<usize>,
 
     /// Pin the load engine to these CPUs, e.g. 0 or 0,2-3.
@@ -193,16 +241,18 @@ pub struct RunArgs {
     #[arg(long, default_value = "standard", value_name = "NAME|PATH")]
     pub suite: String,
 
-    /// Measure your own app: a folder with a contestant.toml (repeatable). When given, only
-    /// these run, plus reference contestants named with --only.
+    /// Measure your own app too: a folder with a contestant.toml (repeatable; `faceoff
+    /// new-contestant` writes one). It runs beside the reference contestants unless --only or
+    /// --skip say otherwise.
     #[arg(long = "contestant", value_name = "DIR")]
     pub contestants: Vec<PathBuf>,
 
-    /// Run only these reference contestants (repeatable), e.g. --only node-http.
+    /// Run only these contestants, yours or reference ones, by name (repeatable), e.g.
+    /// --only node-http.
     #[arg(long, value_name = "NAME")]
     pub only: Vec<String>,
 
-    /// Leave out these reference contestants (repeatable).
+    /// Leave out these contestants, by name (repeatable).
     #[arg(long, value_name = "NAME")]
     pub skip: Vec<String>,
 
@@ -271,10 +321,19 @@ pub struct RunArgs {
 /// Arguments of `faceoff verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A contestant folder (repeatable) [default: every folder under contestants/ that has a
-    /// contestant.toml, sorted].
+    /// A contestant folder (repeatable) [default: every reference contestant, sorted; those
+    /// of the repository's contestants/ when run in it].
     #[arg(long = "contestant", value_name = "DIR")]
     pub contestants: Vec<PathBuf>,
+
+    /// Only these contestants, yours or reference ones, by name (repeatable), e.g.
+    /// --only node-http.
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+
+    /// Leave out these contestants, by name (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub skip: Vec<String>,
 
     /// Pin contestants to these CPUs, e.g. 1 or 2-3 [default: the upper half of the CPUs
     /// faceoff may use, i.e. the last one of two].
@@ -296,10 +355,19 @@ pub struct VerifyArgs {
 /// Arguments of `faceoff audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// A contestant folder (repeatable) [default: every folder under contestants/ that has a
-    /// contestant.toml, sorted].
+    /// A contestant folder (repeatable) [default: every reference contestant, sorted; those
+    /// of the repository's contestants/ when run in it].
     #[arg(long = "contestant", value_name = "DIR")]
     pub contestants: Vec<PathBuf>,
+
+    /// Only these contestants, yours or reference ones, by name (repeatable), e.g.
+    /// --only node-http.
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+
+    /// Leave out these contestants, by name (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub skip: Vec<String>,
 
     /// Pin contestants to these CPUs, e.g. 1 or 2-3 [default: the upper half of the CPUs
     /// faceoff may use].
@@ -440,6 +508,33 @@ fn parse_rate(text: &str) -> Result<f64, String> {
             "'{text}' is not a rate; write a number of requests per second above 0, e.g. 2000"
         )),
     }
+}
+
+/// A whole number of at least 1, or a message naming `what` and an example flag. Negative
+/// values reach it (`allow_negative_numbers`): otherwise clap reads `-c -5` as a flag `-5` and
+/// suggests `-- -5`, which would make it a second URL.
+fn positive(text: &str, what: &str, example: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{what} must be a positive integer, not '{text}'; e.g. {example}"
+        )),
+    }
+}
+
+/// `bench -c`: connections, at least 1.
+fn parse_connections(text: &str) -> Result<usize, String> {
+    positive(text, "connections", "-c 64").map(|n| n as usize)
+}
+
+/// `bench -t`: load threads, at least 1.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    positive(text, "threads", "-t 2").map(|n| n as usize)
+}
+
+/// `bench -n`: requests, at least 1.
+fn parse_requests(text: &str) -> Result<u64, String> {
+    positive(text, "the number of requests", "-n 10000")
 }
 
 /// A set of CPU numbers, in the order given.

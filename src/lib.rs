@@ -3,6 +3,7 @@
 //! The binary is a thin shell around [`run`]; tests call it in-process.
 
 pub mod audit;
+pub mod bundled;
 pub mod cancel;
 pub mod cli;
 pub mod commands;
@@ -43,5 +44,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Audit(args) => commands::audit::run(args),
         cli::Command::Claims(args) => commands::claims::run(args),
         cli::Command::Verdict(args) => commands::verdict::run(args),
+        cli::Command::NewContestant(args) => commands::new_contestant::run(args),
     }
 }

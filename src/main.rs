@@ -19,7 +19,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err:#}");
+            let _ = writeln!(stderr, "error: {}", faceoff::hint::error_line(&err));
             for hint in faceoff::hints(&err) {
                 let _ = writeln!(stderr, "hint: {hint}");
             }

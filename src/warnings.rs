@@ -168,28 +168,41 @@ impl fmt::Display for Warning {
         match self {
             Warning::EngineSaturated { busiest } => write!(
                 f,
-                "the load engine was saturated (a load thread was on its CPU {:.0}% of the time): \
-                 these figures describe faceoff, not the server. Give it more CPUs (`run --load-cpus`, \
-                 `bench --cpus`/`-t`) or fewer connections.",
-                busiest * 100.0
+                "{}: these figures describe faceoff, not the server. Give it more CPUs \
+                 (`--cpus`, `-t`) or use fewer connections (`-c`).",
+                EngineLimit::Saturated { busiest: *busiest }
             ),
             Warning::EngineStarved { runnable, on_cpu } => write!(
                 f,
-                "the load engine was held back (a load thread had work {:.0}% of the time but was \
-                 on its CPU only {:.0}%: other work on the load CPUs): these figures describe \
-                 faceoff, not the server. Stop other work on the load CPUs or give faceoff more \
-                 of them (`run --load-cpus`, `bench --cpus`).",
-                runnable * 100.0,
-                on_cpu * 100.0
+                "{}: these figures describe faceoff, not the server. Stop other work on the \
+                 load CPUs or give faceoff more of them (`--cpus`, `-t`).",
+                EngineLimit::Starved {
+                    runnable: *runnable,
+                    on_cpu: *on_cpu
+                }
             ),
-            Warning::EngineLagging { busy_connections, connections } => write!(
+            Warning::EngineLagging {
+                busy_connections,
+                connections,
+            } => write!(
                 f,
-                "only {busy_connections:.1} of {connections} connections were waiting on the server on \
-                 average (throughput x latency, Little's law): the rest of the time went to the load \
-                 engine or to reconnecting. Give faceoff more CPUs or use fewer connections."
+                "{}: the rest of the time went to the load engine or to reconnecting. Give \
+                 faceoff more CPUs (`--cpus`, `-t`) or use fewer connections (`-c`).",
+                EngineLimit::Lagging {
+                    busy_connections: *busy_connections,
+                    connections: *connections
+                }
             ),
-            Warning::RateNotReached { target_per_s, achieved_per_s, connections_needed, connections } => {
-                write!(f, "asked for {target_per_s:.0} req/s but got {achieved_per_s:.0} req/s: ")?;
+            Warning::RateNotReached {
+                target_per_s,
+                achieved_per_s,
+                connections_needed,
+                connections,
+            } => {
+                write!(
+                    f,
+                    "asked for {target_per_s:.0} req/s but got {achieved_per_s:.0} req/s: "
+                )?;
                 if connections_needed > connections {
                     write!(
                         f,
@@ -227,10 +240,17 @@ impl fmt::Display for Warning {
                     // The interval of a median narrows about with the square root of the trials.
                     let ratio = (widest_rel / target_ci_rel).powi(2);
                     let rounds = ((*trials as f64 * ratio).ceil() as usize).clamp(trials + 1, 60);
-                    write!(f, "To narrow it, allow more trials (`faceoff run --max-rounds {rounds}`)")?;
+                    write!(
+                        f,
+                        "To narrow it, allow more trials (`faceoff run --max-rounds {rounds}`)"
+                    )?;
                 }
                 match trial_s {
-                    Some(t) => write!(f, " or longer ones (`--trial {}s`)", (t * 2.0).max(1.0).round())?,
+                    Some(t) => write!(
+                        f,
+                        " or longer ones (`--trial {}s`)",
+                        (t * 2.0).max(1.0).round()
+                    )?,
                     None => write!(f, " or longer ones (`--trial`)")?,
                 }
                 write!(
@@ -243,16 +263,28 @@ impl fmt::Display for Warning {
                 f,
                 "the load engine, not the server, was the limit in {trials} of {of} trials \
                  ({reason}): the figure is a lower bound of the server's throughput and is not \
-                 ranked. Give the load engine more CPUs (`faceoff run --load-cpus`) or use fewer \
-                 connections (the suite's `connections`)."
+                 ranked. Give the load engine more CPUs (`faceoff run --load-cpus`, with \
+                 `--server-cpus` for the rest), stop other work on them, or use fewer \
+                 connections (the workload's `connections` in the suite file)."
             ),
-            Warning::Unanswered { requests, oldest_us, silent_trials, trials } => {
-                write!(f, "{requests} requests were still unanswered when the trial windows closed")?;
+            Warning::Unanswered {
+                requests,
+                oldest_us,
+                silent_trials,
+                trials,
+            } => {
+                write!(
+                    f,
+                    "{requests} requests were still unanswered when the trial windows closed"
+                )?;
                 if let Some(us) = oldest_us {
                     write!(f, ", the oldest after ≥ {} ms", us / 1000)?;
                 }
                 if *silent_trials > 0 {
-                    write!(f, "; {silent_trials} of {trials} trials got no response at all")?;
+                    write!(
+                        f,
+                        "; {silent_trials} of {trials} trials got no response at all"
+                    )?;
                 }
                 write!(
                     f,
@@ -261,6 +293,93 @@ impl fmt::Display for Warning {
             }
         }
     }
+}
+
+/// The finding alone, without advice: `run` stores it with each trial and its report adds
+/// `run`'s own flags ([`Warning::EngineLimited`]); `bench` adds its flags
+/// ([`Warning::EngineSaturated`] and the others).
+impl fmt::Display for EngineLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineLimit::Saturated { busiest } => write!(
+                f,
+                "the load engine was saturated (a load thread was on its CPU {:.0}% of the time)",
+                busiest * 100.0
+            ),
+            EngineLimit::Starved { runnable, on_cpu } => write!(
+                f,
+                "the load engine was held back (a load thread had work {:.0}% of the time but \
+                 was on its CPU only {:.0}%: other work on the load CPUs)",
+                runnable * 100.0,
+                on_cpu * 100.0
+            ),
+            EngineLimit::Lagging {
+                busy_connections,
+                connections,
+            } => write!(
+                f,
+                "only {busy_connections:.1} of {connections} connections were waiting on the \
+                 server on average (throughput x latency, Little's law)"
+            ),
+        }
+    }
+}
+
+impl Warning {
+    /// The warning as `faceoff run` says it: the same finding, with `run`'s flags and suite
+    /// fields in the advice instead of `bench`'s (`-c`, `-t`, `--cpus`).
+    pub fn for_run(&self) -> String {
+        match self {
+            Warning::RateNotReached {
+                target_per_s,
+                achieved_per_s,
+                connections_needed,
+                connections,
+            } => {
+                let mut text = format!(
+                    "asked for {target_per_s:.0} req/s but got {achieved_per_s:.0} req/s: "
+                );
+                if connections_needed > connections {
+                    text.push_str(&format!(
+                        "at this latency the rate needs about {connections_needed} connections; \
+                         raise the workload's `connections` in the suite file from {connections}."
+                    ));
+                } else {
+                    text.push_str(
+                        "the server (or the engine) could not keep up; the corrected latency \
+                         shows the cost.",
+                    );
+                }
+                text
+            }
+            Warning::EngineSaturated { busiest } => {
+                run_engine_advice(EngineLimit::Saturated { busiest: *busiest })
+            }
+            Warning::EngineStarved { runnable, on_cpu } => {
+                run_engine_advice(EngineLimit::Starved {
+                    runnable: *runnable,
+                    on_cpu: *on_cpu,
+                })
+            }
+            Warning::EngineLagging {
+                busy_connections,
+                connections,
+            } => run_engine_advice(EngineLimit::Lagging {
+                busy_connections: *busy_connections,
+                connections: *connections,
+            }),
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// An engine limit with `run`'s advice.
+fn run_engine_advice(limit: EngineLimit) -> String {
+    format!(
+        "{limit}: these figures describe faceoff, not the server. Give the load engine more CPUs \
+         (`--load-cpus`, with `--server-cpus` for the rest), stop other work on them, or use \
+         fewer connections (the workload's `connections` in the suite file)."
+    )
 }
 
 impl From<EngineLimit> for Warning {
@@ -453,5 +572,52 @@ mod tests {
             ),
             "{warnings:?}"
         );
+    }
+
+    /// Issue 13: `run` names its own flags, never `bench`'s `--cpus`, `-t` or `-c`.
+    #[test]
+    fn issue_13_run_warnings_name_run_flags() {
+        let limits = [
+            EngineLimit::Saturated { busiest: 0.97 },
+            EngineLimit::Starved {
+                runnable: 0.95,
+                on_cpu: 0.5,
+            },
+            EngineLimit::Lagging {
+                busy_connections: 10.0,
+                connections: 64,
+            },
+        ];
+        let bench_only = ["`--cpus`", "`-t`", "`-c`", "bench"];
+        for limit in limits {
+            let stored = Warning::EngineLimited {
+                reason: limit.to_string(),
+                trials: 2,
+                of: 3,
+            }
+            .to_string();
+            let direct = Warning::from(limit).for_run();
+            for text in [&stored, &direct] {
+                assert!(text.contains("--load-cpus"), "{text}");
+                for flag in bench_only {
+                    assert!(!text.contains(flag), "{flag} in: {text}");
+                }
+            }
+            let bench = Warning::from(limit).to_string();
+            assert!(
+                bench.contains("`--cpus`") && !bench.contains("load-cpus"),
+                "{bench}"
+            );
+        }
+        let missed = Warning::RateNotReached {
+            target_per_s: 1000.0,
+            achieved_per_s: 500.0,
+            connections_needed: 100,
+            connections: 10,
+        };
+        assert!(missed.to_string().contains("raise -c from 10"));
+        let run = missed.for_run();
+        assert!(run.contains("`connections` in the suite file"), "{run}");
+        assert!(!run.contains("-c "), "{run}");
     }
 }

@@ -19,11 +19,12 @@ use crate::store::ContestantStatus;
 
 /// Runs `faceoff audit`.
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
-    let dirs = super::verify::contestant_dirs(&args.contestants)?;
-    let contestants = dirs
-        .iter()
-        .map(|d| Contestant::load(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let contestants = super::select::choose(
+        &args.contestants,
+        &args.only,
+        &args.skip,
+        super::select::WithOwn::OwnOnly,
+    )?;
     if let Some(dir) = &args.advisories {
         if !dir.is_dir() {
             anyhow::bail!(

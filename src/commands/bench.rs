@@ -79,6 +79,9 @@ pub struct Target {
 impl Target {
     /// Parses `url`, resolves its host, and refuses non-loopback targets unless allowed.
     pub fn parse(url: &str, allow_remote: bool) -> anyhow::Result<Self> {
+        if let Some(suggestion) = with_scheme(url) {
+            bail!("'{url}' has no scheme; write {suggestion}");
+        }
         let parsed = url::Url::parse(url).with_context(|| {
             format!("'{url}' is not a valid URL; write it like http://127.0.0.1:8080/path")
         })?;
@@ -134,6 +137,26 @@ impl Target {
             websocket: parsed.scheme() == "ws",
         })
     }
+}
+
+/// `url` with the scheme it lacks (`localhost:8080` → `http://localhost:8080`; a path under
+/// `/ws` → `ws://`), or `None` when it has one or adding one does not make a URL with a host.
+pub fn with_scheme(url: &str) -> Option<String> {
+    if url.contains("://") {
+        return None;
+    }
+    let path = url.find('/').map_or("", |i| &url[i..]);
+    let scheme = if path == "/ws" || path.starts_with("/ws/") || path.starts_with("/ws?") {
+        "ws"
+    } else {
+        "http"
+    };
+    let candidate = format!("{scheme}://{url}");
+    let parsed = url::Url::parse(&candidate).ok()?;
+    parsed
+        .host_str()
+        .is_some_and(|h| !h.is_empty())
+        .then_some(candidate)
 }
 
 /// Builds the engine's plan from the command line.
@@ -523,6 +546,31 @@ mod tests {
         assert!(Target::parse("http://10.1.2.3:80/", true).is_ok());
         assert!(Target::parse("https://127.0.0.1/", false).is_err());
         assert!(Target::parse("127.0.0.1:80", false).is_err());
+    }
+
+    #[test]
+    fn a_url_without_a_scheme_gets_one_suggested() {
+        assert_eq!(
+            with_scheme("localhost:8080").as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(
+            with_scheme("127.0.0.1:8080/json").as_deref(),
+            Some("http://127.0.0.1:8080/json")
+        );
+        assert_eq!(
+            with_scheme("localhost:8080/ws/room").as_deref(),
+            Some("ws://localhost:8080/ws/room")
+        );
+        assert_eq!(
+            with_scheme("localhost:8080/wsx").as_deref(),
+            Some("http://localhost:8080/wsx")
+        );
+        assert_eq!(with_scheme("http://localhost:8080"), None);
+        let err = Target::parse("localhost:8080", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write http://localhost:8080"), "{err}");
     }
 
     #[test]

@@ -15,18 +15,25 @@ use crate::settings;
 use crate::store::{NewRun, RunSettings, RunStatus, Store};
 use crate::suite::{self, Plan};
 
-/// Folder of the reference contestants.
-pub const CONTESTANTS_DIR: &str = "contestants";
-
 /// Runs the suite on the chosen contestants.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let db = settings::db_path(args.db.as_ref());
+    // Every input is checked before anything is created: a typo in a suite path must not
+    // leave a results folder behind (issue 13).
+    let new_run = match &args.resume {
+        Some(_) if !db.is_file() => bail!(
+            "there is no results database at '{}', so no run to resume; start one with `faceoff run`",
+            db.display()
+        ),
+        Some(_) => None,
+        None => Some(plan_run(&args)?),
+    };
     let store = Store::open(&db)?;
     let cancel = super::cancel_on_interrupt()?;
 
-    let (run_id, plan, stored) = match &args.resume {
-        Some(which) => resume(&store, which, &args)?,
-        None => start(&store, &args)?,
+    let (run_id, plan, stored) = match new_run {
+        Some(planned) => start(&store, planned)?,
+        None => resume(&store, args.resume.as_deref().unwrap_or("latest"), &args)?,
     };
     let postgres = open_database(&store, run_id, &args, &stored, &cancel)?;
     let contestants = stored
@@ -92,8 +99,33 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Starts a new run: validates everything before any slow work.
-fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSettings)> {
+/// Starts the run [`plan_run`] planned.
+fn start(store: &Store, planned: PlannedRun) -> anyhow::Result<(i64, Plan, RunSettings)> {
+    let PlannedRun {
+        plan,
+        settings,
+        environment,
+    } = planned;
+    let run_id = store.begin_run(&NewRun {
+        suite_name: plan.name.clone(),
+        suite_path: plan.source_path.display().to_string(),
+        suite_sha256: plan.source_sha256.clone(),
+        suite_toml: plan.source_text.clone(),
+        environment,
+        settings: settings.clone(),
+    })?;
+    Ok((run_id, plan, settings))
+}
+
+/// A new run, checked and ready to store.
+struct PlannedRun {
+    plan: Plan,
+    settings: RunSettings,
+    environment: Environment,
+}
+
+/// Plans a new run: validates every input before anything is created or any slow work.
+fn plan_run(args: &RunArgs) -> anyhow::Result<PlannedRun> {
     let (mut plan, full_contract) = load_suite(&args.suite)?;
     settings::apply_overrides(&mut plan, args)?;
     let contestant_dirs = choose_contestants(args)?;
@@ -134,15 +166,11 @@ fn start(store: &Store, args: &RunArgs) -> anyhow::Result<(i64, Plan, RunSetting
         throwaway: args.database.database_url.is_none(),
     });
     stored.audit = Some(args.audit.unwrap_or_default());
-    let run_id = store.begin_run(&NewRun {
-        suite_name: plan.name.clone(),
-        suite_path: plan.source_path.display().to_string(),
-        suite_sha256: plan.source_sha256.clone(),
-        suite_toml: plan.source_text.clone(),
+    Ok(PlannedRun {
+        plan,
+        settings: stored,
         environment,
-        settings: stored.clone(),
-    })?;
-    Ok((run_id, plan, stored))
+    })
 }
 
 /// Starts (or connects to) the run's PostgreSQL server when it uses one, and records which.
@@ -225,64 +253,16 @@ fn load_suite(which: &str) -> anyhow::Result<(Plan, bool)> {
     Ok((plan, builtin))
 }
 
-/// The contestant folders of this run, from --contestant, --only and --skip.
+/// The contestant folders of this run, from --contestant, --only and --skip
+/// ([`super::select`]: the user's folders run beside the reference contestants).
 fn choose_contestants(args: &RunArgs) -> anyhow::Result<Vec<PathBuf>> {
-    let root = Path::new(CONTESTANTS_DIR);
-    let references: Vec<PathBuf> = if root.is_dir() {
-        contestant::discover(root)?
-    } else {
-        Vec::new()
-    };
-    let reference_names: Vec<String> = references
-        .iter()
-        .map(|d| {
-            d.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    for name in args.only.iter().chain(&args.skip) {
-        if !reference_names.contains(name) {
-            bail!(
-                "there is no reference contestant '{name}'; they are {}",
-                if reference_names.is_empty() {
-                    "none (no contestants/ folder here)".to_string()
-                } else {
-                    reference_names.join(", ")
-                }
-            );
-        }
-    }
-    let mut dirs: Vec<PathBuf> = references
-        .into_iter()
-        .zip(&reference_names)
-        .filter(|(_, name)| {
-            let chosen = if args.only.is_empty() {
-                args.contestants.is_empty()
-            } else {
-                args.only.contains(name)
-            };
-            chosen && !args.skip.contains(name)
-        })
-        .map(|(d, _)| d)
-        .collect();
-    for dir in &args.contestants {
-        if !dir.join("contestant.toml").is_file() {
-            bail!(
-                "'{}' has no contestant.toml; a contestant is a folder with a manifest (see docs/contestants.md)",
-                dir.display()
-            );
-        }
-        dirs.push(dir.clone());
-    }
-    if dirs.is_empty() {
-        bail!("no contestants chosen; run from the project folder (it has contestants/) or name one with --contestant DIR");
-    }
-    // Read every manifest now so a typo fails before any slow install.
-    for dir in &dirs {
-        Contestant::load(dir)?;
-    }
-    Ok(dirs)
+    let chosen = super::select::choose(
+        &args.contestants,
+        &args.only,
+        &args.skip,
+        super::select::WithOwn::KeepReferences,
+    )?;
+    Ok(chosen.into_iter().map(|c| c.dir).collect())
 }
 
 /// Progress on the terminal (stderr): a phase line and a bar for the current trial.

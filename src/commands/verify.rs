@@ -3,20 +3,17 @@
 //! it, then print a table of contestant × check.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::VerifyArgs;
-use crate::contestant::{self, Contestant};
+use crate::contestant::Contestant;
 use crate::contract::{self, CheckResult};
 use crate::runner::prepare::{bring_up, BringUpOptions};
 use crate::store::ContestantStatus;
-
-/// Folder searched for contestants when none is named.
-pub const CONTESTANTS_DIR: &str = "contestants";
 
 /// Verify's verdict on one contestant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,37 +65,15 @@ pub struct Outcome {
     pub log: Option<PathBuf>,
 }
 
-/// The contestant folders a command works on: those named, or every one under
-/// [`CONTESTANTS_DIR`].
-pub fn contestant_dirs(named: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    if !named.is_empty() {
-        return Ok(named.to_vec());
-    }
-    let root = Path::new(CONTESTANTS_DIR);
-    if !root.is_dir() {
-        anyhow::bail!(
-            "there is no '{CONTESTANTS_DIR}' folder here; run faceoff from the project root \
-             or name contestants with --contestant DIR"
-        );
-    }
-    let found = contestant::discover(root)?;
-    if found.is_empty() {
-        anyhow::bail!(
-            "no folder under '{CONTESTANTS_DIR}' has a contestant.toml; name one with \
-             --contestant DIR"
-        );
-    }
-    Ok(found)
-}
-
 /// Runs `faceoff verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let dirs = contestant_dirs(&args.contestants)?;
-    // Read every manifest first so a typo fails before any slow install.
-    let contestants = dirs
-        .iter()
-        .map(|d| Contestant::load(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Every manifest is read first so a typo fails before any slow install.
+    let contestants = super::select::choose(
+        &args.contestants,
+        &args.only,
+        &args.skip,
+        super::select::WithOwn::OwnOnly,
+    )?;
     let database = args.database.kind();
     let known = contract::check_names_for(database);
     let only: Vec<&'static str> = match &args.checks {

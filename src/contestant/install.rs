@@ -58,10 +58,10 @@ pub struct Installed {
 /// Hash of the manifest and the `cache_key` files: 16 hex digits.
 pub fn cache_key(contestant: &Contestant) -> Result<String, Error> {
     let read = |path: &Path| {
-        fs::read(path).map_err(|source| Error::Io {
+        fs::read(path).map_err(|cause| Error::Io {
             what: "read cache-key file",
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     };
     let mut hash = Sha256::new();
@@ -100,10 +100,10 @@ pub fn cache_key(contestant: &Contestant) -> Result<String, Error> {
 
 /// The files under `dir` (skipping dependency and build folders), relative to `root`.
 fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
-    let io = |source| Error::Io {
+    let io = |cause| Error::Io {
         what: "read shared folder",
         path: dir.to_path_buf(),
-        source,
+        cause,
     };
     for entry in fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
@@ -136,15 +136,15 @@ const INSTALL_GRACE: Duration = Duration::from_secs(2);
 pub fn install(contestant: &Contestant, cache: &Path, cancel: &Cancel) -> Result<Installed, Error> {
     let name = contestant.name();
     let key = cache_key(contestant)?;
-    let root = std::path::absolute(cache.join("contestants")).map_err(|source| Error::Io {
+    let root = std::path::absolute(cache.join("contestants")).map_err(|cause| Error::Io {
         what: "resolve the cache folder",
         path: cache.to_path_buf(),
-        source,
+        cause,
     })?;
-    fs::create_dir_all(&root).map_err(|source| Error::Io {
+    fs::create_dir_all(&root).map_err(|cause| Error::Io {
         what: "create the cache folder",
         path: root.clone(),
-        source,
+        cause,
     })?;
     let dir = root.join(format!("{name}-{key}"));
     let log = root.join(format!("{name}-{key}.install.log"));
@@ -164,10 +164,10 @@ pub fn install(contestant: &Contestant, cache: &Path, cancel: &Cancel) -> Result
     }
     if dir.exists() {
         // A previous install failed or was interrupted: start clean.
-        fs::remove_dir_all(&dir).map_err(|source| Error::Io {
+        fs::remove_dir_all(&dir).map_err(|cause| Error::Io {
             what: "remove the unfinished install folder",
             path: dir.clone(),
-            source,
+            cause,
         })?;
     }
     copy_sources(contestant, &dir)?;
@@ -183,10 +183,10 @@ pub fn install(contestant: &Contestant, cache: &Path, cancel: &Cancel) -> Result
         )?;
         ran_install = true;
     }
-    fs::write(&marker, format!("{key}\n")).map_err(|source| Error::Io {
+    fs::write(&marker, format!("{key}\n")).map_err(|cause| Error::Io {
         what: "write the install marker",
         path: marker.clone(),
-        source,
+        cause,
     })?;
     Ok(Installed {
         log: ran_install.then_some(log),
@@ -207,7 +207,7 @@ fn run_install(
     let name = contestant.name();
     let io = |what, path: &Path| {
         let path = path.to_path_buf();
-        move |source| Error::Io { what, path, source }
+        move |cause| Error::Io { what, path, cause }
     };
     fs::create_dir_all(builds).map_err(io("create the shared builds folder", builds))?;
     let mut log_file = fs::File::create(log).map_err(io("create the install log", log))?;
@@ -226,10 +226,10 @@ fn run_install(
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(log_err);
-    let mut child = group::spawn_in_group(&mut cmd, &[]).map_err(|source| Error::Spawn {
+    let mut child = group::spawn_in_group(&mut cmd, &[]).map_err(|cause| Error::Spawn {
         name: name.to_string(),
         command: command.to_string(),
-        source,
+        cause,
     })?;
     let spinner = crate::spinner::spinner(format!("installing {name} ({command})"));
     let started = Instant::now();
@@ -268,7 +268,7 @@ fn run_install(
 pub fn copy_tree(src: &Path, dst: &Path) -> Result<(), Error> {
     let io = |what, path: &Path| {
         let path = path.to_path_buf();
-        move |source| Error::Io { what, path, source }
+        move |cause| Error::Io { what, path, cause }
     };
     fs::create_dir_all(dst).map_err(io("create folder", dst))?;
     for entry in fs::read_dir(src).map_err(io("read folder", src))? {
@@ -319,10 +319,10 @@ impl FileLock {
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(|source| Error::Io {
+            .map_err(|cause| Error::Io {
                 what: "open the install lock",
                 path: path.to_path_buf(),
-                source,
+                cause,
             })?;
         let fd = file.as_raw_fd();
         // SAFETY: flock on a descriptor we own.
@@ -341,7 +341,7 @@ impl FileLock {
                 break Err(Error::Io {
                     what: "lock",
                     path: path.to_path_buf(),
-                    source: err,
+                    cause: err,
                 });
             }
             if !cancel.sleep(Duration::from_millis(100)) {

@@ -171,8 +171,8 @@ struct NameSpan {
 impl Manifest {
     /// Reads and validates the manifest at `path`.
     pub fn load(path: &Path) -> Result<Manifest, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
+        let text = std::fs::read_to_string(path).map_err(|cause| {
+            if cause.kind() == std::io::ErrorKind::NotFound {
                 Error::NoManifest {
                     dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
                 }
@@ -180,7 +180,7 @@ impl Manifest {
                 Error::Io {
                     what: "read the manifest",
                     path: path.to_path_buf(),
-                    source,
+                    cause,
                 }
             }
         })?;

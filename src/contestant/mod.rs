@@ -56,14 +56,14 @@ pub enum Error {
         message: String,
     },
     /// A file or folder operation failed.
-    #[error("could not {what} '{}': {source}", path.display())]
+    #[error("could not {what} '{}': {cause}", path.display())]
     Io {
         /// What faceoff was doing.
         what: &'static str,
         /// The file or folder.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The install command failed.
     #[error("installing contestant '{name}' failed ({status}); its log is {}{}", log.display(), fmt_tail(tail))]
@@ -78,14 +78,14 @@ pub enum Error {
         tail: String,
     },
     /// The start command could not be spawned at all.
-    #[error("could not start contestant '{name}' (sh -c '{command}'): {source}")]
+    #[error("could not start contestant '{name}' (sh -c '{command}'): {cause}")]
     Spawn {
         /// Contestant name.
         name: String,
         /// The start command.
         command: String,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The server CPUs are not ones faceoff may use.
     #[error("server CPUs {cpus:?} are not all in the allowed set {allowed:?}")]
@@ -205,10 +205,10 @@ impl Contestant {
 
 /// Every folder directly under `root` that holds a manifest, sorted by path.
 pub fn discover(root: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(root).map_err(|source| Error::Io {
+    let entries = std::fs::read_dir(root).map_err(|cause| Error::Io {
         what: "list contestants in",
         path: root.to_path_buf(),
-        source,
+        cause,
     })?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())

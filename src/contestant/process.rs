@@ -150,10 +150,10 @@ pub fn start(
         });
     }
     if let Some(parent) = opts.log_path.parent() {
-        fs::create_dir_all(parent).map_err(|source| Error::Io {
+        fs::create_dir_all(parent).map_err(|cause| Error::Io {
             what: "create the log folder",
             path: parent.to_path_buf(),
-            source,
+            cause,
         })?;
     }
     let _ = fs::remove_file(&opts.log_path);
@@ -166,10 +166,10 @@ pub fn start(
     loop {
         let port = match opts.port {
             Some(p) => p,
-            None => free_port().map_err(|source| Error::Io {
+            None => free_port().map_err(|cause| Error::Io {
                 what: "find a free port on",
                 path: PathBuf::from("127.0.0.1"),
-                source,
+                cause,
             })?,
         };
         match start_once(contestant, installed, opts, port) {
@@ -198,7 +198,7 @@ fn start_once(
     let log = &opts.log_path;
     let io = |what, path: &Path| {
         let path = path.to_path_buf();
-        move |source| Error::Io { what, path, source }
+        move |cause| Error::Io { what, path, cause }
     };
     let mut out = fs::OpenOptions::new()
         .create(true)
@@ -231,10 +231,10 @@ fn start_once(
         .stdout(out)
         .stderr(err);
     let child =
-        group::spawn_in_group(&mut cmd, &opts.server_cpus).map_err(|source| Error::Spawn {
+        group::spawn_in_group(&mut cmd, &opts.server_cpus).map_err(|cause| Error::Spawn {
             name: name.clone(),
             command: command.clone(),
-            source,
+            cause,
         })?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut guard = Guard {

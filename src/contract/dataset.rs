@@ -68,7 +68,7 @@ impl Dataset {
                 let mut client = pg
                     .config
                     .connect(postgres::NoTls)
-                    .map_err(|e| format!("PostgreSQL: {e}"))?;
+                    .map_err(|e| format!("PostgreSQL: {}", crate::hint::causes(&e)))?;
                 crate::database::postgres::read_world(&mut client).map_err(|e| e.to_string())
             }
         }
@@ -77,15 +77,15 @@ impl Dataset {
 
 /// Creates a fresh dataset at `path`, replacing any file (and its WAL and SHM files) there.
 pub fn create(path: &Path) -> Result<Dataset, Error> {
-    let sql = |source| Error::Dataset {
+    let sql = |cause| Error::Dataset {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+        std::fs::create_dir_all(parent).map_err(|cause| Error::Io {
             what: "create the dataset folder",
             path: parent.to_path_buf(),
-            source,
+            cause,
         })?;
     }
     for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -96,7 +96,7 @@ pub fn create(path: &Path) -> Result<Dataset, Error> {
                 return Err(Error::Io {
                     what: "remove the old dataset",
                     path: PathBuf::from(p),
-                    source: e,
+                    cause: e,
                 })
             }
             _ => {}
@@ -150,9 +150,9 @@ pub fn create(path: &Path) -> Result<Dataset, Error> {
 
 /// Reads every `world` row back from the file: `randomNumber` at index `id - 1`.
 pub fn read_world(path: &Path) -> Result<Vec<i64>, Error> {
-    let sql = |source| Error::Dataset {
+    let sql = |cause| Error::Dataset {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(sql)?;

@@ -20,22 +20,22 @@ pub use dataset::Dataset;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// SQLite failed on the dataset file.
-    #[error("dataset '{}': {source}", path.display())]
+    #[error("dataset '{}': {}", path.display(), crate::hint::causes(cause))]
     Dataset {
         /// The dataset file.
         path: PathBuf,
         /// Why.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// A file operation failed.
-    #[error("could not {what} '{}': {source}", path.display())]
+    #[error("could not {what} '{}': {cause}", path.display())]
     Io {
         /// What faceoff was doing.
         what: &'static str,
         /// The path.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 

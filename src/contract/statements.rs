@@ -35,10 +35,14 @@ pub fn statements(ctx: &Ctx<'_>) -> Result<(), String> {
     let mut admin = pg
         .config
         .connect(postgres::NoTls)
-        .map_err(|e| format!("PostgreSQL: {e}"))?;
+        .map_err(|e| format!("PostgreSQL: {}", crate::hint::causes(&e)))?;
     for &(path, selects, updates) in COUNTED {
-        let sql =
-            |e: postgres::Error| format!("PostgreSQL, counting statements of GET {path}: {e}");
+        let sql = |e: postgres::Error| {
+            format!(
+                "PostgreSQL, counting statements of GET {path}: {}",
+                crate::hint::causes(&e)
+            )
+        };
         admin
             .batch_execute(
                 "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)",

@@ -55,8 +55,8 @@ pub enum Error {
         why: String,
     },
     /// A query failed.
-    #[error("PostgreSQL: {0}")]
-    Sql(#[from] ::postgres::Error),
+    #[error("PostgreSQL: {}", crate::hint::causes(.0))]
+    Sql(::postgres::Error),
 }
 
 impl Postgres {
@@ -263,5 +263,13 @@ impl DatabaseArgs {
             log.display()
         );
         Ok(Some(pg))
+    }
+}
+
+/// Not `#[from]`: the cause is printed in the message, so it is not also a source (`{:#}`
+/// would print it twice).
+impl From<::postgres::Error> for Error {
+    fn from(cause: ::postgres::Error) -> Self {
+        Error::Sql(cause)
     }
 }

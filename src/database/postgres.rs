@@ -53,14 +53,14 @@ pub enum Error {
     #[error("PostgreSQL refuses to run as root and there is no `postgres` user to run it as; run faceoff as another user, create the user (`useradd --system postgres`), or use --database-url")]
     Root,
     /// A file system step failed.
-    #[error("could not {what} '{path}': {source}")]
+    #[error("could not {what} '{path}': {cause}")]
     Io {
         /// What faceoff tried.
         what: &'static str,
         /// The file or folder.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// `initdb` failed.
     #[error("initdb failed ({status}); its output is in '{log}':\n{tail}")]
@@ -96,8 +96,8 @@ pub enum Error {
     #[error("interrupted while starting the PostgreSQL server")]
     Interrupted,
     /// A query failed.
-    #[error("PostgreSQL: {0}")]
-    Sql(#[from] postgres::Error),
+    #[error("PostgreSQL: {}", crate::hint::causes(.0))]
+    Sql(postgres::Error),
 }
 
 /// The PostgreSQL server programs faceoff found.
@@ -203,7 +203,7 @@ impl Throwaway {
         let owner = server_user()?;
         let io = |what, path: &Path| {
             let path = path.to_path_buf();
-            move |source| Error::Io { what, path, source }
+            move |cause| Error::Io { what, path, cause }
         };
         // The data folder lives in the system's temporary folder, which every user can reach
         // (the server's user may be another than faceoff's); the log is where the caller says.
@@ -264,11 +264,11 @@ impl Throwaway {
                     log,
                 })
             }
-            group::Ended::WaitFailed(source) => {
+            group::Ended::WaitFailed(cause) => {
                 return Err(Error::Io {
                     what: "wait for",
                     path: bins.bindir.join("initdb"),
-                    source,
+                    cause,
                 })
             }
         }
@@ -418,10 +418,10 @@ pub fn load(client: &mut postgres::Client, data: &Dataset) -> Result<(), Error> 
         rows.push_str(&format!("{}\t{n}\n", i + 1));
     }
     let mut w = tx.copy_in("COPY world (id, randomNumber) FROM STDIN")?;
-    w.write_all(rows.as_bytes()).map_err(|source| Error::Io {
+    w.write_all(rows.as_bytes()).map_err(|cause| Error::Io {
         what: "copy the dataset into",
         path: PathBuf::from("world"),
-        source,
+        cause,
     })?;
     w.finish()?;
     let insert = tx.prepare("INSERT INTO fortune (id, message) VALUES ($1, $2)")?;
@@ -493,5 +493,13 @@ impl Drop for RemoveOnDrop {
         if let Some(dir) = &self.0 {
             let _ = fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// Not `#[from]`: the cause is printed in the message, so it is not also a source (`{:#}`
+/// would print it twice).
+impl From<postgres::Error> for Error {
+    fn from(cause: postgres::Error) -> Self {
+        Error::Sql(cause)
     }
 }

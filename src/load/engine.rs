@@ -184,8 +184,8 @@ fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         streams = warmed;
     }
     setup.ready.wait();
-    if let Some(Err((cpu, source))) = pinned {
-        return Err(Error::Pin { cpu, source });
+    if let Some(Err((cpu, cause))) = pinned {
+        return Err(Error::Pin { cpu, cause });
     }
     let runtime = runtime?;
     let start = *setup.start.get_or_init(Instant::now);

@@ -170,12 +170,12 @@ pub enum Error {
     #[error("could not build a load runtime: {0}")]
     Runtime(std::io::Error),
     /// A worker could not be pinned.
-    #[error("could not pin a load thread to CPU {cpu}: {source}")]
+    #[error("could not pin a load thread to CPU {cpu}: {cause}")]
     Pin {
         /// The CPU asked for.
         cpu: usize,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A worker thread panicked (a bug in faceoff).
     #[error("a load thread panicked")]

@@ -6,6 +6,17 @@ use super::{
 };
 
 /// Shown in place of a figure that does not exist (never a zero).
+/// Where the guide to a report's terms lives: a path in the faceoff repository, because a
+/// report is self-contained and may be opened far from any checkout (issue 13).
+pub const GUIDE_PATH: &str = "docs/report-guide.md";
+
+/// The report's terms in three lines, shown in every report beside [`GUIDE_PATH`].
+pub const GLOSSARY: [&str; 3] = [
+    "± is the 95% confidence interval of the median over repeated trials; \"ahead\" only when two intervals do not overlap, \"within noise\" when they do.",
+    "CPU-ms/1k is the server's CPU time per 1,000 requests (lower is cheaper); a \"≥\" figure is a lower bound set by the load engine, not ranked.",
+    "PSS is memory of the whole process group with shared pages split between processes, so workers are not counted twice.",
+];
+
 pub const MISSING: &str = "—";
 
 /// Shown for a setting the run did not record.

@@ -53,6 +53,8 @@ impl Exporter for Html {
         let cores = super::cores::html(&data.cores, &color);
         let page = env.get_template("report.html")?.render(context! {
             cores => cores,
+            guide_path => format::GUIDE_PATH,
+            glossary => format::GLOSSARY,
             // Its own name: `data.cores` is left out of the JSON when empty.
             cores_sweeps => Serde(&data.cores),
             data => Serde(data),

@@ -209,6 +209,14 @@ impl Exporter for Markdown {
             esc(&data.run.suite_sha256),
             esc(&data.faceoff_version)
         )?;
+        writeln!(
+            out,
+            "\n## How to read this report\n\nThe terms are explained in `{}` in the faceoff repository. In short:\n",
+            super::format::GUIDE_PATH
+        )?;
+        for line in super::format::GLOSSARY {
+            writeln!(out, "- {}", esc(line))?;
+        }
         Ok(out.into_bytes())
     }
 }

@@ -479,7 +479,7 @@ fn measure(
             Some(&name),
             Some(&workload.name),
             "warning",
-            &warning.to_string(),
+            &warning.for_run(),
         )?;
     }
     if quality.contaminated {

@@ -17,7 +17,7 @@ use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Recording, Request, Stop};
 use crate::store::{DatabaseUsage, TrialMetrics, TrialQuality, TrialRecord};
 use crate::suite::{LoadShape, Workload};
-use crate::warnings::{engine_limit, Warning};
+use crate::warnings::engine_limit;
 
 /// Serializes a workload's request mix for a contestant at `addr`.
 pub fn requests_for(workload: &Workload, addr: SocketAddr) -> Vec<Request> {
@@ -137,7 +137,8 @@ pub fn quality_of(
     let contaminated = foreign_cpu_s
         .is_some_and(|f| isolation::is_contaminated(f, usage.wall_s, isolation.server_cpus));
     // The one rule for "the engine, not the server, set this figure" (src/warnings.rs).
-    let engine_limited = engine_limit(summary).map(|limit| Warning::from(limit).to_string());
+    // The finding alone: the report adds `run`'s advice (`Warning::EngineLimited`).
+    let engine_limited = engine_limit(summary).map(|limit| limit.to_string());
     TrialQuality {
         quiet_wait_s: isolation.quiet.map(|q| q.waited_s),
         quiet_at_start: isolation.quiet.map(|q| q.quiet),

@@ -120,12 +120,15 @@ CREATE TABLE capacities (
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The database file could not be opened or migrated.
-    #[error("could not open the results database '{path}': {source}")]
+    #[error(
+        "could not open the results database '{path}': {}",
+        crate::hint::causes(cause)
+    )]
     Open {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// The database was written by a newer faceoff.
     #[error("the results database '{path}' has schema version {found}, newer than this faceoff knows ({known}); use a newer faceoff or another --db")]
@@ -138,11 +141,11 @@ pub enum Error {
         known: usize,
     },
     /// A query failed.
-    #[error("results database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    #[error("results database: {}", crate::hint::causes(.0))]
+    Sql(rusqlite::Error),
     /// A stored JSON column could not be read.
     #[error("results database holds malformed JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     /// A contestant status this faceoff does not know.
     #[error("results database holds an unknown contestant status '{0}'; use a newer faceoff")]
     UnknownStatus(String),
@@ -167,12 +170,12 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::Open {
                 path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                cause: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
         }
-        let open_err = |source| Error::Open {
+        let open_err = |cause| Error::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -514,6 +517,22 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         suite_sha256: r.get(6)?,
         trials: r.get::<_, i64>(7)? as u64,
     })
+}
+
+/// Not `#[from]`: the cause is printed in the message, so it is not also a source (`{:#}`
+/// would print it twice).
+impl From<rusqlite::Error> for Error {
+    fn from(cause: rusqlite::Error) -> Self {
+        Error::Sql(cause)
+    }
+}
+
+/// Not `#[from]`: the cause is printed in the message, so it is not also a source (`{:#}`
+/// would print it twice).
+impl From<serde_json::Error> for Error {
+    fn from(cause: serde_json::Error) -> Self {
+        Error::Json(cause)
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! A suite file is read in two steps: `raw.rs` mirrors the TOML with serde (unknown fields are
 //! errors, so a typo never silently falls back to a default), then `validate.rs` checks every
 //! value and builds the [`Plan`]. Every error names the file, line and column, and all problems
-//! of a file are reported at once. `suites/standard.toml` and `suites/quick.toml` are built into
-//! the binary, so `faceoff run` works from any directory.
+//! of a file are reported at once. The suites in `suites/` are built into the binary
+//! ([`crate::bundled`]), so `faceoff run` works from any directory.
 
 pub mod cores;
 mod raw;
@@ -26,14 +26,12 @@ pub use cores::WorkerPoint;
 pub use scale::{CapacityTarget, IdleProtocol, IdleSpec};
 pub use ws::WorkloadKind;
 
-/// The suites built into the binary: name and file text.
-const BUILTIN: &[(&str, &str)] = &[
-    ("standard", include_str!("../../suites/standard.toml")),
-    ("quick", include_str!("../../suites/quick.toml")),
-    ("scale", include_str!("../../suites/scale.toml")),
+/// The built-in suites, in the order they are listed; their files come from
+/// [`crate::bundled`] (the repository's `suites/` when run there, else the binary's copy).
+const BUILTIN: &[&str] = &[
+    "standard", "quick", "scale",
     // The NumPy claim's /compute sizes (issue 12); why it is not in `standard`: see the file.
-    ("compute", include_str!("../../suites/compute.toml")),
-    ("cores", include_str!("../../suites/cores.toml")),
+    "compute", "cores",
 ];
 
 /// The name of the suite `faceoff run` uses when none is given.
@@ -41,7 +39,7 @@ pub const DEFAULT_SUITE: &str = "standard";
 
 /// Names of the built-in suites.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
-    BUILTIN.iter().map(|(name, _)| *name)
+    BUILTIN.iter().copied()
 }
 
 /// A validated suite: everything the runner needs to know about what to measure.
@@ -335,14 +333,14 @@ pub fn load_plan(path: &Path) -> Result<Plan, Error> {
     validate::parse(&text, path, false)
 }
 
-/// The built-in suite `name` (`standard` or `quick`).
+/// The built-in suite `name` (one of [`builtin_names`]).
 pub fn builtin(name: &str) -> Result<Plan, Error> {
-    let (_, text) = BUILTIN
-        .iter()
-        .find(|(n, _)| *n == name)
+    let (path, text) = BUILTIN
+        .contains(&name)
+        .then(|| crate::bundled::data_file(crate::bundled::Folder::Suites, name))
+        .flatten()
         .ok_or_else(|| Error::UnknownBuiltin { name: name.into() })?;
-    let path = PathBuf::from(format!("suites/{name}.toml"));
-    validate::parse(text, &path, true)
+    validate::parse(&text, &path, true)
 }
 
 /// Resolves what the user gave: a bare name such as `quick` is a built-in suite; anything with

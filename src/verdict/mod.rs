@@ -45,11 +45,7 @@ pub enum FileKind {
 impl FileKind {
     /// The folder of the repository the built-in files of this kind come from.
     pub fn folder(self) -> &'static str {
-        match self {
-            FileKind::Claims => "claims",
-            FileKind::Profile => "profiles",
-            FileKind::Pricing => "pricing",
-        }
+        self.bundled().name()
     }
 
     /// What a file of this kind is called in messages.
@@ -61,38 +57,29 @@ impl FileKind {
         }
     }
 
-    /// The files of this kind built into the binary: name and text.
-    fn builtin(self) -> &'static [(&'static str, &'static str)] {
+    /// The names of the built-in files of this kind, in the order they are listed; their text
+    /// comes from [`crate::bundled`] (the repository's folder when run there, else the
+    /// binary's copy).
+    fn builtin(self) -> &'static [&'static str] {
         match self {
-            FileKind::Claims => &[(
-                claims::DEFAULT_CLAIMS,
-                include_str!("../../claims/nodejs-vs-python-2025.toml"),
-            )],
-            FileKind::Profile => &[
-                (
-                    "realtime-chat",
-                    include_str!("../../profiles/realtime-chat.toml"),
-                ),
-                ("rest-crud", include_str!("../../profiles/rest-crud.toml")),
-                ("data-api", include_str!("../../profiles/data-api.toml")),
-                ("mixed", include_str!("../../profiles/mixed.toml")),
-            ],
-            FileKind::Pricing => &[
-                (
-                    cost::DEFAULT_PRICING,
-                    include_str!("../../pricing/aws-fargate-x86-us-east-1.toml"),
-                ),
-                (
-                    "aws-fargate-arm-us-east-1",
-                    include_str!("../../pricing/aws-fargate-arm-us-east-1.toml"),
-                ),
-            ],
+            FileKind::Claims => &[claims::DEFAULT_CLAIMS],
+            FileKind::Profile => &["realtime-chat", "rest-crud", "data-api", "mixed"],
+            FileKind::Pricing => &[cost::DEFAULT_PRICING, "aws-fargate-arm-us-east-1"],
+        }
+    }
+
+    /// The folder of these files among faceoff's data folders.
+    fn bundled(self) -> crate::bundled::Folder {
+        match self {
+            FileKind::Claims => crate::bundled::Folder::Claims,
+            FileKind::Profile => crate::bundled::Folder::Profiles,
+            FileKind::Pricing => crate::bundled::Folder::Pricing,
         }
     }
 
     /// Names of the built-in files of this kind.
     pub fn builtin_names(self) -> Vec<&'static str> {
-        self.builtin().iter().map(|(name, _)| *name).collect()
+        self.builtin().to_vec()
     }
 }
 
@@ -123,18 +110,19 @@ pub fn source(kind: FileKind, name_or_path: &str) -> Result<Source, Error> {
             text,
         });
     }
-    let (name, text) = kind
+    let (path, text) = kind
         .builtin()
-        .iter()
-        .find(|(n, _)| *n == name_or_path)
+        .contains(&name_or_path)
+        .then(|| crate::bundled::data_file(kind.bundled(), name_or_path))
+        .flatten()
         .ok_or_else(|| Error::UnknownBuiltin {
             kind,
             name: name_or_path.to_string(),
         })?;
     Ok(Source {
-        label: format!("builtin:{name}"),
-        path: PathBuf::from(format!("{}/{name}.toml", kind.folder())),
-        text: text.to_string(),
+        label: format!("builtin:{name_or_path}"),
+        path,
+        text: text.into_owned(),
     })
 }
 
@@ -178,7 +166,7 @@ impl crate::hint::Hint for Error {
                 return Some("to use your own file, give its path, e.g. ./my-file.toml".into())
             }
         };
-        let example = kind.builtin()[0].0;
+        let example = kind.builtin()[0];
         Some(format!(
             "{}/{example}.toml in the faceoff repository shows every field in use",
             kind.folder()

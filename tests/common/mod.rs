@@ -210,3 +210,12 @@ pub fn assert_group_gone(pgid: i32, what: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The name in the manifest of the contestant folder `dir` (for `--only`: `run --contestant`
+/// keeps the reference contestants otherwise).
+pub fn name_of(dir: impl AsRef<Path>) -> String {
+    faceoff::contestant::Contestant::load(dir.as_ref())
+        .expect("a contestant folder")
+        .manifest
+        .name
+}

@@ -59,8 +59,12 @@ fn double_interrupt_during_run_kills_every_contestant() {
         run_cmd(results.path(), &cache)
             .arg("--contestant")
             .arg(up.dir())
+            .arg("--only")
+            .arg(crate::common::name_of(up.dir()))
             .arg("--contestant")
-            .arg(starting.dir()),
+            .arg(starting.dir())
+            .arg("--only")
+            .arg(crate::common::name_of(starting.dir())),
     );
     let up_pgid = wait_for_pgid(&cache, "steady", "pgid", LONG);
     let starting_pgid = wait_for_pgid(&cache, "stubborn", "pgid", LONG);
@@ -95,7 +99,12 @@ fn interrupt_during_install_stops_it() {
             cmd.arg("verify").env("FACEOFF_CACHE_DIR", &cache);
             cmd
         };
-        let mut child = spawn(cmd.arg("--contestant").arg(t.dir()));
+        let mut child = spawn(
+            cmd.arg("--contestant")
+                .arg(t.dir())
+                .arg("--only")
+                .arg(crate::common::name_of(t.dir())),
+        );
         let pgid = wait_for_pgid(&cache, "slowinstall", "install-pgid", LONG);
         std::thread::sleep(Duration::from_millis(200));
         assert!(group_alive(pgid));

@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod contestant;
 mod cores;
+mod firstrun;
 mod interrupt;
 mod postgres;
 mod report;

@@ -205,6 +205,8 @@ fn run_measures_a_contestant_on_postgres_and_shows_the_servers_share() {
         .arg(root.join("db-suite.toml"))
         .arg("--contestant")
         .arg(root.join("pg-batcher"))
+        .arg("--only")
+        .arg(crate::common::name_of(root.join("pg-batcher")))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

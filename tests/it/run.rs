@@ -70,6 +70,8 @@ fn run_one(
         .arg(suite)
         .arg("--contestant")
         .arg(contestant)
+        .arg("--only")
+        .arg(crate::common::name_of(contestant))
         .args(extra)
         .output()
         .unwrap();
@@ -299,8 +301,12 @@ fn a_crash_is_recorded_and_the_run_goes_on() {
         .arg(fixture("healthz-suite.toml"))
         .arg("--contestant")
         .arg(fixture("crasher"))
+        .arg("--only")
+        .arg(crate::common::name_of(fixture("crasher")))
         .arg("--contestant")
         .arg(healthy.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(healthy.dir()))
         .arg("--no-calibration")
         .output()
         .unwrap();
@@ -422,8 +428,12 @@ fn a_server_that_keeps_burning_makes_the_next_trial_wait_or_be_marked() {
         .arg(short_suite(&dir, "500ms", 2))
         .arg("--contestant")
         .arg(burner.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(burner.dir()))
         .arg("--contestant")
         .arg(steady.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(steady.dir()))
         .args(["--seed", &seed.to_string(), "--no-calibration"])
         .output()
         .unwrap();
@@ -479,7 +489,10 @@ fn the_order_is_shuffled_recorded_and_reproducible_from_the_seed() {
         let mut cmd = run_in(&dir);
         cmd.arg("--suite").arg(&suite);
         for c in &contestants {
-            cmd.arg("--contestant").arg(c.dir());
+            cmd.arg("--contestant")
+                .arg(c.dir())
+                .arg("--only")
+                .arg(crate::common::name_of(c.dir()));
         }
         let out = cmd
             .args(["--seed", &seed.to_string(), "--no-calibration"])
@@ -536,6 +549,8 @@ fn contaminated_trials_are_stored_and_retried() {
         .arg(short_suite(&dir, "500ms", 1))
         .arg("--contestant")
         .arg(steady.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(steady.dir()))
         .arg("--no-calibration")
         .output()
         .unwrap();
@@ -576,8 +591,12 @@ fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
         .arg(short_suite(&dir, "300ms", rounds))
         .arg("--contestant")
         .arg(steady.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(steady.dir()))
         .arg("--contestant")
         .arg(other.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(other.dir()))
         .args(["--seed", "5", "--no-calibration"])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("first.log")).unwrap())

@@ -200,7 +200,7 @@ pub(crate) fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     }
     setup.ready.wait();
     if let Some(Err((cpu, source))) = pinned {
-        return Err(Error::Pin { cpu, source });
+        return Err(Error::Pin { cpu, cause: source });
     }
     let runtime = runtime?;
 

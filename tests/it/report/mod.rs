@@ -441,6 +441,8 @@ fn settings_of_a_real_run_fill_the_method_section() {
         .args(["--trial", "300ms", "--warmup", "100ms", "--max-rounds", "2"])
         .arg("--contestant")
         .arg(contestant.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(contestant.dir()))
         .output()
         .unwrap();
     assert!(

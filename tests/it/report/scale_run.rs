@@ -39,6 +39,8 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
         .arg(fixture("scale-suite.toml"))
         .arg("--contestant")
         .arg(c.dir())
+        .arg("--only")
+        .arg(crate::common::name_of(c.dir()))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
