@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod contestant;
 mod cores;
+mod gates;
 mod interrupt;
 mod postgres;
 mod report;
