@@ -53,7 +53,8 @@ pub enum Command {
     ///
     /// Installs each contestant (cached), creates a fresh dataset, starts it pinned to the
     /// server CPUs, runs every check, stops it, and prints a table of contestant x check.
-    /// Exits non-zero if any check fails.
+    /// Exit status 1 if any check fails, 4 if nothing was verified (every contestant skipped,
+    /// e.g. for a missing runtime); docs/exit-codes.md.
     Verify(VerifyArgs),
     /// Render a stored run as report.html, summary.md and results.json, and print a summary.
     Report(ReportArgs),
@@ -309,6 +310,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_calibration: bool,
 
+    /// Gate the run on a threshold (repeatable): METRIC OP LIMIT, judged on each result's
+    /// median and its 95% interval, e.g. 'p99 < 50ms', 'errors < 0.1%', 'rps > 1000'.
+    /// Metrics: rps, p50, p90, p99, p999, max (corrected latency), errors (failed requests
+    /// over attempts), cpu_per_1k (server CPU per 1,000 responses), pss. Scope it with
+    /// 'WORKLOAD:' (json:rps>1000), 'WORKLOAD/CONTESTANT:' (json/node-http:p99<20ms) or
+    /// '*/CONTESTANT:'; unscoped, it applies to every plain workload and contestant. Pass
+    /// needs the whole interval on the right side; an interval that straddles the limit is
+    /// inconclusive and, like a result without data, fails the gate: exit status 3, after
+    /// every result and report is written (docs/exit-codes.md).
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<crate::gate::Threshold>,
+
     #[command(flatten)]
     pub database: crate::database::DatabaseArgs,
     /// Security audit of each contestant once every workload is measured [default: quick,
@@ -405,6 +418,11 @@ pub struct ShowArgs {
     /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Judge the run again on this threshold (repeatable; the form of `faceoff run
+    /// --threshold`, e.g. 'p99 < 50ms' or 'json:rps > 1000'), beside the thresholds it ran
+    /// with; exit status 3 if any fails, is inconclusive or has no data.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<crate::gate::Threshold>,
 }
 
 /// Arguments of `faceoff diff`.
@@ -414,9 +432,13 @@ pub struct DiffArgs {
     pub run_a: i64,
     /// The later run.
     pub run_b: i64,
-    /// Relative change treated as noise unless its confidence interval clears it.
-    #[arg(long, default_value_t = 0.03, value_name = "FRACTION")]
+    /// Relative change treated as noise unless its confidence interval clears it: a fraction
+    /// above 0 and below 1 (0.03 is 3%), or a percentage such as 3%.
+    #[arg(long, default_value = "0.03", value_name = "FRACTION", value_parser = parse_noise)]
     pub noise: f64,
+    /// Exit with status 3 when any pair regressed outside the noise (for CI).
+    #[arg(long)]
+    pub fail_on_regression: bool,
     /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -436,6 +458,12 @@ pub struct ReportArgs {
     /// Folder for the report files [default: <folder of the database>/<run id>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Judge the run again on this threshold (repeatable; the form of `faceoff run
+    /// --threshold`, e.g. 'p99 < 50ms' or 'json:rps > 1000'), beside the thresholds it ran
+    /// with; exit status 3 if any fails, is inconclusive or has no data.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<crate::gate::Threshold>,
 }
 
 /// Arguments of `faceoff claims`.
@@ -522,6 +550,30 @@ fn positive(text: &str, what: &str, example: &str) -> Result<u64, String> {
     }
 }
 
+/// A threshold of `--threshold` (`crate::gate::expr`).
+fn parse_threshold(text: &str) -> Result<crate::gate::Threshold, String> {
+    crate::gate::parse_cli(text).map_err(|e| e.to_string())
+}
+
+/// A noise threshold: a fraction in the open range 0..1, or a percentage (`3%`).
+pub fn parse_noise(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match value {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1.0 => Ok(v),
+        Ok(_) => Err(format!(
+            "'{text}' is outside the noise range; write a fraction above 0 and below 1 \
+             (0.03 is 3%) or a percentage, e.g. 3%"
+        )),
+        Err(_) => Err(format!(
+            "'{text}' is not a number; write a fraction such as 0.03 or a percentage such as 3%"
+        )),
+    }
+}
+
 /// `bench -c`: connections, at least 1.
 fn parse_connections(text: &str) -> Result<usize, String> {
     positive(text, "connections", "-c 64").map(|n| n as usize)
@@ -578,6 +630,15 @@ mod tests {
         assert!(parse_cpu_list("3-1").is_err());
         assert!(parse_cpu_list("a").is_err());
         assert!(parse_cpu_list("").is_err());
+    }
+
+    #[test]
+    fn noise_is_a_fraction_between_0_and_1() {
+        assert_eq!(parse_noise("0.03"), Ok(0.03));
+        assert_eq!(parse_noise("5%"), Ok(0.05));
+        for bad in ["-1", "0", "1", "100%", "nan", "inf", "x", ""] {
+            assert!(parse_noise(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

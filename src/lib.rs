@@ -11,6 +11,7 @@ pub mod contestant;
 pub mod contract;
 pub mod database;
 pub mod duration;
+pub mod gate;
 pub mod hint;
 pub mod load;
 pub mod report;

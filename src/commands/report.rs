@@ -42,7 +42,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         })?,
     };
     let out = args.out.unwrap_or_else(|| default_out_dir(&db, run_id));
-    let (data, files) = write_report(&store, run_id, &out)?;
+    let (data, files) = write_report(&store, run_id, &out, &args.thresholds)?;
 
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&Term.render(&data)?)?;
@@ -50,7 +50,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     for path in [&files.html, &files.markdown, &files.json] {
         writeln!(stdout, "wrote {}", path.display())?;
     }
-    Ok(ExitCode::SUCCESS)
+    drop(stdout);
+    Ok(super::show::gate_exit(&data))
 }
 
 /// `<directory of the database>/<run id>`: `faceoff-results/7` for the default database.
@@ -60,15 +61,16 @@ pub fn default_out_dir(db: &Path, run_id: i64) -> PathBuf {
         .join(run_id.to_string())
 }
 
-/// Renders run `run_id` of `store` into `out` (created if needed) and returns the data and
-/// the files written.
+/// Renders run `run_id` of `store` into `out` (created if needed), with its gates and `extra`
+/// thresholds judged, and returns the data and the files written.
 pub fn write_report(
     store: &Store,
     run_id: i64,
     out: &Path,
+    extra: &[crate::gate::Threshold],
 ) -> anyhow::Result<(ReportData, ReportFiles)> {
     let detail = store.run(run_id)?;
-    let data = ReportData::from_run(&detail);
+    let data = ReportData::from_run_gated(&detail, extra);
     std::fs::create_dir_all(out)
         .with_context(|| format!("could not create the report folder '{}'", out.display()))?;
     let files = ReportFiles {

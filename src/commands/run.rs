@@ -77,9 +77,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Stops faceoff's PostgreSQL server (its guard stops it when the last holder lets go).
     drop(config);
     let interrupted = end.status == RunStatus::Interrupted;
-    super::show::print_run(&store, end.run_id)?;
+    let shown = super::show::print_run(&store, end.run_id, &[])?;
     let out = super::report::default_out_dir(&db, end.run_id);
-    match super::report::write_report(&store, end.run_id, &out) {
+    match super::report::write_report(&store, end.run_id, &out, &[]) {
         Ok((_, files)) => {
             for path in [&files.html, &files.markdown, &files.json] {
                 println!("wrote {}", path.display());
@@ -96,7 +96,40 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(super::show::gate_exit(&shown))
+}
+
+/// Checks, before any slow work, that every threshold's scope names a workload of the plan and
+/// a contestant of the run.
+fn check_thresholds(
+    plan: &Plan,
+    extra: &[crate::gate::Threshold],
+    contestants: &[String],
+) -> anyhow::Result<()> {
+    for t in plan.thresholds.iter().chain(extra) {
+        if let Some(w) = &t.workload {
+            if !plan
+                .workloads
+                .iter()
+                .any(|wl| crate::suite::cores::picks(wl, w))
+            {
+                let names: Vec<&str> = plan.workloads.iter().map(|w| w.name.as_str()).collect();
+                bail!(
+                    "threshold '{t}' names workload '{w}', which this run does not measure; its workloads are {}",
+                    names.join(", ")
+                );
+            }
+        }
+        if let Some(c) = &t.contestant {
+            if !contestants.contains(c) {
+                bail!(
+                    "threshold '{t}' names contestant '{c}', which is not in this run; its contestants are {}",
+                    contestants.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Starts the run [`plan_run`] planned.
@@ -144,6 +177,11 @@ fn plan_run(args: &RunArgs) -> anyhow::Result<PlannedRun> {
             bail!("CPU {cpu} is not available to faceoff; it may use {allowed:?} (see --server-cpus, --load-cpus)");
         }
     }
+    let names: Vec<String> = contestant_dirs
+        .iter()
+        .map(|d| Contestant::load(d).map(|c| c.name().to_string()))
+        .collect::<Result<_, _>>()?;
+    check_thresholds(&plan, &args.thresholds, &names)?;
     let workers = args.workers.unwrap_or(server_cpus.len() as u32).max(1);
     let environment = Environment::capture(&server_cpus, &load_cpus);
     let mut stored = RunSettings::new(
@@ -166,6 +204,7 @@ fn plan_run(args: &RunArgs) -> anyhow::Result<PlannedRun> {
         throwaway: args.database.database_url.is_none(),
     });
     stored.audit = Some(args.audit.unwrap_or_default());
+    stored.thresholds = args.thresholds.iter().map(ToString::to_string).collect();
     Ok(PlannedRun {
         plan,
         settings: stored,
@@ -233,8 +272,17 @@ fn resume(store: &Store, which: &str, args: &RunArgs) -> anyhow::Result<(i64, Pl
         .clone()
         .with_context(|| format!("run {run_id} was stored without resumable settings"))?;
     let audit = args.audit.or(stored.audit).unwrap_or_default();
-    if stored.audit != Some(audit) {
+    // Thresholds given again on --resume join those the run started with.
+    let mut thresholds = stored.thresholds.clone();
+    for t in &args.thresholds {
+        let text = t.to_string();
+        if !thresholds.contains(&text) {
+            thresholds.push(text);
+        }
+    }
+    if stored.audit != Some(audit) || stored.thresholds != thresholds {
         stored.audit = Some(audit);
+        stored.thresholds = thresholds;
         store.put_settings(run_id, &stored)?;
     }
     let mut plan = suite::parse_plan(&detail.suite_toml, Path::new(&detail.run.suite_path))?;

@@ -19,8 +19,24 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
             .latest_run()?
             .context("the results database has no runs yet; start one with `faceoff run`")?,
     };
-    print_run(&store, run_id)?;
-    Ok(ExitCode::SUCCESS)
+    let data = print_run(&store, run_id, &args.thresholds)?;
+    Ok(gate_exit(&data))
+}
+
+/// Exit status 3 ([`crate::gate::EXIT_GATE_FAILED`]) when the report's gates failed, with the
+/// reason on stderr; success otherwise.
+pub fn gate_exit(data: &crate::report::ReportData) -> ExitCode {
+    match &data.gates {
+        Some(g) if !g.passed => {
+            eprintln!(
+                "{} (exit status {})",
+                g.summary(),
+                crate::gate::EXIT_GATE_FAILED
+            );
+            ExitCode::from(crate::gate::EXIT_GATE_FAILED)
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 /// Lists the stored runs.
@@ -59,6 +75,7 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let (sa, sb) = (throughputs(&a), throughputs(&b));
     let mut shown = 0;
     let mut same = 0;
+    let mut regressed = 0;
     println!("run {} -> run {}: median req/s, 95% bootstrap interval of the ratio, noise threshold +/-{:.0}%",
         a.run.id, b.run.id, args.noise * 100.0);
     for (key, before) in &sa {
@@ -71,6 +88,9 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         shown += 1;
+        if cmp.change == stats::Change::Regressed {
+            regressed += 1;
+        }
         println!(
             "  {:<12} {:<24} {:>10.0} -> {:>10.0}  {:+.1}% [{:+.1}%, {:+.1}%]  {}",
             key.0,
@@ -91,6 +111,13 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         println!("  no change outside the noise");
     }
     println!("  ({same} pairs within noise; pairs present in only one run are not compared)");
+    if args.fail_on_regression && regressed > 0 {
+        eprintln!(
+            "{regressed} pair(s) regressed outside the noise (exit status {})",
+            crate::gate::EXIT_GATE_FAILED
+        );
+        return Ok(ExitCode::from(crate::gate::EXIT_GATE_FAILED));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -118,13 +145,18 @@ pub(super) fn open_existing(db: Option<&std::path::PathBuf>) -> anyhow::Result<S
     Ok(Store::open(&path)?)
 }
 
-/// Prints a run's ranked tables on stdout (the report's terminal renderer).
-pub fn print_run(store: &Store, run_id: i64) -> anyhow::Result<()> {
+/// Prints a run's ranked tables on stdout (the report's terminal renderer), with its gates and
+/// `extra` thresholds judged, and returns what it printed.
+pub fn print_run(
+    store: &Store,
+    run_id: i64,
+    extra: &[crate::gate::Threshold],
+) -> anyhow::Result<crate::report::ReportData> {
     use crate::report::Exporter as _;
     use std::io::Write as _;
-    let data = crate::report::ReportData::from_run(&store.run(run_id)?);
+    let data = crate::report::ReportData::from_run_gated(&store.run(run_id)?, extra);
     std::io::stdout()
         .lock()
         .write_all(&crate::report::Term.render(&data)?)?;
-    Ok(())
+    Ok(data)
 }

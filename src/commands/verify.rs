@@ -137,12 +137,27 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let bad = outcomes
         .iter()
         .any(|o| matches!(o.status, Verdict::Failed | Verdict::Error));
-    Ok(if bad {
-        ExitCode::from(crate::EXIT_FAILURE)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if bad {
+        return Ok(ExitCode::from(crate::EXIT_FAILURE));
+    }
+    if !outcomes.iter().any(|o| o.status == Verdict::Passed) {
+        let why: Vec<String> = outcomes
+            .iter()
+            .map(|o| format!("{} ({})", o.name, o.message.as_deref().unwrap_or("skipped")))
+            .collect();
+        eprintln!(
+            "error: nothing was verified: every contestant was skipped: {}; install what they \
+             need and run verify again (exit status {EXIT_NOTHING_VERIFIED})",
+            why.join("; ")
+        );
+        return Ok(ExitCode::from(EXIT_NOTHING_VERIFIED));
+    }
+    Ok(ExitCode::SUCCESS)
 }
+
+/// Exit status of `verify` when no contestant was checked at all (every one was skipped, e.g.
+/// for a runtime that is not installed): not a pass (issue 13).
+pub const EXIT_NOTHING_VERIFIED: u8 = 4;
 
 /// Brings `c` up through the run's own path, checks it and stops it; `None` if interrupted.
 fn verify_one(c: &Contestant, opts: &BringUpOptions<'_>) -> Option<Outcome> {

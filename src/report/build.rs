@@ -24,6 +24,12 @@ impl ReportData {
     /// Computes a report from everything stored about one run. Never fails: a part that cannot
     /// be read (a corrupt histogram, a malformed verify list) becomes a warning or is left out.
     pub fn from_run(detail: &RunDetail) -> ReportData {
+        Self::from_run_gated(detail, &[])
+    }
+
+    /// As [`ReportData::from_run`], with `extra` thresholds judged beside the run's own (the
+    /// suite's and those it ran with): `faceoff show --threshold`, `faceoff report --threshold`.
+    pub fn from_run_gated(detail: &RunDetail, extra: &[crate::gate::Threshold]) -> ReportData {
         let settings = detail.settings.as_ref();
         let workload_settings =
             |name: &str| settings.and_then(|s| s.workloads.iter().find(|w| w.name == name));
@@ -156,6 +162,8 @@ impl ReportData {
             reproduce: reproduce(detail),
         };
 
+        // Issue 13: the thresholds, judged on the same counted trials.
+        let gates = super::gates::evaluate(detail, extra, &mut warnings);
         let mut data = ReportData {
             schema: SCHEMA_VERSION,
             faceoff_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -179,6 +187,7 @@ impl ReportData {
             scale: super::scale::ScaleReport::from_run(detail),
             claims: Default::default(),
             verdicts: Vec::new(),
+            gates,
         };
         // Issue 12: the claims and verdicts, from the figures above.
         let answer = crate::verdict::Answer::of(&crate::verdict::Facts::from_report(&data));
@@ -270,7 +279,7 @@ fn median_of(trials: &[&TrialRecord], f: impl Fn(&TrialRecord) -> f64) -> Option
 /// Why the load engine rather than the server limited a trial: the runner's record, or for
 /// trials stored before it recorded one, a load thread on its CPU nearly all the time. The one
 /// rule for lower bounds.
-fn engine_limit(t: &TrialRecord) -> Option<String> {
+pub(super) fn engine_limit(t: &TrialRecord) -> Option<String> {
     let q = &t.metrics.quality;
     if let Some(reason) = &q.engine_limited {
         return Some(reason.clone());

@@ -24,6 +24,11 @@ impl Exporter for Markdown {
             esc(&data.run.suite_name)
         )?;
 
+        // Issue 13: a gated run says first whether it passed.
+        if let Some(gates) = &data.gates {
+            super::gates::markdown(&mut out, gates, esc);
+            out.push('\n');
+        }
         // Issue 12: the answer leads, above the tables it comes from.
         super::answer::markdown(&mut out, &data.claims, &data.verdicts)?;
         writeln!(out, "## Headline\n")?;

@@ -18,6 +18,7 @@ pub mod audit;
 mod build;
 pub mod cores;
 pub(crate) mod format;
+mod gates;
 pub mod html;
 pub mod json;
 pub mod md;
@@ -86,6 +87,17 @@ pub struct ReportData {
     /// Worker sweeps: throughput, cores used and scaling per worker count (absent without one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cores: Vec<cores::WorkerSweep>,
+    /// The run's thresholds judged on its figures (issue 13); absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gates: Option<crate::gate::GateReport>,
+}
+
+impl ReportData {
+    /// Whether a threshold failed (or was inconclusive, or had no data): the commands then
+    /// exit with [`crate::gate::EXIT_GATE_FAILED`].
+    pub fn gate_failed(&self) -> bool {
+        self.gates.as_ref().is_some_and(|g| !g.passed)
+    }
 }
 
 /// The run's identity and outcome.

@@ -96,6 +96,9 @@ impl Exporter for Term {
             }
         }
         out.push_str(&super::audit::term(&data.audit));
+        if let Some(gates) = &data.gates {
+            out.push_str(&super::gates::term(gates, clean));
+        }
         Ok(out.into_bytes())
     }
 }

@@ -151,6 +151,10 @@ pub struct RunSettings {
     /// existed, which all used SQLite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseSettings>,
+    /// The `--threshold` expressions the run was started (or resumed) with, as given; the
+    /// suite's own `[[threshold]]` tables are in its stored text (issue 13).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<String>,
 }
 
 /// The database of a run.
@@ -198,6 +202,7 @@ impl RunSettings {
             noise: None,
             database: None,
             audit: None,
+            thresholds: Vec::new(),
         }
     }
 }

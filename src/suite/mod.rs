@@ -10,6 +10,7 @@
 pub mod cores;
 mod raw;
 pub mod scale;
+mod thresholds;
 mod validate;
 mod ws;
 
@@ -60,6 +61,9 @@ pub struct Plan {
     pub source_text: String,
     /// The workloads, in file order.
     pub workloads: Vec<Workload>,
+    /// The gates of the suite's `[[threshold]]` tables, in file order (issue 13).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<crate::gate::Threshold>,
 }
 
 /// One workload: a request mix driven with one load shape, measured in interleaved trials.

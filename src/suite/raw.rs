@@ -17,6 +17,9 @@ pub(super) struct RawSuite {
     pub defaults: Option<RawKnobs>,
     #[serde(default, rename = "workload")]
     pub workloads: Vec<RawWorkload>,
+    /// Gates on the run's figures (issue 13; see `suite/thresholds.rs`).
+    #[serde(default, rename = "threshold")]
+    pub thresholds: Vec<super::thresholds::RawThreshold>,
 }
 
 /// Trial settings that `[defaults]` and each workload may set. Kept as a separate struct for

@@ -81,6 +81,11 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A problem at byte `offset` of the file.
+    pub(super) fn at_offset(&mut self, offset: usize, message: String) {
+        self.at(offset, message);
+    }
+
     fn at(&mut self, offset: usize, message: String) {
         let problem = problem_at(self.path, self.text, offset, message);
         self.problems.push(problem);
@@ -172,6 +177,7 @@ fn build_plan(raw: RawSuite, ctx: &mut Ctx, builtin: bool) -> Plan {
         ));
     }
 
+    let thresholds = super::thresholds::build(raw.thresholds, &workloads, ctx);
     Plan {
         name,
         description: raw.description,
@@ -180,6 +186,7 @@ fn build_plan(raw: RawSuite, ctx: &mut Ctx, builtin: bool) -> Plan {
         source_sha256: sha256_hex(ctx.text.as_bytes()),
         source_text: ctx.text.to_owned(),
         workloads,
+        thresholds,
     }
 }
 

@@ -9,6 +9,7 @@ mod cli;
 mod contestant;
 mod cores;
 mod firstrun;
+mod gates;
 mod interrupt;
 mod postgres;
 mod report;

@@ -191,9 +191,14 @@ fn missing_runtime_is_skipped_with_a_notice() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Issue 13: nothing was checked, so this is no pass: exit 4, saying which and why.
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(
         stderr.contains("notice: skipping exotic: needs faceoff-no-such-runtime on PATH"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was verified: every contestant was skipped: exotic (needs faceoff-no-such-runtime on PATH"),
         "{stderr}"
     );
 }
