@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-use super::bench::{
-    bytes, cpus_and_threads, errors_text, group, percentile_row, us, Progress, Target,
-};
+use super::bench::{cpus_and_threads, errors_text, percentile_row, Progress, Target};
+use super::bench_output::Outputs;
 use crate::cli::BenchArgs;
 use crate::load::summary::{Percentiles, Summary};
 use crate::load::ws::{self, WsMode, WsPlan};
 use crate::load::{Pacing, Stop};
+use crate::units::{bytes, group, us_int};
 
 /// Refuses the WebSocket options on an http:// URL.
 pub fn refuse_ws_flags(args: &BenchArgs) -> anyhow::Result<()> {
@@ -28,16 +28,17 @@ pub fn refuse_ws_flags(args: &BenchArgs) -> anyhow::Result<()> {
 /// Runs a WebSocket load against `target` and prints its summary.
 pub fn run(args: BenchArgs, target: Target) -> anyhow::Result<ExitCode> {
     let plan = plan(&args, &target)?;
+    let outputs = Outputs::open(&args)?;
     let cancel = super::cancel_on_interrupt()?;
     let progress = Progress::with_stop(
         Stop::After(plan.duration),
-        !args.json && std::io::stdout().is_terminal(),
+        outputs.human_on_stdout() && std::io::stdout().is_terminal(),
     );
     let recording = ws::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    super::bench::print(&args, &recording, &cancel, |out, summary| {
-        write_human(out, &args, &target, &plan, summary)
+    outputs.finish(&args, &recording, &cancel, &|mut out, summary| {
+        write_human(&mut out, &args, &target, &plan, summary)
     })
 }
 
@@ -198,8 +199,8 @@ fn write_human(
             out,
             "  unanswered   {} still waiting when the window closed, for at least {} to {}",
             group(s.unanswered),
-            us(waited.min),
-            us(waited.max)
+            us_int(waited.min),
+            us_int(waited.max)
         )?;
     }
     writeln!(out, "  errors       {}", errors_text(s))?;

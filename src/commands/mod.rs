@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_output;
 pub mod bench_ws;
 pub mod claims;
+pub mod export;
 pub mod report;
 pub mod run;
 pub mod show;

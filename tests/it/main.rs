@@ -9,6 +9,7 @@ mod cli;
 mod contestant;
 mod cores;
 mod interrupt;
+mod outputs;
 mod postgres;
 mod report;
 mod run;
