@@ -11,7 +11,7 @@ use super::bench_output::Outputs;
 use crate::cli::BenchArgs;
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Request, Stop};
-use crate::units::{bytes, group, us_int};
+use crate::units::{bytes, group, rps, us_int};
 
 /// Runs the benchmark described by `args` and prints its summary.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -265,9 +265,9 @@ impl Progress {
             snap.elapsed.as_millis() as u64
         });
         self.bar.set_message(format!(
-            "{} requests, {:.0} req/s",
+            "{} requests, {} req/s",
             group(snap.finished),
-            snap.finished as f64 / secs
+            rps(snap.finished as f64 / secs)
         ));
     }
 
@@ -310,10 +310,10 @@ fn write_human(
     writeln!(out)?;
     writeln!(
         out,
-        "  requests     {} in {:.2}s, {:.1} req/s",
+        "  requests     {} in {:.2} s, {} req/s",
         group(s.requests),
         s.duration_s,
-        s.rps
+        rps(s.rps)
     )?;
     let row = |p: &Option<load::summary::Percentiles>| percentile_row(p, "request");
     if s.target_rate_per_s.is_some() {
@@ -359,7 +359,7 @@ fn write_human(
     if let Some(setup) = &s.setup {
         writeln!(
             out,
-            "  set-up       {} connections warm{} in {:.2}s, slowest connect {}   (not in the figures above)",
+            "  set-up       {} connections warm{} in {:.2} s, slowest connect {}   (not in the figures above)",
             group(setup.opened),
             if setup.failed > 0 {
                 format!(", {} failed", group(setup.failed))
@@ -386,7 +386,7 @@ fn write_human(
     }
     writeln!(
         out,
-        "  engine CPU   {:.2}s, {} per request, busiest thread {:.0}%",
+        "  engine CPU   {:.2} s, {} per request, busiest thread {:.0}%",
         s.engine_cpu_s,
         s.engine_cpu_us_per_request
             .map_or("missing (no responses)".to_string(), |v| format!(

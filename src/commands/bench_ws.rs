@@ -13,7 +13,7 @@ use crate::cli::BenchArgs;
 use crate::load::summary::{Percentiles, Summary};
 use crate::load::ws::{self, WsMode, WsPlan};
 use crate::load::{Pacing, Stop};
-use crate::units::{bytes, group, us_int};
+use crate::units::{bytes, group, rps, us_int};
 
 /// Refuses the WebSocket options on an http:// URL.
 pub fn refuse_ws_flags(args: &BenchArgs) -> anyhow::Result<()> {
@@ -152,7 +152,7 @@ fn write_human(
         )?;
         writeln!(
             out,
-            "  fan-out      lost {}, duplicated {}, out of order {}, in flight after a {:.2}s drain {}",
+            "  fan-out      lost {}, duplicated {}, out of order {}, in flight after a {:.2} s drain {}",
             group(f.lost),
             group(f.duplicated),
             group(f.out_of_order),
@@ -179,10 +179,10 @@ fn write_human(
     } else {
         writeln!(
             out,
-            "  messages     {} echoed in {:.2}s, {:.1} msg/s",
+            "  messages     {} echoed in {:.2} s, {} msg/s",
             group(s.requests),
             s.duration_s,
-            s.rps
+            rps(s.rps)
         )?;
         writeln!(out, "  latency      {}", row(&s.latency_us))?;
         if s.target_rate_per_s.is_some() {
@@ -207,7 +207,7 @@ fn write_human(
     if let Some(setup) = &s.setup {
         writeln!(
             out,
-            "  set-up       {} connections upgraded{} in {:.2}s   (not in the figures above)",
+            "  set-up       {} connections upgraded{} in {:.2} s   (not in the figures above)",
             group(setup.opened),
             if setup.failed > 0 {
                 format!(", {} failed", group(setup.failed))
@@ -219,7 +219,7 @@ fn write_human(
     }
     writeln!(
         out,
-        "  engine       CPU {:.2}s, {} per message, busiest thread {:.0}%; peak RSS {}",
+        "  engine       CPU {:.2} s, {} per message, busiest thread {:.0}%; peak RSS {}",
         s.engine_cpu_s,
         s.engine_cpu_us_per_request
             .map_or("missing (no messages)".to_string(), |v| format!(
