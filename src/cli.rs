@@ -77,6 +77,12 @@ pub enum Command {
     /// weighs workloads and sets an SLO, a target load and how much security counts. Cost comes
     /// from capacity under the SLO only; without it, "not measured".
     Verdict(VerdictArgs),
+    /// Write a stored trial's latency histogram: an HdrHistogram interval log, a percentile
+    /// spectrum, or the spectrum as CSV (docs/bench-output.md).
+    ///
+    /// With --trial N, the trial of round N; without it, every counted trial of the workload
+    /// and contestant (one interval each in `hdr`, merged for `spectrum` and `csv`).
+    Export(ExportArgs),
     /// Write a contestant folder for your own app: a manifest, a minimal server for /healthz and
     /// a few contract endpoints, and a suite file for them.
     ///
@@ -189,12 +195,25 @@ pub struct BenchArgs {
     pub warm: bool,
 
     /// Print one JSON object on stdout instead of the human summary (schema:
-    /// docs/bench-output.md).
+    /// docs/bench-output.md); the same as --format json.
     #[arg(long)]
     pub json: bool,
 
-    /// Also print the full latency distribution (HDR percentile table).
-    #[arg(long)]
+    /// What to write: human (the summary), json (docs/bench-output.md), csv (a header and
+    /// one row), md (a Markdown table), hdr (an HdrHistogram interval log), spectrum (a
+    /// percentile spectrum, as wrk2 prints it). On stdout, or into each -o file [default:
+    /// human on stdout; with -o, from each file's extension: .json .csv .md .hlog].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<BenchFormat>,
+
+    /// Write the output into this file (repeatable), created before the load starts; the
+    /// terminal still shows the human summary.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Vec<PathBuf>,
+
+    /// Also print the full latency distribution (the percentile spectrum). --latency is the
+    /// same, as in wrk.
+    #[arg(long, visible_alias = "latency")]
     pub percentiles: bool,
 
     /// Allow targets other than 127.0.0.0/8, ::1 and localhost. Never point load at a machine
@@ -205,6 +224,72 @@ pub struct BenchArgs {
     /// WebSocket (ws:// URLs) options: room fan-out or idle hold instead of echo.
     #[command(flatten)]
     pub ws: WsBenchArgs,
+}
+
+/// What `faceoff bench` writes, on stdout or into an -o file (docs/bench-output.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchFormat {
+    /// The summary for people.
+    Human,
+    /// One JSON object (docs/bench-output.md).
+    Json,
+    /// A header row and one row for the load.
+    Csv,
+    /// A Markdown table, like hyperfine's --export-markdown.
+    Md,
+    /// An HdrHistogram interval log (V2 compressed, base64): corrected latency in µs, and the
+    /// uncorrected one tagged `uncorrected`.
+    Hdr,
+    /// The corrected latency's percentile spectrum (Value in ms, Percentile, TotalCount,
+    /// 1/(1-Percentile)), as wrk2 and HdrHistogram print it.
+    Spectrum,
+}
+
+/// What `faceoff export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// An HdrHistogram interval log (V2 compressed, base64), one interval per trial.
+    Hdr,
+    /// The percentile spectrum, as wrk2 and HdrHistogram print it.
+    Spectrum,
+    /// The percentile spectrum as CSV: value_us, percentile, total_count, inverse.
+    Csv,
+}
+
+/// Arguments of `faceoff export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run, by id [default: the newest run].
+    #[arg(value_name = "RUN")]
+    pub run: Option<i64>,
+
+    /// The workload [default: the run's only one].
+    #[arg(long, value_name = "NAME")]
+    pub workload: Option<String>,
+
+    /// The contestant [default: the run's only one].
+    #[arg(long, value_name = "NAME")]
+    pub contestant: Option<String>,
+
+    /// The trial of this round (from 1) [default: every counted trial].
+    #[arg(long, value_name = "N")]
+    pub trial: Option<u32>,
+
+    /// What to write.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: ExportFormat,
+
+    /// Export the latency from the actual send times instead of the intended ones.
+    #[arg(long)]
+    pub uncorrected: bool,
+
+    /// Write into this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 /// The WebSocket options of `faceoff bench ws://...` (docs/bench-output.md). Without --room or

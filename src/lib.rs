@@ -22,6 +22,7 @@ pub mod stats;
 pub mod store;
 pub mod suite;
 pub mod sys;
+pub mod units;
 pub mod verdict;
 pub mod warnings;
 
@@ -46,5 +47,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Claims(args) => commands::claims::run(args),
         cli::Command::Verdict(args) => commands::verdict::run(args),
         cli::Command::NewContestant(args) => commands::new_contestant::run(args),
+        cli::Command::Export(args) => commands::export::run(args),
     }
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
+use super::bench_output::Outputs;
 use crate::cli::BenchArgs;
 use crate::load::summary::Summary;
 use crate::load::{self, http1, LoadPlan, Pacing, Request, Stop};
-use crate::warnings::engine_warnings;
+use crate::units::{bytes, group, rps, us_int};
 
 /// Runs the benchmark described by `args` and prints its summary.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -20,47 +21,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     super::bench_ws::refuse_ws_flags(&args)?;
     let plan = plan(&args, &target)?;
+    let outputs = Outputs::open(&args)?;
 
     let cancel = super::cancel_on_interrupt()?;
 
-    let progress = Progress::new(&plan, !args.json && std::io::stdout().is_terminal());
+    let progress = Progress::new(
+        &plan,
+        outputs.human_on_stdout() && std::io::stdout().is_terminal(),
+    );
     let recording = load::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    print(&args, &recording, &cancel, |out, summary| {
-        write_human(out, &args, &target, &plan, summary)
+    outputs.finish(&args, &recording, &cancel, &|mut out, summary| {
+        write_human(&mut out, &args, &target, &plan, summary)
     })
-}
-
-/// Prints a load's summary (JSON, or `human` and the distribution when asked) and its
-/// warnings, and gives the exit code: interrupted loads still print what they recorded.
-pub(super) fn print(
-    args: &BenchArgs,
-    recording: &load::Recording,
-    cancel: &crate::cancel::Cancel,
-    human: impl FnOnce(&mut std::io::StdoutLock<'static>, &Summary) -> std::io::Result<()>,
-) -> anyhow::Result<ExitCode> {
-    let summary = Summary::of(recording);
-    let warnings = engine_warnings(&summary);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        human(&mut out, &summary)?;
-        if args.percentiles {
-            write_distribution(&mut out, &recording.recorder.latency_us)?;
-        }
-    }
-    out.flush()?;
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
-    }
-    // Interrupted: the results so far are printed above.
-    if recording.interrupted || cancel.is_cancelled() {
-        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A parsed, resolved, permitted target.
@@ -246,12 +220,14 @@ pub(super) fn cpus_and_threads(args: &BenchArgs) -> anyhow::Result<(Vec<usize>, 
 pub(super) fn percentile_row(p: &Option<load::summary::Percentiles>, what: &str) -> String {
     match p {
         Some(p) => format!(
-            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            us(p.p50),
-            us(p.p90),
-            us(p.p99),
-            us(p.p999),
-            us(p.max)
+            "min {}  p50 {}  p90 {}  p95 {}  p99 {}  p99.9 {}  max {}",
+            us_int(p.min),
+            us_int(p.p50),
+            us_int(p.p90),
+            us_int(p.p95),
+            us_int(p.p99),
+            us_int(p.p999),
+            us_int(p.max)
         ),
         None => format!("missing: no {what} was answered"),
     }
@@ -312,9 +288,9 @@ impl Progress {
             snap.elapsed.as_millis() as u64
         });
         self.bar.set_message(format!(
-            "{} requests, {:.0} req/s",
+            "{} requests, {} req/s",
             group(snap.finished),
-            snap.finished as f64 / secs
+            rps(snap.finished as f64 / secs)
         ));
     }
 
@@ -357,10 +333,10 @@ fn write_human(
     writeln!(out)?;
     writeln!(
         out,
-        "  requests     {} in {:.2}s, {:.1} req/s",
+        "  requests     {} in {:.2} s, {} req/s",
         group(s.requests),
         s.duration_s,
-        s.rps
+        rps(s.rps)
     )?;
     let row = |p: &Option<load::summary::Percentiles>| percentile_row(p, "request");
     if s.target_rate_per_s.is_some() {
@@ -384,8 +360,8 @@ fn write_human(
             "  unanswered   {} still waiting when the window closed, for at least {} to {}: \
              the latency figures above are incomplete",
             group(s.unanswered),
-            us(waited.min),
-            us(waited.max)
+            us_int(waited.min),
+            us_int(waited.max)
         )?;
     }
     let status: Vec<String> = s
@@ -406,7 +382,7 @@ fn write_human(
     if let Some(setup) = &s.setup {
         writeln!(
             out,
-            "  set-up       {} connections warm{} in {:.2}s, slowest connect {}   (not in the figures above)",
+            "  set-up       {} connections warm{} in {:.2} s, slowest connect {}   (not in the figures above)",
             group(setup.opened),
             if setup.failed > 0 {
                 format!(", {} failed", group(setup.failed))
@@ -414,7 +390,7 @@ fn write_human(
                 String::new()
             },
             setup.wall_s,
-            setup.slowest_connect_us.map_or("none".to_string(), us)
+            setup.slowest_connect_us.map_or("none".to_string(), us_int)
         )?;
     }
     writeln!(
@@ -433,7 +409,7 @@ fn write_human(
     }
     writeln!(
         out,
-        "  engine CPU   {:.2}s, {} per request, busiest thread {:.0}%",
+        "  engine CPU   {:.2} s, {} per request, busiest thread {:.0}%",
         s.engine_cpu_s,
         s.engine_cpu_us_per_request
             .map_or("missing (no responses)".to_string(), |v| format!(
@@ -444,94 +420,9 @@ fn write_human(
     Ok(())
 }
 
-/// Prints the full HDR distribution, in the layout HdrHistogram tools read.
-fn write_distribution(
-    out: &mut impl Write,
-    h: &hdrhistogram::Histogram<u64>,
-) -> std::io::Result<()> {
-    writeln!(out)?;
-    if h.is_empty() {
-        writeln!(out, "  no latency distribution: no request was answered")?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "  {:>12} {:>14} {:>12} {:>14}",
-        "Value(ms)", "Percentile", "TotalCount", "1/(1-Percentile)"
-    )?;
-    for v in h.iter_quantiles(5) {
-        let q = v.quantile_iterated_to();
-        let inv = if q < 1.0 {
-            format!("{:.2}", 1.0 / (1.0 - q))
-        } else {
-            "inf".into()
-        };
-        writeln!(
-            out,
-            "  {:>12.3} {:>14.12} {:>12} {:>14}",
-            v.value_iterated_to() as f64 / 1000.0,
-            q,
-            v.count_since_last_iteration(),
-            inv
-        )?;
-    }
-    writeln!(
-        out,
-        "  #[Mean = {:.3} ms, StdDeviation = {:.3} ms]",
-        h.mean() / 1000.0,
-        h.stdev() / 1000.0
-    )?;
-    writeln!(
-        out,
-        "  #[Max = {:.3} ms, Total count = {}]",
-        h.max() as f64 / 1000.0,
-        h.len()
-    )?;
-    Ok(())
-}
-
-/// Formats microseconds with a unit that keeps three significant figures.
-pub fn us(v: u64) -> String {
-    match v {
-        0..=999 => format!("{v}µs"),
-        1_000..=999_999 => format!("{:.2}ms", v as f64 / 1e3),
-        _ => format!("{:.2}s", v as f64 / 1e6),
-    }
-}
-
-/// Formats a count with thousands separators.
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub(super) fn bytes(n: u64) -> String {
-    match n {
-        0..=1023 => format!("{n} B"),
-        1024..=1_048_575 => format!("{:.1} KiB", n as f64 / 1024.0),
-        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn units() {
-        assert_eq!(us(950), "950µs");
-        assert_eq!(us(20_500), "20.50ms");
-        assert_eq!(us(1_500_000), "1.50s");
-        assert_eq!(group(1234567), "1,234,567");
-        assert_eq!(group(12), "12");
-    }
 
     #[test]
     fn loopback_only_by_default() {

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-use super::bench::{
-    bytes, cpus_and_threads, errors_text, group, percentile_row, us, Progress, Target,
-};
+use super::bench::{cpus_and_threads, errors_text, percentile_row, Progress, Target};
+use super::bench_output::Outputs;
 use crate::cli::BenchArgs;
 use crate::load::summary::{Percentiles, Summary};
 use crate::load::ws::{self, WsMode, WsPlan};
 use crate::load::{Pacing, Stop};
+use crate::units::{bytes, group, rps, us_int};
 
 /// Refuses the WebSocket options on an http:// URL.
 pub fn refuse_ws_flags(args: &BenchArgs) -> anyhow::Result<()> {
@@ -28,16 +28,17 @@ pub fn refuse_ws_flags(args: &BenchArgs) -> anyhow::Result<()> {
 /// Runs a WebSocket load against `target` and prints its summary.
 pub fn run(args: BenchArgs, target: Target) -> anyhow::Result<ExitCode> {
     let plan = plan(&args, &target)?;
+    let outputs = Outputs::open(&args)?;
     let cancel = super::cancel_on_interrupt()?;
     let progress = Progress::with_stop(
         Stop::After(plan.duration),
-        !args.json && std::io::stdout().is_terminal(),
+        outputs.human_on_stdout() && std::io::stdout().is_terminal(),
     );
     let recording = ws::run(&plan, cancel.flag(), |snap| progress.update(snap))?;
     progress.finish();
 
-    super::bench::print(&args, &recording, &cancel, |out, summary| {
-        write_human(out, &args, &target, &plan, summary)
+    outputs.finish(&args, &recording, &cancel, &|mut out, summary| {
+        write_human(&mut out, &args, &target, &plan, summary)
     })
 }
 
@@ -151,7 +152,7 @@ fn write_human(
         )?;
         writeln!(
             out,
-            "  fan-out      lost {}, duplicated {}, out of order {}, in flight after a {:.2}s drain {}",
+            "  fan-out      lost {}, duplicated {}, out of order {}, in flight after a {:.2} s drain {}",
             group(f.lost),
             group(f.duplicated),
             group(f.out_of_order),
@@ -178,10 +179,10 @@ fn write_human(
     } else {
         writeln!(
             out,
-            "  messages     {} echoed in {:.2}s, {:.1} msg/s",
+            "  messages     {} echoed in {:.2} s, {} msg/s",
             group(s.requests),
             s.duration_s,
-            s.rps
+            rps(s.rps)
         )?;
         writeln!(out, "  latency      {}", row(&s.latency_us))?;
         if s.target_rate_per_s.is_some() {
@@ -198,15 +199,15 @@ fn write_human(
             out,
             "  unanswered   {} still waiting when the window closed, for at least {} to {}",
             group(s.unanswered),
-            us(waited.min),
-            us(waited.max)
+            us_int(waited.min),
+            us_int(waited.max)
         )?;
     }
     writeln!(out, "  errors       {}", errors_text(s))?;
     if let Some(setup) = &s.setup {
         writeln!(
             out,
-            "  set-up       {} connections upgraded{} in {:.2}s   (not in the figures above)",
+            "  set-up       {} connections upgraded{} in {:.2} s   (not in the figures above)",
             group(setup.opened),
             if setup.failed > 0 {
                 format!(", {} failed", group(setup.failed))
@@ -218,7 +219,7 @@ fn write_human(
     }
     writeln!(
         out,
-        "  engine       CPU {:.2}s, {} per message, busiest thread {:.0}%; peak RSS {}",
+        "  engine       CPU {:.2} s, {} per message, busiest thread {:.0}%; peak RSS {}",
         s.engine_cpu_s,
         s.engine_cpu_us_per_request
             .map_or("missing (no messages)".to_string(), |v| format!(

@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_output;
 pub mod bench_ws;
 pub mod claims;
 pub mod new_contestant;
+pub mod export;
 pub mod report;
 pub mod run;
 pub mod select;

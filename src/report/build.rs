@@ -390,6 +390,19 @@ fn summarize(
         .iter()
         .map(|t| t.metrics.engine_busiest)
         .fold(0.0, f64::max);
+    // p95 and min are not among the figures stored with each trial: they come from its
+    // stored histogram, so runs stored before they were reported have them too.
+    let read: Vec<Histogram<u64>> = trials
+        .iter()
+        .filter_map(|t| read_histogram(&t.histogram))
+        .filter(|h| !h.is_empty())
+        .collect();
+    let p95_values: Vec<f64> = read
+        .iter()
+        .map(|h| h.value_at_quantile(0.95) as f64)
+        .collect();
+    let p95_us = stats::median(&p95_values);
+    let min_us = read.iter().map(Histogram::min).min();
     let latency_curve = if trials.is_empty() {
         Vec::new()
     } else {
@@ -437,9 +450,11 @@ fn summarize(
         rps_samples,
         ratio_to_first: None,
         p50_us: median_of(&trials, |t| t.metrics.latency_us[0] as f64),
+        p95_us,
         p99_us: median_of(&trials, |t| t.metrics.latency_us[2] as f64),
         p50_uncorrected_us: median_of(&trials, |t| t.metrics.latency_uncorrected_us[0] as f64),
         p99_uncorrected_us: median_of(&trials, |t| t.metrics.latency_uncorrected_us[2] as f64),
+        min_us,
         max_us: trials.iter().map(|t| t.metrics.latency_us[4]).max(),
         latency_curve,
         cpu_ms_per_1k: median_of(&trials, |t| t.metrics.cpu_ms_per_1k),
@@ -540,13 +555,16 @@ fn quiet_wait(trials: &[TrialRecord]) -> Option<QuietWait> {
     })
 }
 
+/// Reads one serialized HDR histogram; `None` if it cannot be read.
+fn read_histogram(blob: &[u8]) -> Option<Histogram<u64>> {
+    Deserializer::new().deserialize(&mut &blob[..]).ok()
+}
+
 /// Merges serialized HDR histograms exactly; `None` if any cannot be read.
 fn merge_histograms<'a>(blobs: impl Iterator<Item = &'a Vec<u8>>) -> Option<Histogram<u64>> {
     let mut merged = Histogram::<u64>::new(3).expect("3 significant digits is valid");
-    let mut deserializer = Deserializer::new();
     for blob in blobs {
-        let h: Histogram<u64> = deserializer.deserialize(&mut blob.as_slice()).ok()?;
-        merged.add(&h).ok()?;
+        merged.add(&read_histogram(blob)?).ok()?;
     }
     Some(merged)
 }

@@ -117,7 +117,9 @@ fn cells(r: &ContestantResult) -> Value {
         },
         pm => format::or_missing(r.rps.filter(|_| r.standing != Standing::LowerBound), |e: super::Estimate| format::half_width(&e)),
         trials => format::trials(r),
+        min => format::or_missing(r.min_us, crate::units::us_int),
         p50 => format::or_missing(r.p50_us, format::us),
+        p95 => format::or_missing(r.p95_us, format::us),
         p99 => format::or_missing(r.p99_us, format::us),
         cpu => format::or_missing(r.cpu_ms_per_1k, format::ms),
         pss => match (r.pss_mean_bytes, r.pss_peak_bytes) {

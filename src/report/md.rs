@@ -98,11 +98,11 @@ impl Exporter for Markdown {
             writeln!(out, "\n## {}\n", esc(&w.name))?;
             writeln!(
                 out,
-                "| # | contestant | stack | req/s | ± | interval | trials | p50 | p99 | CPU-ms/1k req | PSS MiB (peak) | errors | unanswered | vs #1 |"
+                "| # | contestant | stack | req/s | ± | interval | trials | min | p50 | p95 | p99 | CPU-ms/1k req | PSS MiB (peak) | errors | unanswered | vs #1 |"
             )?;
             writeln!(
                 out,
-                "|--:|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|"
+                "|--:|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
             )?;
             for r in &w.results {
                 let (pm, range) = match (&r.rps, r.standing) {
@@ -114,7 +114,7 @@ impl Exporter for Markdown {
                 };
                 writeln!(
                     out,
-                    "| {} | {} | {} | {} | {pm} | {range} | {} | {} | {} | {} | {} ({}) | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {pm} | {range} | {} | {} | {} | {} | {} | {} | {} ({}) | {} | {} | {} |",
                     or_missing(r.rank, |n| n.to_string()),
                     esc(&r.display_name),
                     esc(&r.stack),
@@ -124,7 +124,9 @@ impl Exporter for Markdown {
                         (Some(e), _) => rps(e.median),
                     },
                     trials(r),
+                    or_missing(r.min_us, crate::units::us_int),
                     or_missing(r.p50_us, us),
+                    or_missing(r.p95_us, us),
                     or_missing(r.p99_us, us),
                     or_missing(r.cpu_ms_per_1k, ms),
                     or_missing(r.pss_mean_bytes, mib),

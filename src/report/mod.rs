@@ -19,6 +19,7 @@ mod build;
 pub mod cores;
 pub(crate) mod format;
 mod gates;
+pub mod histogram;
 pub mod html;
 pub mod json;
 pub mod md;
@@ -254,12 +255,18 @@ pub struct ContestantResult {
     pub ratio_to_first: Option<f64>,
     /// Corrected latency: median over trials of each trial's p50 (µs).
     pub p50_us: Option<f64>,
+    /// Corrected latency: median over trials of each trial's p95 (µs), read from the stored
+    /// histograms; `None` when none can be read.
+    pub p95_us: Option<f64>,
     /// Corrected latency: median over trials of each trial's p99 (µs).
     pub p99_us: Option<f64>,
     /// Uncorrected latency: median over trials of each trial's p50 (µs).
     pub p50_uncorrected_us: Option<f64>,
     /// Uncorrected latency: median over trials of each trial's p99 (µs).
     pub p99_uncorrected_us: Option<f64>,
+    /// Smallest corrected latency of any counted trial (µs), read from the stored
+    /// histograms; `None` when none can be read.
+    pub min_us: Option<u64>,
     /// Largest corrected latency of any counted trial (µs).
     pub max_us: Option<u64>,
     /// Latency percentile curve of the counted trials' histograms merged; empty when there is

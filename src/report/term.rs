@@ -8,6 +8,7 @@ use super::format::{
     coverage, group, mib, ms, or_missing, result_rps, signed_pct, standing, trials, unanswered, us,
 };
 use super::{Exporter, Headline, ReportData, Verdict};
+use crate::units::us_int;
 
 /// Plain-text tables for a terminal.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,12 +21,14 @@ enum Align {
     Right,
 }
 
-const COLUMNS: [(&str, Align); 11] = [
+const COLUMNS: [(&str, Align); 13] = [
     ("#", Align::Right),
     ("contestant", Align::Left),
     ("req/s ± CI", Align::Right),
     ("trials", Align::Right),
+    ("min", Align::Right),
     ("p50", Align::Right),
+    ("p95", Align::Right),
     ("p99", Align::Right),
     ("CPU-ms/1k", Align::Right),
     ("PSS MiB", Align::Right),
@@ -49,7 +52,7 @@ impl Exporter for Term {
         for (w, head) in data.workloads.iter().zip(&data.headline) {
             writeln!(out)?;
             writeln!(out, "{}: {}", clean(&w.name), headline_text(head))?;
-            let rows: Vec<[String; 11]> = w
+            let rows: Vec<[String; 13]> = w
                 .results
                 .iter()
                 .map(|r| {
@@ -58,7 +61,9 @@ impl Exporter for Term {
                         format!("{} ({})", clean(&r.display_name), clean(&r.stack)),
                         result_rps(r),
                         trials(r),
+                        or_missing(r.min_us, us_int),
                         or_missing(r.p50_us, us),
+                        or_missing(r.p95_us, us),
                         or_missing(r.p99_us, us),
                         or_missing(r.cpu_ms_per_1k, ms),
                         or_missing(r.pss_mean_bytes, mib),
@@ -171,7 +176,7 @@ pub(super) fn clean(s: &str) -> String {
         .collect()
 }
 
-fn table(out: &mut String, rows: &[[String; 11]]) {
+fn table(out: &mut String, rows: &[[String; 13]]) {
     let width = |i: usize| {
         rows.iter()
             .map(|r| r[i].chars().count())

@@ -253,6 +253,7 @@ mod tests {
         let p = Percentiles {
             p50: mean_latency_us as u64,
             p90: mean_latency_us as u64,
+            p95: mean_latency_us as u64,
             p99: mean_latency_us as u64,
             p999: mean_latency_us as u64,
             max: mean_latency_us as u64,

@@ -11,6 +11,7 @@ mod cores;
 mod firstrun;
 mod gates;
 mod interrupt;
+mod outputs;
 mod postgres;
 mod report;
 mod run;
