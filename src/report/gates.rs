@@ -179,16 +179,15 @@ fn judge_one(t: &Threshold, detail: &RunDetail, w: &str, c: &str, scale: bool) -
         ));
     }
     if record.status != ContestantStatus::Measured {
+        let status = record.status.as_str();
         let note = record.note.lines().next().unwrap_or_default();
-        return missing(format!(
-            "{c} was not measured ({}){}",
-            record.status.as_str(),
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!(": {note}")
-            }
-        ));
+        return missing(if note.is_empty() {
+            format!("{c} was not measured ({status})")
+        } else if note.starts_with(status) {
+            format!("{c} was not measured: {note}")
+        } else {
+            format!("{c} was not measured ({status}): {note}")
+        });
     }
     let all: Vec<&TrialRecord> = detail
         .trials

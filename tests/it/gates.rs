@@ -169,7 +169,8 @@ fn gates_pass_fail_are_inconclusive_or_have_no_data_with_their_exit_codes() {
     let (code, stdout, stderr) = text(&out);
     assert_eq!(code, Some(3), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("NO DATA") && stdout.contains("exotic was not measured (skipped)"),
+        stdout.contains("NO DATA")
+            && stdout.contains("exotic was not measured: skipped: needs faceoff-no-such-runtime"),
         "{stdout}"
     );
     assert!(
