@@ -21,9 +21,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Every input is checked before anything is created: a typo in a suite path must not
     // leave a results folder behind (issue 13).
     let new_run = match &args.resume {
-        Some(_) if !db.is_file() => bail!(
-            "there is no results database at '{}', so no run to resume; start one with `faceoff run`",
-            db.display()
+        Some(which) if !db.is_file() => bail!(
+            "there is no results database at '{}', so {} to resume; start one with `faceoff run`",
+            db.display(),
+            if which == "latest" {
+                "no run".to_string()
+            } else {
+                format!("no run {which}")
+            }
         ),
         Some(_) => None,
         None => Some(plan_run(&args)?),
