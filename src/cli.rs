@@ -368,6 +368,15 @@ pub struct ReportArgs {
     /// Folder for the report files [default: <folder of the database>/<run id>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Add a section comparing the run with this earlier one, per workload and contestant;
+    /// when the two used different databases (--database), the change is the database effect.
+    #[arg(long, value_name = "BASELINE")]
+    pub compare: Option<i64>,
+
+    /// With --compare: relative change treated as noise unless its interval clears it.
+    #[arg(long, default_value_t = crate::report::compare::DEFAULT_NOISE, value_name = "FRACTION")]
+    pub noise: f64,
 }
 
 /// Arguments of `faceoff claims`.

@@ -10,6 +10,8 @@ mod contestant;
 mod cores;
 mod interrupt;
 mod postgres;
+mod postgres_compare;
+mod postgres_contract;
 mod report;
 mod run;
 mod scale;
