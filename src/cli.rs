@@ -549,6 +549,14 @@ pub struct ReportArgs {
     /// with; exit status 3 if any fails, is inconclusive or has no data.
     #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
     pub thresholds: Vec<crate::gate::Threshold>,
+    /// Add a section comparing the run with this earlier one, per workload and contestant;
+    /// when the two used different databases (--database), the change is the database effect.
+    #[arg(long, value_name = "BASELINE")]
+    pub compare: Option<i64>,
+
+    /// With --compare: relative change treated as noise unless its interval clears it.
+    #[arg(long, default_value_t = crate::report::compare::DEFAULT_NOISE, value_name = "FRACTION", value_parser = parse_noise)]
+    pub noise: f64,
 }
 
 /// Arguments of `faceoff claims`.

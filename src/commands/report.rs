@@ -1,5 +1,6 @@
-//! `faceoff report [RUN]`: renders a stored run as report.html, summary.md and results.json
-//! and prints where they are. `faceoff run` calls [`write_report`] when it ends.
+//! `faceoff report [RUN] [--compare BASELINE]`: renders a stored run as report.html, summary.md
+//! and results.json (beside a baseline run when asked: the database effect when the two used
+//! different databases) and prints where they are. `faceoff run` calls [`write_report`] when it ends.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 
 use crate::cli::ReportArgs;
+use crate::report::compare::RunComparison;
 use crate::report::{Exporter, Html, Json, Markdown, ReportData, Term};
 use crate::store::Store;
 
@@ -42,7 +44,13 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         })?,
     };
     let out = args.out.unwrap_or_else(|| default_out_dir(&db, run_id));
-    let (data, files) = write_report(&store, run_id, &out, &args.thresholds)?;
+    let mut data = ReportData::from_run_gated(&store.run(run_id)?, &args.thresholds);
+    if let Some(baseline) = args.compare {
+        let before = store.run(baseline)?;
+        let after = store.run(run_id)?;
+        data.comparison = Some(RunComparison::between(&before, &after, args.noise));
+    }
+    let files = write_data(&data, &out)?;
 
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&Term.render(&data)?)?;
@@ -71,6 +79,12 @@ pub fn write_report(
 ) -> anyhow::Result<(ReportData, ReportFiles)> {
     let detail = store.run(run_id)?;
     let data = ReportData::from_run_gated(&detail, extra);
+    let files = write_data(&data, out)?;
+    Ok((data, files))
+}
+
+/// Renders `data` into `out` (created if needed) and returns the files written.
+fn write_data(data: &ReportData, out: &Path) -> anyhow::Result<ReportFiles> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("could not create the report folder '{}'", out.display()))?;
     let files = ReportFiles {
@@ -84,9 +98,9 @@ pub fn write_report(
         (&Json, &files.json),
     ];
     for (exporter, path) in outputs {
-        let bytes = exporter.render(&data)?;
+        let bytes = exporter.render(data)?;
         std::fs::write(path, bytes)
             .with_context(|| format!("could not write '{}'", path.display()))?;
     }
-    Ok((data, files))
+    Ok(files)
 }

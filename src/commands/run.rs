@@ -40,7 +40,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(planned) => start(&store, planned)?,
         None => resume(&store, args.resume.as_deref().unwrap_or("latest"), &args)?,
     };
-    let postgres = open_database(&store, run_id, &args, &stored, &cancel)?;
+    let postgres = open_database(&store, run_id, &args, &stored, &plan, &cancel)?;
     let contestants = stored
         .contestant_dirs
         .iter()
@@ -225,6 +225,7 @@ fn open_database(
     run_id: i64,
     args: &RunArgs,
     stored: &RunSettings,
+    plan: &Plan,
     cancel: &crate::cancel::Cancel,
 ) -> anyhow::Result<Option<crate::database::Postgres>> {
     use crate::database::DatabaseKind;
@@ -246,7 +247,18 @@ fn open_database(
     let log = settings::results_dir()
         .join(run_id.to_string())
         .join("logs/postgres.log");
-    let pg = flags.open(log, &stored.server_cpus, cancel)?;
+    // Every contestant is up at once, each with the run's workers or a sweep point's.
+    let need = crate::database::ConnectionNeed {
+        contestants: stored.contestant_dirs.len() as u32,
+        workers: plan
+            .workloads
+            .iter()
+            .filter_map(|w| w.workers.as_ref().map(|p| p.workers))
+            .chain([stored.workers])
+            .max()
+            .unwrap_or(1),
+    };
+    let pg = flags.open(log, &stored.server_cpus, need, cancel)?;
     if let Some(pg) = &pg {
         let mut updated = stored.clone();
         if let Some(db) = updated.database.as_mut() {

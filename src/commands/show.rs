@@ -78,6 +78,15 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let mut regressed = 0;
     println!("run {} -> run {}: median req/s, 95% bootstrap interval of the ratio, noise threshold +/-{:.0}%",
         a.run.id, b.run.id, args.noise * 100.0);
+    let kind = |d: &RunDetail| d.settings.as_ref().map(|s| s.database_kind());
+    if let (Some(ka), Some(kb)) = (kind(&a), kind(&b)) {
+        if ka != kb {
+            println!(
+                "  the runs used different databases ({ka} -> {kb}): each change is the database effect; `faceoff report {} --compare {}` shows every pair",
+                b.run.id, a.run.id
+            );
+        }
+    }
     for (key, before) in &sa {
         let Some(after) = sb.get(key) else { continue };
         let Some(cmp) = stats::compare(before, after, args.noise) else {

@@ -100,9 +100,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let places = super::OneAtATime::new("verify", args.server_cpus.as_ref())?;
     let cancel = super::cancel_on_interrupt()?;
+    // One contestant is up at a time, with one worker.
+    let need = crate::database::ConnectionNeed {
+        contestants: 1,
+        workers: 1,
+    };
     let postgres = match args.database.open(
         places.work_dir().join("postgres.log"),
         places.server_cpus(),
+        need,
         &cancel,
     ) {
         Ok(pg) => pg,

@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod http;
 pub mod reference;
 pub mod statements;
+pub mod transactions;
 pub mod users;
 pub mod ws;
 
@@ -126,7 +127,7 @@ impl Endpoint {
         match check {
             "db-random" => Some(Endpoint::Db),
             // It counts the statements of /db, /queries and /updates; /updates writes.
-            "statements" => Some(Endpoint::Updates),
+            "statements" | "transactions" => Some(Endpoint::Updates),
             "io-concurrent" | "io-invalid" => Some(Endpoint::Io),
             "ws-echo" => Some(Endpoint::Ws),
             "ws-room" => Some(Endpoint::WsRoom),
@@ -182,6 +183,7 @@ pub const CHECKS: &[(&str, CheckFn)] = &[
     ("queries", checks::queries),
     ("updates", checks::updates),
     ("statements", statements::statements),
+    ("transactions", transactions::transactions),
     ("fortunes", checks::fortunes),
     ("io", checks::io),
     ("io-concurrent", checks::io_concurrent),
@@ -199,7 +201,7 @@ pub const CHECKS: &[(&str, CheckFn)] = &[
 ];
 
 /// Checks that need PostgreSQL (`--database postgres`); left out on SQLite.
-pub const POSTGRES_CHECKS: &[&str] = &["statements"];
+pub const POSTGRES_CHECKS: &[&str] = &["statements", "transactions"];
 
 /// The names of every check, in order.
 pub fn check_names() -> Vec<&'static str> {

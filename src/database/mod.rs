@@ -16,6 +16,63 @@ use crate::cancel::Cancel;
 pub use crate::contestant::manifest::DatabaseKind;
 use crate::contract::dataset::{Dataset, PgTarget};
 
+/// Connections each contestant's pool opens at most per worker process: every reference
+/// contestant's deployment note states 16, alike in every contestant.
+pub const POOL_PER_WORKER: u32 = 16;
+
+/// Connections kept beyond the contestants' pools: faceoff's own (loading the dataset, verify's
+/// counts) and PostgreSQL's `superuser_reserved_connections` (3 by default).
+pub const CONNECTION_MARGIN: u32 = 20;
+
+/// How many contestants may hold pools on the server at once, with how many workers each: a
+/// run has all its contestants up together, verify one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionNeed {
+    /// Contestants up at the same time.
+    pub contestants: u32,
+    /// The most `WORKERS` any of them runs with (a worker sweep's largest point).
+    pub workers: u32,
+}
+
+impl ConnectionNeed {
+    /// Connections the contestants' pools may open together.
+    pub fn pools(&self) -> u32 {
+        self.contestants
+            .max(1)
+            .saturating_mul(self.workers.max(1))
+            .saturating_mul(POOL_PER_WORKER)
+    }
+
+    /// The `max_connections` a server needs: the pools plus [`CONNECTION_MARGIN`], and never
+    /// below PostgreSQL's default of 100.
+    pub fn max_connections(&self) -> u32 {
+        self.pools().saturating_add(CONNECTION_MARGIN).max(100)
+    }
+
+    /// Checks a server's `max_connections` (with `reserved` of them kept for superusers)
+    /// against the need; the error is one line naming the numbers and the fix.
+    pub fn check(&self, max_connections: u32, reserved: u32) -> Result<(), String> {
+        let usable = max_connections.saturating_sub(reserved);
+        let wanted = self.pools().saturating_add(CONNECTION_MARGIN - 3);
+        if usable >= wanted {
+            return Ok(());
+        }
+        Err(format!(
+            "the server allows {max_connections} connections ({reserved} reserved for \
+             superusers), but {} contestants x {} workers x {POOL_PER_WORKER} pooled \
+             connections need up to {}, plus {} for faceoff; raise max_connections to at least \
+             {} (ALTER SYSTEM SET max_connections = {}; then restart PostgreSQL), or run fewer \
+             contestants (--only) or workers (--workers)",
+            self.contestants,
+            self.workers,
+            self.pools(),
+            CONNECTION_MARGIN - 3,
+            self.max_connections(),
+            self.max_connections(),
+        ))
+    }
+}
+
 /// A PostgreSQL server the contestants use.
 pub struct Postgres {
     /// The server faceoff started, when it started one.
@@ -54,14 +111,27 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// The user's server allows too few connections for the plan.
+    #[error("--database-url '{url}': {why}")]
+    TooFewConnections {
+        /// The URL as given.
+        url: String,
+        /// The numbers and the fix.
+        why: String,
+    },
     /// A query failed.
     #[error("PostgreSQL: {}", crate::hint::causes(.0))]
     Sql(::postgres::Error),
 }
 
 impl Postgres {
-    /// Starts faceoff's own server, pinned to `cpus`, logging to `log`.
-    pub fn start(log: PathBuf, cpus: &[usize], cancel: &Cancel) -> Result<Postgres, Error> {
+    /// Starts faceoff's own server, pinned to `cpus`, logging to `log`, with room for `need`.
+    pub fn start(
+        log: PathBuf,
+        cpus: &[usize],
+        need: ConnectionNeed,
+        cancel: &Cancel,
+    ) -> Result<Postgres, Error> {
         let bins = postgres::Binaries::find()?;
         let version = bins.version();
         let server = postgres::Throwaway::start(
@@ -69,6 +139,7 @@ impl Postgres {
             &postgres::Options {
                 log,
                 cpus: cpus.to_vec(),
+                max_connections: need.max_connections(),
                 cancel: cancel.clone(),
             },
         )?;
@@ -88,8 +159,9 @@ impl Postgres {
     }
 
     /// A server the user runs, at `url` (`postgres://user[:password]@host[:port]/database`).
-    /// Only loopback hosts are accepted: the contestants' queries are load too.
-    pub fn external(url: &str) -> Result<Postgres, Error> {
+    /// Only loopback hosts are accepted: the contestants' queries are load too. Its
+    /// `max_connections` must hold `need`.
+    pub fn external(url: &str, need: ConnectionNeed) -> Result<Postgres, Error> {
         let bad = |why: &str| Error::BadUrl {
             url: url.to_string(),
             why: why.to_string(),
@@ -119,6 +191,18 @@ impl Postgres {
         config.connect_timeout(Duration::from_secs(5));
         let mut client = config.connect(::postgres::NoTls)?;
         let version: String = client.query_one("SHOW server_version", &[])?.get(0);
+        let setting = |client: &mut ::postgres::Client, name: &str| -> Result<u32, Error> {
+            let text: String = client.query_one(&format!("SHOW {name}"), &[])?.get(0);
+            text.parse()
+                .map_err(|_| bad(&format!("its {name} is '{text}', not a number")))
+        };
+        let max_connections = setting(&mut client, "max_connections")?;
+        let reserved = setting(&mut client, "superuser_reserved_connections")?;
+        need.check(max_connections, reserved)
+            .map_err(|why| Error::TooFewConnections {
+                url: url.to_string(),
+                why,
+            })?;
         let statement_counts = client
             .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             .is_ok()
@@ -230,18 +314,21 @@ impl DatabaseArgs {
     }
 
     /// Starts (or connects to) PostgreSQL when the flags ask for it; `log` is the throwaway
-    /// server's log, `cpus` the server CPUs. Says on stderr what it started.
+    /// server's log, `cpus` the server CPUs, `need` the connections the contestants' pools may
+    /// hold (the throwaway server is sized for it; a user's server must allow it). Says on
+    /// stderr what it started.
     pub fn open(
         &self,
         log: PathBuf,
         cpus: &[usize],
+        need: ConnectionNeed,
         cancel: &Cancel,
     ) -> anyhow::Result<Option<Postgres>> {
         if self.database == Some(DatabaseKind::Sqlite) && self.database_url.is_some() {
             anyhow::bail!("--database sqlite and --database-url contradict each other; drop one");
         }
         if let Some(url) = &self.database_url {
-            let pg = Postgres::external(url)?;
+            let pg = Postgres::external(url, need)?;
             eprintln!(
                 "database: {} at {url} (tables world and fortune replaced)",
                 pg.version.as_deref().unwrap_or("PostgreSQL")
@@ -253,13 +340,14 @@ impl DatabaseArgs {
         }
         let started = std::time::Instant::now();
         let spinner = crate::spinner::spinner("starting a throwaway PostgreSQL server".into());
-        let pg = Postgres::start(log.clone(), cpus, cancel);
+        let pg = Postgres::start(log.clone(), cpus, need, cancel);
         spinner.finish_and_clear();
         let pg = pg?;
         eprintln!(
-            "database: {} started in {:.1}s on 127.0.0.1 (log {})",
+            "database: {} started in {:.1}s on 127.0.0.1, max_connections {} (log {})",
             pg.version.as_deref().unwrap_or("PostgreSQL"),
             started.elapsed().as_secs_f64(),
+            need.max_connections(),
             log.display()
         );
         Ok(Some(pg))
@@ -271,5 +359,49 @@ impl DatabaseArgs {
 impl From<::postgres::Error> for Error {
     fn from(cause: ::postgres::Error) -> Self {
         Error::Sql(cause)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectionNeed;
+
+    #[test]
+    fn max_connections_is_sized_from_the_plan() {
+        let verify = ConnectionNeed {
+            contestants: 1,
+            workers: 1,
+        };
+        assert_eq!(
+            verify.max_connections(),
+            100,
+            "PostgreSQL's default at least"
+        );
+        let run = ConnectionNeed {
+            contestants: 10,
+            workers: 4,
+        };
+        assert_eq!(run.pools(), 640);
+        assert_eq!(run.max_connections(), 660);
+        assert_eq!(run.check(660, 3), Ok(()));
+    }
+
+    #[test]
+    fn a_server_with_too_few_connections_is_named_with_the_numbers_and_the_fix() {
+        let need = ConnectionNeed {
+            contestants: 10,
+            workers: 2,
+        };
+        let why = need.check(100, 3).unwrap_err();
+        assert!(!why.contains('\n'), "one line: {why}");
+        for part in [
+            "allows 100 connections",
+            "10 contestants x 2 workers x 16",
+            "up to 320",
+            "at least 340",
+            "ALTER SYSTEM SET max_connections = 340",
+        ] {
+            assert!(why.contains(part), "{part}: {why}");
+        }
     }
 }

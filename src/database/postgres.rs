@@ -12,7 +12,10 @@
 //!   SQLite dataset does in WAL mode with `synchronous = NORMAL`; both keep the database
 //!   consistent after a crash and may lose the last commits. Without it `/updates` would measure
 //!   this machine's disk flushes, the same for every contestant.
-//! - `max_connections = 400`: every contestant's pool on every worker fits.
+//! - `max_connections` sized from the plan ([`super::ConnectionNeed`]): contestants up at once x
+//!   their most workers x 16 pooled connections each, plus a margin for faceoff's own; never
+//!   below PostgreSQL's default of 100. A fixed number runs out: ten contestants at four workers
+//!   hold 640 connections.
 //! - `shared_preload_libraries = pg_stat_statements` when the module is installed: `verify`
 //!   counts the statements each request caused with it.
 
@@ -181,6 +184,8 @@ pub struct Options {
     pub log: PathBuf,
     /// CPUs the server runs on (empty: not pinned).
     pub cpus: Vec<usize>,
+    /// Its `max_connections` (see [`super::ConnectionNeed`]).
+    pub max_connections: u32,
     /// Interrupts the start.
     pub cancel: Cancel,
 }
@@ -283,7 +288,7 @@ impl Throwaway {
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "unix_socket_directories="])
             .args(["-c", "synchronous_commit=off"])
-            .args(["-c", "max_connections=400"])
+            .args(["-c", &format!("max_connections={}", opts.max_connections)])
             .args(["-c", "log_min_messages=warning"]);
         if statement_counts {
             server.args(["-c", "shared_preload_libraries=pg_stat_statements"]);

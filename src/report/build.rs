@@ -178,6 +178,7 @@ impl ReportData {
             },
             headline: workloads.iter().map(headline).collect(),
             cores: super::cores::sweeps(detail, &workloads),
+            comparison: None,
             stacks: stack_view(&contestants, &workloads),
             workloads,
             contestants,

@@ -68,6 +68,7 @@ impl Exporter for Html {
             confidence_pct => (CONFIDENCE * 100.0).round() as u32,
             method_facts => format::method_facts(&data.method),
             scale => Value::from_safe_string(scale),
+            compare => Value::from_safe_string(super::compare::html(data.comparison.as_ref(), data.run.id)),
             environment => data.method.environment.as_ref().map(format::environment).unwrap_or_default(),
             audit_rows => Serde(super::audit::html_rows(&data.audit)),
             audit_depth => data.audit.depth.map(super::audit::depth_text),

@@ -155,6 +155,11 @@ impl Exporter for Markdown {
 
         out.push_str(&super::scale_view::markdown(&data.scale, esc));
         out.push_str(&super::cores::markdown(&data.cores, &esc));
+        out.push_str(&super::compare::markdown(
+            data.comparison.as_ref(),
+            data.run.id,
+            esc,
+        ));
 
         if !data.contestants.is_empty() {
             writeln!(out, "\n## Contestants\n")?;

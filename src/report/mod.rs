@@ -16,6 +16,7 @@ pub use crate::store::{Environment, NoiseCalibration, WorkloadSettings};
 pub mod answer;
 pub mod audit;
 mod build;
+pub mod compare;
 pub mod cores;
 pub(crate) mod format;
 mod gates;
@@ -88,6 +89,10 @@ pub struct ReportData {
     /// Worker sweeps: throughput, cores used and scaling per worker count (absent without one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cores: Vec<cores::WorkerSweep>,
+    /// This run beside a baseline run (`faceoff report --compare`; absent otherwise): the
+    /// database effect when the two used different databases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<compare::RunComparison>,
     /// The run's thresholds judged on its figures (issue 13); absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gates: Option<crate::gate::GateReport>,

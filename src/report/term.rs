@@ -85,6 +85,11 @@ impl Exporter for Term {
         }
         out.push_str(&super::scale_view::term(&data.scale, clean));
         out.push_str(&super::cores::term(&data.cores, &clean));
+        out.push_str(&super::compare::term(
+            data.comparison.as_ref(),
+            data.run.id,
+            clean,
+        ));
         if !data.warnings.is_empty() {
             writeln!(out)?;
             for w in &data.warnings {

@@ -13,6 +13,8 @@ mod gates;
 mod interrupt;
 mod outputs;
 mod postgres;
+mod postgres_compare;
+mod postgres_contract;
 mod report;
 mod run;
 mod scale;

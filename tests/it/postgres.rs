@@ -13,6 +13,7 @@ fn start(dir: &std::path::Path) -> Throwaway {
     let opts = Options {
         log: dir.join("postgres.log"),
         cpus: Vec::new(),
+        max_connections: 100,
         cancel: Cancel::new(),
     };
     Throwaway::start(&bins, &opts).unwrap_or_else(|e| panic!("{e}"))
