@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::stats;
 use crate::store::{CapacityRecord, RunDetail, TrialPoint, TrialRecord};
+use crate::suite::IdleProtocol;
 
 /// Everything the scale sections show; empty for a run without scale workloads.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -71,6 +72,8 @@ pub struct SweepPoint {
 pub struct IdleReport {
     /// Workload name.
     pub workload: String,
+    /// What the idle connections spoke.
+    pub protocol: IdleProtocol,
     /// Idle counts asked for, ascending.
     pub counts: Vec<u32>,
     /// One row per contestant and count.
@@ -318,6 +321,11 @@ fn idle(detail: &RunDetail, workload: &str) -> IdleReport {
     }
     IdleReport {
         workload: workload.to_string(),
+        // One workload holds one kind of connection.
+        protocol: trials
+            .iter()
+            .find_map(|t| figures(t))
+            .map_or_else(IdleProtocol::default, |f| f.protocol),
         counts,
         rows,
     }

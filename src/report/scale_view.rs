@@ -105,7 +105,12 @@ pub(super) fn term(s: &ScaleReport, clean: fn(&str) -> String) -> String {
         }
     }
     for w in &s.idle {
-        let _ = writeln!(out, "\n{}: idle connections", clean(&w.workload));
+        let _ = writeln!(
+            out,
+            "\n{}: idle {} connections",
+            clean(&w.workload),
+            w.protocol.label()
+        );
         for r in &w.rows {
             let [idle, held, refused, dropped, pss, per_1k, p50, p99] = idle_cells(r);
             let _ = writeln!(
@@ -167,7 +172,12 @@ pub(super) fn markdown(s: &ScaleReport, esc: fn(&str) -> String) -> String {
         );
     }
     for w in &s.idle {
-        let _ = writeln!(out, "\n## Idle connections: {}\n", esc(&w.workload));
+        let _ = writeln!(
+            out,
+            "\n## Idle {} connections: {}\n",
+            w.protocol.label(),
+            esc(&w.workload)
+        );
         let _ = writeln!(
             out,
             "| contestant | idle | held | refused | dropped | PSS (MiB) | PSS per 1,000 | probe p50 | probe p99 |"
@@ -428,7 +438,8 @@ pub(super) fn html(s: &ScaleReport, color: &dyn Fn(&str) -> usize) -> String {
     for w in &s.idle {
         let _ = write!(
             out,
-            r#"<section class="scale"><h2>Idle connections: {}</h2><div class="charts">"#,
+            r#"<section class="scale"><h2>Idle {} connections: {}</h2><div class="charts">"#,
+            w.protocol.label(),
             escape(&w.workload)
         );
         let mut names: Vec<(&str, &str)> = Vec::new();
@@ -452,7 +463,11 @@ pub(super) fn html(s: &ScaleReport, color: &dyn Fn(&str) -> usize) -> String {
                     .collect(),
             })
             .collect();
-        let title = format!("{}: server PSS while holding idle connections", w.workload);
+        let title = format!(
+            "{}: server PSS while holding idle {} connections",
+            w.workload,
+            w.protocol.label()
+        );
         figure(
             &mut out,
             &title,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::prepare::Entrant;
 use super::{check_alive, event, isolation, measure, order, trial, Measured, RunConfig, Ui};
 use crate::contestant::sampler::Sampler;
-use crate::load::idle::{IdleHold, IdlePlan};
+use crate::load::idle::{IdleHold, IdlePlan, IdleProtocol, GIVE_UP_AFTER};
 use crate::load::{Pacing, Recorder, Recording};
 use crate::stats;
 use crate::store::{IdleFigures, Store, TrialPoint};
@@ -438,6 +438,7 @@ fn idle_step(
         isolation,
     );
     out.record.metrics.point = Some(TrialPoint::Idle(IdleFigures {
+        protocol: spec.protocol,
         target: count,
         held: Some(held),
         refused: Some(counts.refused),
@@ -448,9 +449,20 @@ fn idle_step(
     }));
     ctx.store.put_trial(ctx.run_id, &out.record)?;
     if counts.refused > 0 || counts.dropped > 0 {
+        let gave_up = if counts.untried > 0 {
+            format!(
+                "; {} of the refused not tried after {GIVE_UP_AFTER} failures in a row",
+                counts.untried
+            )
+        } else {
+            String::new()
+        };
         ctx.ui.notice(&format!(
-            "{}: {name} held {held} of {count} idle connections ({} refused, {} dropped)",
-            workload.name, counts.refused, counts.dropped
+            "{}: {name} held {held} of {count} {} idle connections ({} refused, {} dropped{gave_up})",
+            workload.name,
+            spec.protocol.label(),
+            counts.refused,
+            counts.dropped
         ));
     }
     Ok(alive && out.record.metrics.quality.superseded)
@@ -483,6 +495,10 @@ fn not_reached(
     started_at: String,
     reason: String,
 ) -> anyhow::Result<()> {
+    let protocol = match &workload.kind {
+        WorkloadKind::Idle(spec) => spec.protocol,
+        _ => IdleProtocol::Http,
+    };
     ctx.ui.notice(&format!(
         "{}: {name} did not reach {count} idle connections: {reason}",
         workload.name
@@ -525,6 +541,7 @@ fn not_reached(
         isolation,
     );
     out.record.metrics.point = Some(TrialPoint::Idle(IdleFigures {
+        protocol,
         target: count,
         held: None,
         refused: None,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Error, Store, TrialMetrics};
 use crate::stats::ProbeOutcome;
+use crate::suite::IdleProtocol;
 
 impl TrialMetrics {
     /// What this trial says about an SLO: its p99 (corrected, µs) and its error rate, failures
@@ -66,6 +67,10 @@ pub enum CapacityPhase {
 /// never zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdleFigures {
+    /// What the idle connections spoke (`http` in trials stored before WebSocket idle
+    /// connections existed, which name none).
+    #[serde(default)]
+    pub protocol: IdleProtocol,
     /// Idle connections asked for.
     pub target: u32,
     /// Connections open and idle when the probe's window closed.

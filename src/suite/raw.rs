@@ -43,8 +43,8 @@ pub(super) struct RawWorkload {
     pub name: Spanned<String>,
     pub rate: Option<Spanned<f64>>,
     pub requires: Option<Spanned<Vec<Spanned<String>>>>,
-    /// `"http"` (the default), `"idle"` (see `suite/scale.rs`), `"ws-echo"` or `"ws-room"`
-    /// (see `suite/ws.rs`).
+    /// `"http"` (the default), `"idle"` or `"idle-ws"` (see `suite/scale.rs`), `"ws-echo"` or
+    /// `"ws-room"` (see `suite/ws.rs`).
     pub kind: Option<Spanned<String>>,
     /// Idle connection counts of an idle workload (issue 10).
     pub idle: Option<Spanned<Vec<Spanned<i64>>>>,

@@ -1,5 +1,6 @@
 //! The scale settings of a workload (issue 10): its kind (plain HTTP, or idle connections held
-//! while a probe measures), a concurrency sweep (`connections = [1, 16, 64]`) and a capacity
+//! while a probe measures: HTTP keep-alive with `kind = "idle"`, WebSocket with
+//! `kind = "idle-ws"`), a concurrency sweep (`connections = [1, 16, 64]`) and a capacity
 //! search under an SLO (`capacity = { p99 = "50ms" }`), checked here so `validate.rs` keeps one
 //! hook line.
 
@@ -61,11 +62,12 @@ pub(super) fn check(raw: &mut RawWorkload, what: &str, ctx: &mut Ctx) -> Scale {
         // The others are checked in `ws.rs`.
         None | Some("http") | Some("ws-echo") | Some("ws-room") => None,
         Some("idle") => Some(IdleProtocol::Http),
+        Some("idle-ws") => Some(IdleProtocol::Ws),
         Some(other) => {
             ctx.span(
                 &kind_at.clone().unwrap_or_default(),
                 format!(
-                    "{what}: kind '{other}' is not known; use \"http\" (the default), \"idle\", \"ws-echo\" or \"ws-room\""
+                    "{what}: kind '{other}' is not known; use \"http\" (the default), \"idle\", \"idle-ws\", \"ws-echo\" or \"ws-room\""
                 ),
             );
             None
@@ -111,7 +113,7 @@ pub(super) fn check(raw: &mut RawWorkload, what: &str, ctx: &mut Ctx) -> Scale {
         (None, Some(list)) => {
             ctx.span(
                 &list.span(),
-                format!("{what}: `idle` needs kind = \"idle\""),
+                format!("{what}: `idle` needs kind = \"idle\" or \"idle-ws\""),
             );
             WorkloadKind::Http
         }

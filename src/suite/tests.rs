@@ -104,7 +104,7 @@ fn ws_workloads_are_checked() {
     assert!(e.contains("needs rate = R"), "{e}");
     let e = err(&format!("{base}kind = \"websocket\"\n"));
     assert!(
-        e.contains("kind 'websocket' is not known; use \"http\" (the default), \"idle\", \"ws-echo\" or \"ws-room\""),
+        e.contains("kind 'websocket' is not known; use \"http\" (the default), \"idle\", \"idle-ws\", \"ws-echo\" or \"ws-room\""),
         "{e}"
     );
     let e = err(&format!(
@@ -517,6 +517,18 @@ fn builtin_scale_holds_a_sweep_a_capacity_search_and_idle_steps() {
     assert!(
         matches!(&by_name("idle-http").kind, WorkloadKind::Idle(s) if s.counts == [1000, 5000, 10000])
     );
+    // The WebSocket twin holds the same counts, and only contestants serving /ws run it.
+    let ws = by_name("idle-ws");
+    assert_eq!(
+        ws.kind,
+        WorkloadKind::Idle(IdleSpec {
+            protocol: IdleProtocol::Ws,
+            counts: vec![1000, 5000, 10000]
+        })
+    );
+    assert_eq!(ws.kind.name(), "idle-ws");
+    assert_eq!(ws.requires, ["ws"]);
+    assert!(by_name("idle-http").requires.is_empty());
     // The time the file states, within a minute.
     let expected = plan.expected_measure_time(9) + Duration::from_secs(50);
     assert!(expected < Duration::from_secs(11 * 60), "{expected:?}");

@@ -56,7 +56,11 @@ impl WorkloadKind {
     /// `None` for HTTP.
     pub fn endpoint(&self) -> Option<&'static str> {
         match self {
-            WorkloadKind::Http | WorkloadKind::Idle(_) => None,
+            WorkloadKind::Http => None,
+            WorkloadKind::Idle(spec) => match spec.protocol {
+                super::IdleProtocol::Http => None,
+                super::IdleProtocol::Ws => Some("ws"),
+            },
             WorkloadKind::WsEcho { .. } => Some("ws"),
             WorkloadKind::WsRoom { .. } => Some("ws-room"),
         }
@@ -66,7 +70,10 @@ impl WorkloadKind {
     pub fn name(&self) -> &'static str {
         match self {
             WorkloadKind::Http => "http",
-            WorkloadKind::Idle(_) => "idle",
+            WorkloadKind::Idle(spec) => match spec.protocol {
+                super::IdleProtocol::Http => "idle",
+                super::IdleProtocol::Ws => "idle-ws",
+            },
             WorkloadKind::WsEcho { .. } => "ws-echo",
             WorkloadKind::WsRoom { .. } => "ws-room",
         }
@@ -125,7 +132,7 @@ pub(super) fn build_kind(
     );
     let built = match name {
         // An idle workload's own settings are checked in `scale.rs`.
-        "http" | "idle" => WorkloadKind::Http,
+        "http" | "idle" | "idle-ws" => WorkloadKind::Http,
         "ws-echo" => WorkloadKind::WsEcho { message_bytes },
         "ws-room" => WorkloadKind::WsRoom {
             publishers: number(

@@ -111,7 +111,7 @@ fn bad_ws_input_is_one_line() {
 }
 
 /// The rust-axum reference contestant, installed (cached) and started on the last allowed CPU.
-fn start_rust_axum(dir: &std::path::Path) -> faceoff::contestant::Guard {
+pub(crate) fn start_rust_axum(dir: &std::path::Path) -> faceoff::contestant::Guard {
     use faceoff::cancel::Cancel;
     use faceoff::contestant::{self, Contestant, StartOptions};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contestants/rust-axum");
@@ -266,4 +266,72 @@ fn rust_axum_through_run_with_ws_workloads() {
     );
     let html = std::fs::read_to_string(report_dir.join("report.html")).unwrap();
     assert!(html.contains("class=\"fanout\""));
+}
+
+/// Issue 10: a WebSocket worker that shares its CPU with busy threads records its run-queue
+/// wait (from schedstat, as the HTTP workers do), and the one engine-limit rule flags the load
+/// as held back by the engine. The echo server runs on other threads, free to use the other
+/// CPU, so the worker always has messages to handle: it is limited by the CPU time it gets.
+#[test]
+fn a_ws_worker_held_back_by_busy_threads_on_its_cpu_is_engine_limited() {
+    use faceoff::load::summary::Summary;
+    use faceoff::load::ws::{WsMode, WsPlan};
+    use faceoff::warnings::{engine_limit, EngineLimit};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let _cpu = crate::common::server_cpu();
+    let server = WsTestServer::start(WsBehavior::Echo(Duration::ZERO));
+    let cpu = faceoff::sys::allowed_cpus()[0];
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinners: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                faceoff::sys::pin_current_thread(&[cpu]).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let plan = WsPlan {
+        addr: server.addr,
+        host: server.addr.to_string(),
+        path: "/ws".into(),
+        mode: WsMode::Echo {
+            connections: 16,
+            pacing: faceoff::load::Pacing::ClosedLoop,
+        },
+        message_bytes: 32,
+        duration: Duration::from_secs(1),
+        timeout: Duration::from_secs(5),
+        threads: 1,
+        cpus: vec![cpu],
+    };
+    // A few tries: on a shared machine one window may see the spinners moved off for a while.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let rec = faceoff::load::ws::run(&plan, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
+        assert_eq!(rec.worker_waiting.len(), 1, "one figure per worker");
+        assert!(rec.recorder.messages > 0, "the echo answered");
+        let limit = engine_limit(&Summary::of(&rec));
+        seen.push((rec.worker_busy[0], rec.worker_waiting[0], limit));
+        if matches!(limit, Some(EngineLimit::Starved { .. })) {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for s in spinners {
+        s.join().unwrap();
+    }
+    assert!(
+        seen.iter().any(|(_, waiting, _)| *waiting > 0.1),
+        "no run-queue wait recorded (on CPU, waiting, limit): {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(.., limit)| matches!(limit, Some(EngineLimit::Starved { .. }))),
+        "never flagged as held back (on CPU, waiting, limit): {seen:?}"
+    );
 }

@@ -206,6 +206,8 @@ pub(crate) struct WorkerResult {
     recorder: Recorder,
     finished_at: Instant,
     cpu: Duration,
+    /// Time the worker spent runnable but waiting for its CPU, over the same span as `cpu`.
+    waited: Duration,
     setup: Setup,
     messages_sent: u64,
     /// Room: per publisher id of this worker, intended send times (ns since the window).
@@ -330,9 +332,15 @@ fn merge(
     // The window: the drain after a room's close is not part of it.
     let window_end = (start + plan.duration).min(closed_at);
     let duration = window_end - start;
+    // Both shares over the span the workers ran (the window, and a room's drain).
+    let span_s = (closed_at - start).as_secs_f64().max(1e-9);
     let worker_busy = results
         .iter()
-        .map(|r| r.cpu.as_secs_f64() / (closed_at - start).as_secs_f64().max(1e-9))
+        .map(|r| r.cpu.as_secs_f64() / span_s)
+        .collect();
+    let worker_waiting = results
+        .iter()
+        .map(|r| r.waited.as_secs_f64() / span_s)
         .collect();
     let fanout = match plan.mode {
         WsMode::Room { publishers, .. } => {
@@ -362,9 +370,7 @@ fn merge(
         duration,
         engine_cpu: crate::sys::process_cpu_time().saturating_sub(cpu_before),
         worker_busy,
-        // Run-queue waits are not measured by the WebSocket workers yet: the engine-limit
-        // rule falls back to their busy share.
-        worker_waiting: Vec::new(),
+        worker_waiting,
         connections: plan.mode.connections(),
         threads: results.len(),
         pacing: plan.mode.pacing(),
@@ -408,4 +414,74 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::warnings::{engine_limit, EngineLimit};
+
+    fn worker(finished_at: Instant, cpu_ms: u64, waited_ms: u64) -> WorkerResult {
+        WorkerResult {
+            recorder: Recorder::new(),
+            finished_at,
+            cpu: Duration::from_millis(cpu_ms),
+            waited: Duration::from_millis(waited_ms),
+            setup: Setup {
+                opened: 8,
+                failed: 0,
+                wall_s: 0.1,
+                slowest_connect_us: None,
+            },
+            messages_sent: 0,
+            sent_ns: Vec::new(),
+            inboxes: Vec::new(),
+            held: 0,
+        }
+    }
+
+    /// Each worker's run-queue wait is a share of the span it ran, as its CPU time is, so a
+    /// WebSocket load held back by other work on its CPUs is engine-limited by the same rule
+    /// as an HTTP one.
+    #[test]
+    fn a_ws_worker_held_back_by_other_work_is_engine_limited() {
+        let plan = WsPlan {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+            host: "127.0.0.1:9".into(),
+            path: "/ws".into(),
+            mode: WsMode::Echo {
+                connections: 16,
+                pacing: Pacing::ClosedLoop,
+            },
+            message_bytes: 32,
+            duration: Duration::from_secs(2),
+            timeout: Duration::from_secs(1),
+            threads: 2,
+            cpus: Vec::new(),
+        };
+        let start = Instant::now();
+        let end = start + Duration::from_secs(2);
+        // On its CPU 30% of the window and waiting for it 65%: it had work 95% of the time.
+        let results = vec![worker(end, 1000, 500), worker(end, 600, 1300)];
+        let rec = merge(
+            &plan,
+            results,
+            start,
+            start,
+            Duration::ZERO,
+            1024,
+            &AtomicBool::new(false),
+        );
+        assert_eq!(rec.worker_busy, [0.5, 0.3]);
+        assert_eq!(rec.worker_waiting, [0.25, 0.65]);
+        let summary = crate::load::summary::Summary::of(&rec);
+        assert_eq!(summary.engine_thread_waiting, [0.25, 0.65]);
+        let Some(EngineLimit::Starved { runnable, on_cpu }) = engine_limit(&summary) else {
+            panic!("{:?}", engine_limit(&summary));
+        };
+        assert!(
+            (runnable - 0.95).abs() < 1e-9 && on_cpu == 0.3,
+            "{runnable} {on_cpu}"
+        );
+    }
 }

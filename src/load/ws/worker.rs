@@ -210,6 +210,7 @@ pub(crate) fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     shared.end.set(end);
     *shared.recorder.borrow_mut() = Recorder::new();
     let cpu_before = crate::sys::thread_cpu_time();
+    let wait_before = crate::sys::thread_run_queue_wait();
     let close = end + setup.drain;
     let finished_at = local.block_on(&runtime, async {
         let mut tasks = Vec::with_capacity(roles.len());
@@ -270,6 +271,7 @@ pub(crate) fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
     let held = shared.held.get();
     drop(local);
     let cpu = crate::sys::thread_cpu_time().saturating_sub(cpu_before);
+    let waited = crate::sys::thread_run_queue_wait().saturating_sub(wait_before);
     let recorder = shared.recorder.take();
     let sent_ns = shared.sent_ns.take();
     let inboxes = shared.inboxes.take();
@@ -278,6 +280,7 @@ pub(crate) fn spawn_worker(setup: WorkerSetup) -> Result<WorkerResult, Error> {
         recorder,
         finished_at,
         cpu,
+        waited,
         setup: part,
         sent_ns,
         inboxes,

@@ -110,7 +110,7 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
     let md = std::fs::read_to_string(run_dir.join("summary.md")).unwrap();
     for heading in [
         "## Throughput and p99 by connections: sweep",
-        "## Idle connections: idle",
+        "## Idle HTTP keep-alive connections: idle",
         "## Capacity under an SLO",
     ] {
         assert!(md.contains(heading), "summary.md lacks {heading}:\n{md}");
@@ -124,6 +124,7 @@ fn a_scale_suite_run_stores_its_points_and_reports_every_section() {
         json["scale"]["idle"][0]["rows"].as_array().unwrap().len(),
         2
     );
+    assert_eq!(json["scale"]["idle"][0]["protocol"], "http");
     let errors: Vec<String> = super::schema()
         .iter_errors(&json)
         .map(|e| e.to_string())
@@ -156,7 +157,7 @@ fn check_in_chromium(page: &Path, scratch: &Path) {
     let text = facts["text"].as_str().unwrap();
     for shown in [
         "Throughput and p99 by connections: sweep",
-        "Idle connections: idle",
+        "Idle HTTP keep-alive connections: idle",
         "Capacity under an SLO",
         "1,000 of 1,000",
     ] {
