@@ -76,6 +76,7 @@ fn test(measure: Measure, workloads: &[&str], expect: Expect, margin: f64) -> Te
         other: Side::Stack("Python".into()),
         expect,
         margin,
+        suite: None,
     }
 }
 
@@ -239,13 +240,14 @@ fn missing_data_says_exactly_what_is_missing() {
     assert_eq!(c.missing.len(), 2, "{:?}", c.missing);
     assert!(
         c.missing[0].contains("ws_messages on ws-echo for Node.js")
-            && c.missing[0].contains("(not measured, for all 2)")
-            && c.missing[0].contains("WebSocket workloads"),
+            && c.missing[0].contains("(did not run ws-echo in run 7, for all 2)")
+            && c.missing[0].contains("no run judged has ws-echo (run 7)")
+            && c.missing[0].contains("a WebSocket workload (ws-echo, ws-room)"),
         "{}",
         c.missing[0]
     );
     assert!(
-        c.missing[1].contains("workload json-1024 not in this run"),
+        c.missing[1].contains("workload json-1024 not in run 7"),
         "{}",
         c.missing[1]
     );
