@@ -131,6 +131,15 @@ pub(super) fn figure(
             }
         })
     };
+    // The workload of a measure read outside the per-workload results (idle, WebSocket,
+    // worker sweep): absent from the run, or run without this contestant.
+    let absent = || {
+        if facts.holds(measure, workload) {
+            format!("did not run {workload} in run {}", facts.run_id)
+        } else {
+            format!("workload {workload} not in run {}", facts.run_id)
+        }
+    };
     let some = |v: Option<f64>, what: &str| v.ok_or_else(|| format!("no {what} figure"));
     match measure {
         Measure::Throughput => {
@@ -151,7 +160,16 @@ pub(super) fn figure(
         Measure::Capacity => facts
             .capacity(workload, contestant)
             .map(|c| Figure::interval(&c.rate_per_s, None))
-            .ok_or_else(not_measured),
+            .ok_or_else(|| {
+                if facts.holds(measure, workload) {
+                    format!(
+                        "no capacity confirmed on {workload} in run {} (not searched, or no rate met the SLO)",
+                        facts.run_id
+                    )
+                } else {
+                    absent()
+                }
+            }),
         Measure::CostPerMillion => {
             let cap = facts.capacity(workload, contestant).ok_or_else(|| {
                 "capacity under the SLO not measured, so no cost (never guessed)".to_string()
@@ -169,7 +187,7 @@ pub(super) fn figure(
         Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
             let idle = facts
                 .idle(workload, contestant)
-                .ok_or_else(|| format!("did not run {workload} in run {}", facts.run_id))?;
+                .ok_or_else(absent)?;
             // Everyone is compared at the same count: the workload's largest.
             let top = facts.idle_top(workload).unwrap_or(0);
             let p = idle
@@ -203,7 +221,7 @@ pub(super) fn figure(
         Measure::WsMessages | Measure::WsP99 | Measure::WsDelivered => {
             let ws = facts
                 .ws(workload, contestant)
-                .ok_or_else(|| format!("did not run {workload} in run {}", facts.run_id))?;
+                .ok_or_else(absent)?;
             let no_data = || ws.no_data.clone().unwrap_or_else(not_measured);
             match measure {
                 Measure::WsMessages => {
@@ -225,7 +243,7 @@ pub(super) fn figure(
         Measure::ScalingEfficiency => {
             let sweep = facts
                 .worker_sweep(workload, contestant)
-                .ok_or_else(|| format!("not in worker sweep {workload} of run {}", facts.run_id))?;
+                .ok_or_else(absent)?;
             let top = sweep
                 .top()
                 .ok_or_else(|| format!("no point of worker sweep {workload}"))?;

@@ -508,7 +508,7 @@ pub(super) fn judge_test(
             }
         }
         let searched = if picked.is_some() {
-            format!("in run {}", facts.run_id)
+            format!("judged in run {} of suite {}", facts.run_id, facts.suite)
         } else {
             let runs: Vec<String> = runs
                 .iter()
