@@ -562,9 +562,15 @@ pub struct ReportArgs {
 /// Arguments of `faceoff claims`.
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
-    /// Which stored run.
-    #[command(flatten)]
-    pub stored: StoredRun,
+    /// The stored runs to judge, by id (repeatable or comma-separated, e.g. --run 12,13): their
+    /// figures are judged together, each test in one run [default: the latest run of each
+    /// suite that stored a trial, e.g. standard + scale + cores + compute].
+    #[arg(long = "run", value_name = "ID", value_delimiter = ',')]
+    pub runs: Vec<i64>,
+
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 
     /// A claims file (TOML) [default: the built-in nodejs-vs-python-2025].
     #[arg(long, value_name = "FILE")]

@@ -119,12 +119,18 @@ fn count_span(s: &Span) -> String {
 /// `faceoff claims`: the judged claims as plain text.
 pub fn claims_text(report: &ClaimsReport) -> String {
     let mut out = String::new();
+    let runs: Vec<String> = report
+        .runs
+        .iter()
+        .map(|r| format!("{} ({})", r.id, clean(&r.suite)))
+        .collect();
     let _ = writeln!(
         out,
-        "Claims: {} ({}), judged on run {}",
+        "Claims: {} ({}), judged on run{} {}",
         clean(&report.title),
         clean(&report.file),
-        report.run_id
+        if runs.len() == 1 { "" } else { "s" },
+        runs.join(", ")
     );
     if !report.source.is_empty() {
         let _ = writeln!(out, "source: {}", clean(&report.source));
@@ -162,9 +168,14 @@ fn claim_text(out: &mut String, c: &JudgedClaim) {
             Some(n) => format!("{} (n = {})", t.workload, super::format::group(n)),
             None => t.workload.clone(),
         };
+        let from = t
+            .run
+            .as_ref()
+            .map(|r| format!(" (run {}, {})", r.id, clean(&r.suite)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {} on {}: {}: {}",
+            "    {} on {}{from}: {}: {}",
             t.measure.name(),
             clean(&at),
             t.outcome.word(),

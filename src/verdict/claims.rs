@@ -32,17 +32,22 @@ pub enum Measure {
     /// Dollars per million requests at capacity under the SLO, priced with the default
     /// pricing file; lower is better.
     CostPerMillion,
-    /// Memory (PSS) per 1,000 idle connections held, at the most connections held; lower is
-    /// better.
+    /// Memory (PSS) added per 1,000 idle connections held, at the workload's largest count of
+    /// idle connections (the same count for every contestant); lower is better.
     #[serde(rename = "idle_pss_per_1k")]
     IdlePssPer1k,
-    /// p99 of a light probe while the most idle connections are held (µs); lower is better.
+    /// p99 of a light probe while the workload's largest count of idle connections is held
+    /// (µs); lower is better.
     IdleProbeP99,
     /// WebSocket messages per second (echo round trips or fan-out deliveries), with interval.
     WsMessages,
+    /// WebSocket round-trip (echo) or delivery (room) latency p99, from the intended send time
+    /// (µs); lower is better.
+    #[serde(rename = "ws_p99")]
+    WsP99,
     /// Fan-out deliveries over expected deliveries (1.0 = every message reached everyone).
     WsDelivered,
-    /// Throughput at the most workers over (workers x throughput at one worker).
+    /// Throughput at the sweep's most workers over (workers x throughput at one worker).
     ScalingEfficiency,
     /// The audit's security score (Mozilla HTTP Observatory's rubric, 0-100).
     AuditScore,
@@ -64,7 +69,7 @@ pub enum Precision {
 
 impl Measure {
     /// Every measure with its name in files.
-    pub const ALL: [(Measure, &'static str); 13] = [
+    pub const ALL: [(Measure, &'static str); 14] = [
         (Measure::Throughput, "throughput"),
         (Measure::P99, "p99"),
         (Measure::CpuPer1k, "cpu_per_1k"),
@@ -74,6 +79,7 @@ impl Measure {
         (Measure::IdlePssPer1k, "idle_pss_per_1k"),
         (Measure::IdleProbeP99, "idle_probe_p99"),
         (Measure::WsMessages, "ws_messages"),
+        (Measure::WsP99, "ws_p99"),
         (Measure::WsDelivered, "ws_delivered"),
         (Measure::ScalingEfficiency, "scaling_efficiency"),
         (Measure::AuditScore, "audit_score"),
@@ -118,7 +124,7 @@ impl Measure {
     pub fn unit(self) -> &'static str {
         match self {
             Measure::Throughput | Measure::Capacity => "req/s",
-            Measure::P99 | Measure::IdleProbeP99 => "µs p99",
+            Measure::P99 | Measure::IdleProbeP99 | Measure::WsP99 => "µs p99",
             Measure::CpuPer1k => "CPU-ms per 1k requests",
             Measure::Pss => "MiB PSS",
             Measure::CostPerMillion => "$ per million requests",
@@ -131,26 +137,70 @@ impl Measure {
         }
     }
 
-    /// What to run to get the figure, for "not measured" messages.
+    /// What to run to get the figure, for "not measured" messages of a test that names no
+    /// suite (a test that does is told to run that suite, see [`Test::source`]).
     pub fn how_to_measure(self) -> &'static str {
         match self {
             Measure::Throughput | Measure::P99 | Measure::CpuPer1k | Measure::Pss => {
                 "a `faceoff run` of a suite with this workload"
             }
             Measure::Capacity | Measure::CostPerMillion => {
-                "capacity under the SLO, from `faceoff run --suite scale`"
+                "a capacity workload (`capacity = {...}`), as in the scale suite: `faceoff run --suite scale`"
             }
             Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
-                "idle-connection scale, from `faceoff run --suite scale`"
+                "an idle workload (`kind = \"idle\"`), as in the scale suite: `faceoff run --suite scale`"
             }
-            Measure::WsMessages | Measure::WsDelivered => {
-                "WebSocket workloads (ws-echo, ws-room), from `faceoff run`"
+            Measure::WsMessages | Measure::WsP99 | Measure::WsDelivered => {
+                "a WebSocket workload (ws-echo, ws-room), as in the standard suite: `faceoff run`"
             }
-            Measure::ScalingEfficiency => "a worker sweep, from `faceoff run --suite scale`",
-            Measure::AuditScore | Measure::Dependencies => "the audit stored with the run",
+            Measure::ScalingEfficiency => {
+                "a worker sweep (`workers = [1, 2]`), as in the cores suite: `faceoff run --suite cores`"
+            }
+            Measure::AuditScore | Measure::Dependencies => {
+                "the audit every `faceoff run` stores unless given `--audit off`"
+            }
         }
     }
+
+    /// Whether workload `w` of a suite produces this measure's figures under the name `name`
+    /// (a claims file names a worker sweep by its own name, not its points' `<name>.w<N>`).
+    /// The audit measures read no workload: their workload is [`AUDIT_WORKLOAD`], which every
+    /// run with an audit has.
+    pub fn produced_by(self, name: &str, w: &crate::suite::Workload) -> bool {
+        use crate::suite::WorkloadKind;
+        let plain =
+            w.name == name && w.sweep.is_empty() && w.capacity.is_none() && w.workers.is_none();
+        match self {
+            Measure::Throughput | Measure::P99 | Measure::CpuPer1k | Measure::Pss => {
+                plain && w.kind == WorkloadKind::Http
+            }
+            Measure::Capacity | Measure::CostPerMillion => w.name == name && w.capacity.is_some(),
+            Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
+                w.name == name && matches!(w.kind, WorkloadKind::Idle(_))
+            }
+            Measure::WsMessages | Measure::WsP99 => {
+                plain
+                    && matches!(
+                        w.kind,
+                        WorkloadKind::WsEcho { .. } | WorkloadKind::WsRoom { .. }
+                    )
+            }
+            Measure::WsDelivered => plain && matches!(w.kind, WorkloadKind::WsRoom { .. }),
+            Measure::ScalingEfficiency => w.workers.as_ref().is_some_and(|p| p.sweep == name),
+            Measure::AuditScore | Measure::Dependencies => false,
+        }
+    }
+
+    /// Whether the measure reads the audit rather than a workload.
+    pub fn is_audit(self) -> bool {
+        matches!(self, Measure::AuditScore | Measure::Dependencies)
+    }
 }
+
+/// The workload name audit tests give: the audit is stored with the run, not per workload.
+pub const AUDIT_WORKLOAD: &str = "audit";
+
+impl Measure {}
 
 /// What the claim says about the favoured side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -209,6 +259,28 @@ pub struct Test {
     pub expect: Expect,
     /// The relative difference that counts as significant.
     pub margin: f64,
+    /// The suite whose runs hold the figures (`standard`, `scale`, `cores`, `compute`, or a
+    /// user's suite name); `None` when any run with the workload will do. A run of this suite
+    /// is preferred when several are judged together, and "not measured" says to run it.
+    pub suite: Option<String>,
+}
+
+impl Test {
+    /// Where the figures come from, for "not measured" messages.
+    pub fn source(&self) -> String {
+        match self.suite.as_deref() {
+            Some(s) if crate::suite::builtin_names().any(|b| b == s) => {
+                let cmd = if s == crate::suite::DEFAULT_SUITE {
+                    "`faceoff run`".to_string()
+                } else {
+                    format!("`faceoff run --suite {s}`")
+                };
+                format!("the {s} suite ({cmd})")
+            }
+            Some(s) => format!("a run of suite '{s}'"),
+            None => self.measure.how_to_measure().to_string(),
+        }
+    }
 }
 
 /// A claim: measurable through tests, or not measurable with the reason.
@@ -274,6 +346,7 @@ struct RawTest {
     other: Spanned<RawSide>,
     expect: Spanned<String>,
     margin: Spanned<f64>,
+    suite: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -384,6 +457,19 @@ fn test(t: &RawTest, check: &mut Checker) -> Option<Test> {
     }
     for w in t.workloads.get_ref() {
         check.name(w, "workload");
+        let audit = w.get_ref() == AUDIT_WORKLOAD;
+        if measure.is_some_and(Measure::is_audit) && !audit {
+            check.of(
+                w,
+                format!(
+                    "{} reads the audit stored with a run, not a workload; write workloads = [\"{AUDIT_WORKLOAD}\"]",
+                    t.measure.get_ref()
+                ),
+            );
+        }
+    }
+    if let Some(s) = &t.suite {
+        check.name(s, "suite");
     }
     let mut sizes = Vec::new();
     if let Some(s) = &t.sizes {
@@ -420,6 +506,7 @@ fn test(t: &RawTest, check: &mut Checker) -> Option<Test> {
         other: other?,
         expect: expect?,
         margin,
+        suite: t.suite.as_ref().map(|s| s.get_ref().clone()),
     })
 }
 
@@ -470,6 +557,99 @@ mod tests {
             .filter(|c| c.not_measurable.is_some())
             .count();
         assert_eq!(unmeasurable, 3);
+    }
+
+    /// Every test of every built-in claims file names workloads that a built-in suite produces
+    /// under that name, with a kind that gives the test's measure; a test that names its suite
+    /// finds them in that suite.
+    #[test]
+    fn every_builtin_claim_names_workloads_a_builtin_suite_produces() {
+        let suites: Vec<crate::suite::Plan> = crate::suite::builtin_names()
+            .map(|n| crate::suite::builtin(n).unwrap())
+            .collect();
+        let mut checked = 0;
+        for name in FileKind::Claims.builtin_names() {
+            let file = load(name).unwrap();
+            for claim in &file.claims {
+                for test in &claim.tests {
+                    let m = test.measure;
+                    for w in &test.workloads {
+                        let what = format!("{name}: claim '{}', {} on {w}", claim.id, m.name());
+                        if m.is_audit() {
+                            assert_eq!(w, AUDIT_WORKLOAD, "{what}");
+                        } else {
+                            let producers: Vec<&str> = suites
+                                .iter()
+                                .filter(|s| s.workloads.iter().any(|x| m.produced_by(w, x)))
+                                .map(|s| s.name.as_str())
+                                .collect();
+                            assert!(!producers.is_empty(), "{what}: no built-in suite has it");
+                            if let Some(s) = &test.suite {
+                                assert!(
+                                    producers.contains(&s.as_str()),
+                                    "{what}: suite {s} does not produce it; {producers:?} do"
+                                );
+                            }
+                        }
+                        checked += 1;
+                    }
+                    // Built-in claims say where their figures come from.
+                    let suite = test.suite.as_deref().unwrap_or_else(|| {
+                        panic!("{name}: claim '{}' has a test without a suite", claim.id)
+                    });
+                    assert!(
+                        suites.iter().any(|s| s.name == suite),
+                        "{name}: claim '{}' names suite {suite}, not a built-in one",
+                        claim.id
+                    );
+                }
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
+    #[test]
+    fn kinds_decide_which_measures_a_workload_produces() {
+        let plan = crate::suite::builtin("cores").unwrap();
+        let point = &plan.workloads[0];
+        assert_eq!(point.name, "compute.w1");
+        assert!(Measure::ScalingEfficiency.produced_by("compute", point));
+        assert!(!Measure::Throughput.produced_by("compute", point));
+        let standard = crate::suite::builtin("standard").unwrap();
+        let by = |n: &str| standard.workloads.iter().find(|w| w.name == n).unwrap();
+        assert!(Measure::WsMessages.produced_by("ws-echo", by("ws-echo")));
+        assert!(!Measure::WsDelivered.produced_by("ws-echo", by("ws-echo")));
+        assert!(Measure::WsDelivered.produced_by("ws-room", by("ws-room")));
+        assert!(!Measure::Throughput.produced_by("ws-room", by("ws-room")));
+        assert!(!Measure::Capacity.produced_by("json-1024", by("json-1024")));
+        let scale = crate::suite::builtin("scale").unwrap();
+        let by = |n: &str| scale.workloads.iter().find(|w| w.name == n).unwrap();
+        assert!(Measure::IdleProbeP99.produced_by("idle-http", by("idle-http")));
+        assert!(!Measure::Throughput.produced_by("idle-http", by("idle-http")));
+        assert!(Measure::CostPerMillion.produced_by("io-capacity", by("io-capacity")));
+    }
+
+    #[test]
+    fn audit_tests_read_the_audit_and_a_suite_is_a_name() {
+        let text = "title = \"t\"\n[[claim]]\nid = \"a\"\ntopic = \"t\"\nquote = \"q\"\n\
+                    [[claim.test]]\nmeasure = \"audit_score\"\nworkloads = [\"json\"]\n\
+                    suite = \"my suite\"\nfavoured = \"Node.js\"\nother = \"Python\"\n\
+                    expect = \"better\"\nmargin = 0.0\n";
+        let err = parse(&Source {
+            label: "mine.toml".into(),
+            path: "mine.toml".into(),
+            text: text.into(),
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("mine.toml:8:14: audit_score reads the audit stored with a run, not a workload; write workloads = [\"audit\"]"),
+            "{err}"
+        );
+        assert!(
+            err.contains("mine.toml:9:9: suite 'my suite' must be 1 to 64 letters"),
+            "{err}"
+        );
     }
 
     #[test]

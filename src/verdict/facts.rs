@@ -2,23 +2,32 @@
 //!
 //! [`Facts::from_report`] fills it from the report's figures ([`crate::report::ReportData`]),
 //! so the rule for which trials count is the report's one ([`crate::store::TrialMetrics::counts`]).
-//! Filled today: per workload and contestant the throughput with its interval, latency, CPU and
-//! memory; the capacities under an SLO a run stored (`Store::capacities`); and each
-//! contestant's audit (`Store::audits`). Not yet filled (they are stored, in other shapes):
-//! idle-connection scale, WebSocket figures and worker sweeps. An empty collection means "not
-//! measured", never zero.
+//! Filled: per workload and contestant the throughput with its interval, latency, CPU and
+//! memory; the capacities under an SLO a run stored (`Store::capacities`); idle-connection
+//! scale per count held (the report's scale section); WebSocket echo and room figures (the
+//! WebSocket workloads' results); worker sweeps (the report's cores section); and each
+//! contestant's audit (`Store::audits`). An empty collection means "not measured", never zero.
+//!
+//! One `Facts` is one run. `faceoff claims` judges several runs together (a standard, a scale,
+//! a cores and a compute run hold different figures): each test is judged within one run, and
+//! says which (`judge.rs`).
 
 use serde::Serialize;
 
-use crate::report::{ContestantResult, ReportData};
+use super::claims::Measure;
+
+use crate::report::scale::IdleRow;
+use crate::report::{ContestantResult, Estimate, ReportData};
 use crate::stats::Interval;
-use crate::store::ContestantStatus;
+use crate::store::{ContestantStatus, RoomCounts};
 
 /// Everything the claims, the cost model and the profiles read about one run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Facts {
     /// The run the facts come from.
     pub run_id: i64,
+    /// The name of the suite that run measured (`standard`, `scale`, ...).
+    pub suite: String,
     /// CPUs the contestants ran on; `None` when not recorded.
     pub server_cpus: Option<u32>,
     /// `WORKERS` each contestant ran with; `None` when not recorded.
@@ -109,35 +118,41 @@ pub struct CapacityFacts {
     pub server_cpus: u32,
 }
 
-/// Idle-connection scale of one contestant for one kind of connection.
+/// Idle-connection scale of one contestant on one idle workload (`report::scale::IdleReport`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IdleFacts {
-    /// Workload name, e.g. `idle-http` or `idle-ws`.
+    /// Workload name, e.g. `idle-http`.
     pub workload: String,
     /// Contestant name.
     pub contestant: String,
-    /// One point per number of connections asked for, ascending.
+    /// One point per count of idle connections asked for, ascending.
     pub points: Vec<IdlePoint>,
 }
 
-/// Idle connections at one target count.
+/// Idle connections at one count asked for (K): the median over its rounds, the worst count
+/// held. Every figure is `None` when not measured, never zero.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IdlePoint {
     /// Connections asked for (K).
     pub target: u32,
-    /// Connections held open.
-    pub held: u32,
-    /// Connections refused or dropped.
-    pub refused_or_dropped: u32,
-    /// Server PSS per 1,000 held connections, above the idle server (bytes).
+    /// Fewest held open at the end of a probe window.
+    pub held: Option<u64>,
+    /// Most refused in a round (could not be opened).
+    pub refused: Option<u64>,
+    /// Most dropped by the server in a round while held.
+    pub dropped: Option<u64>,
+    /// Server PSS added per 1,000 held connections (bytes).
     pub pss_per_1k_bytes: Option<f64>,
     /// The probe's p50 latency while they were held (µs).
     pub probe_p50_us: Option<f64>,
     /// The probe's p99 latency while they were held (µs).
     pub probe_p99_us: Option<f64>,
+    /// Why this count could not be measured, with the fix; `None` when it was.
+    pub not_reached: Option<String>,
 }
 
-/// WebSocket figures of one contestant on one workload (echo or room fan-out).
+/// WebSocket figures of one contestant on one workload (echo or room fan-out), over the
+/// trials that count (`report::ContestantResult` with its `ws` part).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WsFacts {
     /// Workload name, e.g. `ws-echo` or `ws-room`.
@@ -145,27 +160,43 @@ pub struct WsFacts {
     /// Contestant name.
     pub contestant: String,
     /// Messages per second (echo round trips, or deliveries for fan-out), median over trials
-    /// with its interval.
+    /// with its interval; `None` when no trial counts.
     pub messages_per_s: Option<Interval>,
-    /// Round-trip or delivery latency p50 (µs).
+    /// Round-trip or delivery latency p50 from the intended send time (µs).
     pub p50_us: Option<f64>,
-    /// Round-trip or delivery latency p99 (µs).
+    /// Round-trip or delivery latency p99 from the intended send time (µs).
     pub p99_us: Option<f64>,
-    /// Deliveries received (fan-out).
-    pub delivered: Option<u64>,
-    /// Deliveries expected: messages sent x subscribers (fan-out).
-    pub expected: Option<u64>,
+    /// Trials whose figures count.
+    pub trials: u32,
+    /// Why the load engine, not the server, limited the figure (it is a lower bound).
+    pub engine_limited: Option<String>,
+    /// Why there is no figure.
+    pub no_data: Option<String>,
+    /// Messages written in full over the counted trials (echo: sent; room: published).
+    pub messages_sent: u64,
+    /// Room workloads only: the fan-out counts summed over the counted trials.
+    pub room: Option<RoomCounts>,
 }
 
-/// A worker sweep: one contestant on one workload with WORKERS = 1..N.
+impl WsFacts {
+    /// Deliveries over deliveries owed (room only; `None` when nothing was owed).
+    pub fn delivery_ratio(&self) -> Option<f64> {
+        self.room.as_ref().and_then(RoomCounts::delivery_ratio)
+    }
+}
+
+/// A worker sweep: one contestant on one workload with WORKERS = 1..N
+/// (`report::cores::WorkerSweep`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkerSweep {
-    /// Workload name.
+    /// The sweep's name as written in the suite (its points are `<name>.w<workers>`).
     pub workload: String,
     /// Contestant name.
     pub contestant: String,
-    /// How the contestant used several cores: `processes`, `threads`, `cluster`, ...
-    pub model: String,
+    /// How it used several cores: its manifest's server and process model, if noted.
+    pub deployment: Option<String>,
+    /// The servers ran on every CPU of the run, the load engine's included.
+    pub share_engine_cpus: bool,
     /// One point per worker count, ascending.
     pub points: Vec<WorkerPoint>,
 }
@@ -175,14 +206,25 @@ pub struct WorkerSweep {
 pub struct WorkerPoint {
     /// WORKERS.
     pub workers: u32,
+    /// The point's workload name (`<sweep>.w<workers>`).
+    pub workload: String,
     /// Median requests per second with its interval.
     pub rps: Option<Interval>,
-    /// CPU cores actually used.
+    /// CPU cores the server used (CPU-seconds over wall seconds), median over trials.
     pub cores_used: Option<f64>,
-    /// PSS of the processes (bytes).
+    /// Mean PSS of the processes (bytes).
     pub pss_bytes: Option<u64>,
-    /// Throughput over (workers x throughput at one worker).
+    /// Throughput over (workers x throughput at one worker), from ranked figures only.
     pub efficiency: Option<f64>,
+    /// Why the figure is a lower bound or missing; `None` for a ranked figure.
+    pub not_ranked: Option<String>,
+}
+
+impl WorkerSweep {
+    /// The point with the most workers.
+    pub fn top(&self) -> Option<&WorkerPoint> {
+        self.points.iter().max_by_key(|p| p.workers)
+    }
 }
 
 /// The audit of one contestant.
@@ -213,6 +255,7 @@ impl Facts {
         let server_cpus = data.method.server_cpus.as_ref().map(|c| c.len() as u32);
         Facts {
             run_id: data.run.id,
+            suite: data.run.suite_name.clone(),
             server_cpus,
             workers: data.method.workers,
             contestants: data
@@ -235,6 +278,13 @@ impl Facts {
                     results: w.results.iter().map(result_facts).collect(),
                 })
                 .collect(),
+            idle: data.scale.idle.iter().flat_map(idle_facts).collect(),
+            ws: data
+                .workloads
+                .iter()
+                .flat_map(|w| w.results.iter().filter_map(move |r| ws_facts(&w.name, r)))
+                .collect(),
+            worker_sweeps: data.cores.iter().flat_map(worker_sweeps).collect(),
             capacity: data
                 .scale
                 .capacities
@@ -247,8 +297,59 @@ impl Facts {
                 .iter()
                 .filter_map(|r| r.audit.as_ref().map(|a| audit_facts(&r.name, a)))
                 .collect(),
-            ..Facts::default()
         }
+    }
+
+    /// Whether this run holds figures of `measure` on `workload` for anyone: the run a test
+    /// is judged in is one that does.
+    pub fn holds(&self, measure: Measure, workload: &str) -> bool {
+        match measure {
+            Measure::Throughput | Measure::P99 | Measure::CpuPer1k | Measure::Pss => {
+                self.workload(workload).is_some()
+            }
+            Measure::Capacity | Measure::CostPerMillion => {
+                self.capacity.iter().any(|c| c.workload == workload)
+            }
+            Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
+                self.idle.iter().any(|i| i.workload == workload)
+            }
+            Measure::WsMessages | Measure::WsP99 | Measure::WsDelivered => {
+                self.ws.iter().any(|w| w.workload == workload)
+            }
+            Measure::ScalingEfficiency => self.worker_sweeps.iter().any(|s| s.workload == workload),
+            Measure::AuditScore | Measure::Dependencies => !self.audit.is_empty(),
+        }
+    }
+
+    /// One contestant's idle-connection figures on one idle workload.
+    pub fn idle(&self, workload: &str, contestant: &str) -> Option<&IdleFacts> {
+        self.idle
+            .iter()
+            .find(|i| i.workload == workload && i.contestant == contestant)
+    }
+
+    /// The largest count of idle connections any contestant was asked to hold on `workload`:
+    /// the count the claims compare at, the same for everyone.
+    pub fn idle_top(&self, workload: &str) -> Option<u32> {
+        self.idle
+            .iter()
+            .filter(|i| i.workload == workload)
+            .flat_map(|i| i.points.iter().map(|p| p.target))
+            .max()
+    }
+
+    /// One contestant's WebSocket figures on one workload.
+    pub fn ws(&self, workload: &str, contestant: &str) -> Option<&WsFacts> {
+        self.ws
+            .iter()
+            .find(|w| w.workload == workload && w.contestant == contestant)
+    }
+
+    /// One contestant's worker sweep called `workload`.
+    pub fn worker_sweep(&self, workload: &str, contestant: &str) -> Option<&WorkerSweep> {
+        self.worker_sweeps
+            .iter()
+            .find(|s| s.workload == workload && s.contestant == contestant)
     }
 
     /// The contestant called `name`.
@@ -316,16 +417,96 @@ fn audit_facts(name: &str, a: &crate::audit::ContestantAudit) -> AuditFacts {
     }
 }
 
+fn interval(e: Estimate) -> Interval {
+    Interval {
+        point: e.median,
+        lo: e.lo,
+        hi: e.hi,
+        coverage: e.coverage,
+        short_of_confidence: e.short_of_confidence,
+    }
+}
+
+/// The idle workload's rows, one `IdleFacts` per contestant (rows come per contestant, then
+/// per count ascending).
+fn idle_facts(report: &crate::report::scale::IdleReport) -> Vec<IdleFacts> {
+    let mut out: Vec<IdleFacts> = Vec::new();
+    for row in &report.rows {
+        let point = idle_point(row);
+        match out.iter_mut().find(|i| i.contestant == row.name) {
+            Some(i) => i.points.push(point),
+            None => out.push(IdleFacts {
+                workload: report.workload.clone(),
+                contestant: row.name.clone(),
+                points: vec![point],
+            }),
+        }
+    }
+    for i in &mut out {
+        i.points.sort_by_key(|p| p.target);
+    }
+    out
+}
+
+fn idle_point(row: &IdleRow) -> IdlePoint {
+    IdlePoint {
+        target: row.target,
+        held: row.held,
+        refused: row.refused,
+        dropped: row.dropped,
+        pss_per_1k_bytes: row.pss_per_1k_bytes,
+        probe_p50_us: row.probe_p50_us,
+        probe_p99_us: row.probe_p99_us,
+        not_reached: row.not_reached.clone(),
+    }
+}
+
+/// A WebSocket workload's result; `None` for an HTTP one.
+fn ws_facts(workload: &str, r: &ContestantResult) -> Option<WsFacts> {
+    let ws = r.ws.as_ref()?;
+    Some(WsFacts {
+        workload: workload.to_string(),
+        contestant: r.name.clone(),
+        messages_per_s: r.rps.map(interval),
+        p50_us: r.p50_us,
+        p99_us: r.p99_us,
+        trials: r.trials,
+        engine_limited: r.engine_limited.clone(),
+        no_data: r.no_data.clone(),
+        messages_sent: ws.messages_sent,
+        room: ws.room,
+    })
+}
+
+fn worker_sweeps(s: &crate::report::cores::WorkerSweep) -> Vec<WorkerSweep> {
+    s.rows
+        .iter()
+        .map(|row| WorkerSweep {
+            workload: s.sweep.clone(),
+            contestant: row.name.clone(),
+            deployment: row.deployment.clone(),
+            share_engine_cpus: s.share_engine_cpus,
+            points: row
+                .points
+                .iter()
+                .map(|p| WorkerPoint {
+                    workers: p.workers,
+                    workload: p.workload.clone(),
+                    rps: p.rps.map(interval),
+                    cores_used: p.cores_used,
+                    pss_bytes: p.pss_mean_bytes,
+                    efficiency: p.efficiency,
+                    not_ranked: p.not_ranked.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 fn result_facts(r: &ContestantResult) -> ResultFacts {
     ResultFacts {
         contestant: r.name.clone(),
-        rps: r.rps.map(|e| Interval {
-            point: e.median,
-            lo: e.lo,
-            hi: e.hi,
-            coverage: e.coverage,
-            short_of_confidence: e.short_of_confidence,
-        }),
+        rps: r.rps.map(interval),
         p50_us: r.p50_us,
         p99_us: r.p99_us,
         cpu_ms_per_1k: r.cpu_ms_per_1k,

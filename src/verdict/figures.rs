@@ -38,11 +38,14 @@ pub(super) fn side_rows(
                 Ok(f) => (Some(*f), None),
                 Err(why) => (None, Some(why.clone())),
             };
-            let shown = match (&value, &note) {
+            let mut shown = match (&value, &note) {
                 (Some(f), None) => show(measure, f),
                 (Some(f), Some(n)) => format!("{} ({n})", show(measure, f)),
                 (None, n) => n.clone().unwrap_or_default(),
             };
+            if let Some(d) = figure_detail(facts, measure, workload, &name) {
+                shown.push_str(&format!(" · {d}"));
+            }
             Row {
                 shown,
                 role,
@@ -51,6 +54,7 @@ pub(super) fn side_rows(
                 framework: c.map(|c| c.framework.clone()).unwrap_or_default(),
                 contestant: name,
                 workload: workload.to_string(),
+                run_id: Some(facts.run_id),
                 value: value.map(|f| f.value),
                 lo: value.map(|f| f.lo),
                 hi: value.map(|f| f.hi),
@@ -113,19 +117,28 @@ pub(super) fn figure(
     pricing: &Pricing,
 ) -> Result<Figure, String> {
     match facts.contestant(contestant) {
-        None => return Err("not in this run".into()),
-        Some(c) if !c.measured => return Err("not measured in this run".into()),
+        None => return Err(format!("not in run {}", facts.run_id)),
+        Some(c) if !c.measured => return Err(format!("not measured in run {}", facts.run_id)),
         Some(_) => {}
     }
     let not_measured = || "not measured".to_string();
     let result = || {
         facts.result(workload, contestant).ok_or_else(|| {
             if facts.workload(workload).is_none() {
-                format!("workload {workload} not in this run")
+                format!("workload {workload} not in run {}", facts.run_id)
             } else {
-                format!("did not run {workload}")
+                format!("did not run {workload} in run {}", facts.run_id)
             }
         })
+    };
+    // The workload of a measure read outside the per-workload results (idle, WebSocket,
+    // worker sweep): absent from the run, or run without this contestant.
+    let absent = || {
+        if facts.holds(measure, workload) {
+            format!("did not run {workload} in run {}", facts.run_id)
+        } else {
+            format!("workload {workload} not in run {}", facts.run_id)
+        }
     };
     let some = |v: Option<f64>, what: &str| v.ok_or_else(|| format!("no {what} figure"));
     match measure {
@@ -147,7 +160,16 @@ pub(super) fn figure(
         Measure::Capacity => facts
             .capacity(workload, contestant)
             .map(|c| Figure::interval(&c.rate_per_s, None))
-            .ok_or_else(not_measured),
+            .ok_or_else(|| {
+                if facts.holds(measure, workload) {
+                    format!(
+                        "no capacity confirmed on {workload} in run {} (not searched, or no rate met the SLO)",
+                        facts.run_id
+                    )
+                } else {
+                    absent()
+                }
+            }),
         Measure::CostPerMillion => {
             let cap = facts.capacity(workload, contestant).ok_or_else(|| {
                 "capacity under the SLO not measured, so no cost (never guessed)".to_string()
@@ -164,45 +186,87 @@ pub(super) fn figure(
         }
         Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
             let idle = facts
-                .idle
+                .idle(workload, contestant)
+                .ok_or_else(absent)?;
+            // Everyone is compared at the same count: the workload's largest.
+            let top = facts.idle_top(workload).unwrap_or(0);
+            let p = idle
+                .points
                 .iter()
-                .find(|i| i.workload == workload && i.contestant == contestant)
-                .ok_or_else(not_measured)?;
-            let value = idle.points.iter().rev().find_map(|p| {
-                if measure == Measure::IdlePssPer1k {
-                    p.pss_per_1k_bytes.map(|b| b / MIB)
-                } else {
-                    p.probe_p99_us
-                }
-            });
-            value.map(Figure::point).ok_or_else(not_measured)
-        }
-        Measure::WsMessages | Measure::WsDelivered => {
-            let ws = facts
-                .ws
-                .iter()
-                .find(|w| w.workload == workload && w.contestant == contestant)
-                .ok_or_else(not_measured)?;
-            if measure == Measure::WsMessages {
-                ws.messages_per_s
-                    .as_ref()
-                    .map(|i| Figure::interval(i, None))
-                    .ok_or_else(not_measured)
+                .find(|p| p.target == top)
+                .ok_or_else(|| format!("no step at {} idle connections", group(top.into())))?;
+            if let Some(why) = &p.not_reached {
+                return Err(format!(
+                    "{} idle connections not reached: {why}",
+                    group(top.into())
+                ));
+            }
+            let value = if measure == Measure::IdlePssPer1k {
+                p.pss_per_1k_bytes.map(|b| b / MIB)
             } else {
-                match (ws.delivered, ws.expected) {
-                    (Some(d), Some(e)) if e > 0 => Ok(Figure::point(d as f64 / e as f64)),
-                    _ => Err("no delivery count".into()),
+                p.probe_p99_us
+            };
+            value.map(Figure::point).ok_or_else(|| {
+                format!(
+                    "no {} figure at {} idle connections",
+                    if measure == Measure::IdlePssPer1k {
+                        "PSS"
+                    } else {
+                        "probe p99"
+                    },
+                    group(top.into())
+                )
+            })
+        }
+        Measure::WsMessages | Measure::WsP99 | Measure::WsDelivered => {
+            let ws = facts
+                .ws(workload, contestant)
+                .ok_or_else(absent)?;
+            let no_data = || ws.no_data.clone().unwrap_or_else(not_measured);
+            match measure {
+                Measure::WsMessages => {
+                    let rps = ws.messages_per_s.as_ref().ok_or_else(no_data)?;
+                    let mut f = Figure::interval(rps, Some(ws.trials));
+                    f.lower_bound = ws.engine_limited.is_some();
+                    Ok(f)
+                }
+                Measure::WsP99 => ws.p99_us.map(Figure::point).ok_or_else(no_data),
+                _ => match ws.room {
+                    None => Err(format!("{workload} is not a room (no fan-out counts)")),
+                    Some(_) => ws
+                        .delivery_ratio()
+                        .map(Figure::point)
+                        .ok_or_else(|| "no delivery owed in any counted trial".to_string()),
+                },
+            }
+        }
+        Measure::ScalingEfficiency => {
+            let sweep = facts
+                .worker_sweep(workload, contestant)
+                .ok_or_else(absent)?;
+            let top = sweep
+                .top()
+                .ok_or_else(|| format!("no point of worker sweep {workload}"))?;
+            if top.workers < 2 {
+                return Err(format!(
+                    "worker sweep {workload} has no point above 1 worker"
+                ));
+            }
+            match top.efficiency {
+                Some(e) => Ok(Figure::point(e)),
+                None => {
+                    let base = sweep.points.iter().find(|p| p.workers == 1);
+                    Err(match (base, &top.not_ranked) {
+                        (_, Some(why)) => format!("no figure at {} workers: {why}", top.workers),
+                        (None, None) => "no 1-worker point to scale from".to_string(),
+                        (Some(b), None) => match &b.not_ranked {
+                            Some(why) => format!("no figure at 1 worker: {why}"),
+                            None => "no ranked figure at 1 worker".to_string(),
+                        },
+                    })
                 }
             }
         }
-        Measure::ScalingEfficiency => facts
-            .worker_sweeps
-            .iter()
-            .filter(|s| s.workload == workload && s.contestant == contestant)
-            .filter_map(|s| s.points.iter().rev().find_map(|p| p.efficiency))
-            .max_by(f64::total_cmp)
-            .map(Figure::point)
-            .ok_or_else(not_measured),
         Measure::AuditScore | Measure::Dependencies => {
             let audit = facts
                 .audit
@@ -217,6 +281,73 @@ pub(super) fn figure(
             v.map(Figure::point)
                 .ok_or_else(|| format!("the audit has no {}", measure.unit()))
         }
+    }
+}
+
+/// What stands behind a figure, shown beside it: for idle connections how many were held
+/// at each count and the probe's p99 there, for a room the deliveries, for a worker sweep the
+/// throughput and cores used per worker count. `None` when there is nothing to add.
+pub(super) fn figure_detail(
+    facts: &Facts,
+    measure: Measure,
+    workload: &str,
+    contestant: &str,
+) -> Option<String> {
+    let ms = |us: f64| format!("{:.1} ms", us / 1000.0);
+    let count = |v: Option<u64>| v.map_or_else(|| "?".to_string(), group);
+    match measure {
+        Measure::IdlePssPer1k | Measure::IdleProbeP99 => {
+            let idle = facts.idle(workload, contestant)?;
+            let steps: Vec<String> = idle
+                .points
+                .iter()
+                .map(|p| match &p.not_reached {
+                    Some(_) => format!("{}: not reached", group(p.target.into())),
+                    None => format!(
+                        "{}: {} held, {} refused, {} dropped, probe p99 {}",
+                        group(p.target.into()),
+                        count(p.held),
+                        count(p.refused),
+                        count(p.dropped),
+                        p.probe_p99_us.map_or_else(|| "?".to_string(), ms)
+                    ),
+                })
+                .collect();
+            Some(steps.join("; "))
+        }
+        Measure::WsDelivered | Measure::WsP99 => {
+            let room = facts.ws(workload, contestant)?.room?;
+            Some(format!(
+                "{} of {} delivered, {} lost, {} in flight",
+                group(room.delivered),
+                group(room.expected),
+                group(room.lost),
+                group(room.in_flight)
+            ))
+        }
+        Measure::ScalingEfficiency => {
+            let sweep = facts.worker_sweep(workload, contestant)?;
+            let points: Vec<String> = sweep
+                .points
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} req/s at {} worker{}{}",
+                        p.rps.map_or_else(
+                            || "no figure".to_string(),
+                            |r| group(r.point.round() as u64)
+                        ),
+                        p.workers,
+                        if p.workers == 1 { "" } else { "s" },
+                        p.cores_used
+                            .map(|c| format!(" ({c:.2} cores used)"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            Some(points.join(", "))
+        }
+        _ => None,
     }
 }
 
@@ -280,7 +411,7 @@ pub fn value_text(measure: Measure, v: f64) -> String {
                 format!("{v:.1}")
             }
         }
-        Measure::P99 | Measure::IdleProbeP99 => group(v.round() as u64),
+        Measure::P99 | Measure::IdleProbeP99 | Measure::WsP99 => group(v.round() as u64),
         Measure::CostPerMillion => format!("{v:.4}"),
         Measure::CpuPer1k | Measure::Pss | Measure::IdlePssPer1k => format!("{v:.1}"),
         Measure::WsDelivered | Measure::ScalingEfficiency => format!("{v:.3}"),

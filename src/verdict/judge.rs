@@ -70,12 +70,33 @@ pub struct ClaimsReport {
     pub source: String,
     /// `builtin:NAME` or the path of the claims file.
     pub file: String,
-    /// The run judged.
+    /// The run judged (the first, when several were judged together).
     pub run_id: i64,
+    /// Every run judged, in the order searched: a test is judged in the first run of its
+    /// suite that holds its figures, else in the first run that does.
+    pub runs: Vec<RunRef>,
     /// The measurable claims, judged, in file order.
     pub claims: Vec<JudgedClaim>,
     /// The claims faceoff cannot measure, with the reason.
     pub not_measurable: Vec<UnmeasurableClaim>,
+}
+
+/// A stored run, by id and the suite it measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRef {
+    /// Run id in the results database.
+    pub id: i64,
+    /// The suite's name.
+    pub suite: String,
+}
+
+impl RunRef {
+    fn of(facts: &Facts) -> RunRef {
+        RunRef {
+            id: facts.run_id,
+            suite: facts.suite.clone(),
+        }
+    }
 }
 
 /// A claim faceoff cannot measure.
@@ -123,6 +144,10 @@ pub struct JudgedTest {
     pub workload: String,
     /// The problem size, for per-size tests.
     pub size: Option<u64>,
+    /// The run the figures came from; `None` when no run judged holds them.
+    pub run: Option<RunRef>,
+    /// The suite the claims file says the figures come from, if it names one.
+    pub suite: Option<String>,
     /// The side the claim favours.
     pub favoured: String,
     /// The side it is compared with.
@@ -184,6 +209,8 @@ pub struct Row {
     pub framework: String,
     /// The workload the figure is from.
     pub workload: String,
+    /// The run the figure is from.
+    pub run_id: Option<i64>,
     /// The figure; `None` when there is none (see `note`).
     pub value: Option<f64>,
     /// Lower bound of its interval (equal to `value` without one).
@@ -256,18 +283,26 @@ impl Figure {
 
 pub(super) const MIB: f64 = 1024.0 * 1024.0;
 
-/// Judges every claim of `file` on `facts`; cost tests are priced with `pricing`.
+/// Judges every claim of `file` on one run's `facts`; cost tests are priced with `pricing`.
 pub fn judge(file: &ClaimsFile, facts: &Facts, pricing: &Pricing) -> ClaimsReport {
+    judge_runs(file, std::slice::from_ref(facts), pricing)
+}
+
+/// Judges every claim of `file` on several runs (e.g. the latest standard, scale, cores and
+/// compute runs): each test on each workload in one run, the first of the test's suite that
+/// holds its figures, else the first that does (see [`pick_run`]). `runs` must not be empty.
+pub fn judge_runs(file: &ClaimsFile, runs: &[Facts], pricing: &Pricing) -> ClaimsReport {
     ClaimsReport {
         title: file.title.clone(),
         source: file.source.clone(),
         file: file.file.clone(),
-        run_id: facts.run_id,
+        run_id: runs.first().map_or(0, |f| f.run_id),
+        runs: runs.iter().map(RunRef::of).collect(),
         claims: file
             .claims
             .iter()
             .filter(|c| c.not_measurable.is_none())
-            .map(|c| judge_claim(c, facts, pricing))
+            .map(|c| judge_claim_in(c, runs, pricing))
             .collect(),
         not_measurable: file
             .claims
@@ -284,8 +319,13 @@ pub fn judge(file: &ClaimsFile, facts: &Facts, pricing: &Pricing) -> ClaimsRepor
     }
 }
 
-/// Judges one measurable claim.
+/// Judges one measurable claim on one run.
 pub fn judge_claim(claim: &Claim, facts: &Facts, pricing: &Pricing) -> JudgedClaim {
+    judge_claim_in(claim, std::slice::from_ref(facts), pricing)
+}
+
+/// Judges one measurable claim on several runs.
+pub fn judge_claim_in(claim: &Claim, runs: &[Facts], pricing: &Pricing) -> JudgedClaim {
     let mut tests = Vec::new();
     let mut crossovers = Vec::new();
     for test in &claim.tests {
@@ -293,7 +333,7 @@ pub fn judge_claim(claim: &Claim, facts: &Facts, pricing: &Pricing) -> JudgedCla
             .workloads
             .iter()
             .enumerate()
-            .map(|(i, w)| judge_test(test, w, test.sizes.get(i).copied(), facts, pricing))
+            .map(|(i, w)| judge_test(test, w, test.sizes.get(i).copied(), runs, pricing))
             .collect();
         if !test.sizes.is_empty() {
             crossovers.extend(find_crossovers(&judged));
@@ -385,15 +425,37 @@ pub(super) fn combine(tests: &[JudgedTest]) -> (Outcome, String) {
     (outcome, parts.join("; "))
 }
 
+/// The run `test` is judged in on `workload`: the first run of the test's suite that holds
+/// figures of its measure there, else the first run that does. A comparison is made within
+/// one run only: contestants measured at different times on a shared machine are not compared.
+pub fn pick_run<'a>(runs: &'a [Facts], test: &Test, workload: &str) -> Option<&'a Facts> {
+    let holds = |f: &&Facts| f.holds(test.measure, workload);
+    runs.iter()
+        .filter(|f| test.suite.as_deref() == Some(f.suite.as_str()))
+        .find(holds)
+        .or_else(|| runs.iter().find(holds))
+}
+
 /// Judges `test` on one workload.
 pub(super) fn judge_test(
     test: &Test,
     workload: &str,
     size: Option<u64>,
-    facts: &Facts,
+    runs: &[Facts],
     pricing: &Pricing,
 ) -> JudgedTest {
     let measure = test.measure;
+    let picked = pick_run(runs, test, workload);
+    // With no run holding the figures, the first run (of the test's suite, if any) says per
+    // contestant what it lacks.
+    let empty = Facts::default();
+    let facts = picked
+        .or_else(|| {
+            runs.iter()
+                .find(|f| test.suite.as_deref() == Some(f.suite.as_str()))
+        })
+        .or_else(|| runs.first())
+        .unwrap_or(&empty);
     let threshold = test.expect.threshold(test.margin);
     let mut rows = side_rows(
         &test.favoured,
@@ -421,6 +483,8 @@ pub(super) fn judge_test(
         unit: measure.unit().to_string(),
         workload: workload.to_string(),
         size,
+        run: picked.map(RunRef::of),
+        suite: test.suite.clone(),
         favoured: test.favoured.label(),
         other: test.other.label(),
         expect: test.expect,
@@ -443,11 +507,27 @@ pub(super) fn judge_test(
                 lacking.push(side_missing(&judged.rows, side, role));
             }
         }
+        let searched = if picked.is_some() {
+            format!("judged in run {} of suite {}", facts.run_id, facts.suite)
+        } else {
+            let runs: Vec<String> = runs
+                .iter()
+                .map(|f| match f.suite.as_str() {
+                    "" => f.run_id.to_string(),
+                    s => format!("{} of suite {s}", f.run_id),
+                })
+                .collect();
+            match runs.len() {
+                0 => format!("no run judged has {workload}"),
+                1 => format!("no run judged has {workload} (run {})", runs[0]),
+                _ => format!("no run judged has {workload} (runs {})", runs.join(", ")),
+            }
+        };
         let missing = format!(
-            "{} on {workload} for {}; it comes from {}",
+            "{} on {workload} for {}; {searched}; it comes from {}",
             measure.name(),
             lacking.join(" and "),
-            measure.how_to_measure()
+            test.source()
         );
         judged.why = format!("not measured: {missing}");
         judged.missing = Some(missing);

@@ -76,6 +76,7 @@ fn test(measure: Measure, workloads: &[&str], expect: Expect, margin: f64) -> Te
         other: Side::Stack("Python".into()),
         expect,
         margin,
+        suite: None,
     }
 }
 
@@ -239,13 +240,14 @@ fn missing_data_says_exactly_what_is_missing() {
     assert_eq!(c.missing.len(), 2, "{:?}", c.missing);
     assert!(
         c.missing[0].contains("ws_messages on ws-echo for Node.js")
-            && c.missing[0].contains("(not measured, for all 2)")
-            && c.missing[0].contains("WebSocket workloads"),
+            && c.missing[0].contains("(workload ws-echo not in run 7, for all 2)")
+            && c.missing[0].contains("no run judged has ws-echo (run 7)")
+            && c.missing[0].contains("a WebSocket workload (ws-echo, ws-room)"),
         "{}",
         c.missing[0]
     );
     assert!(
-        c.missing[1].contains("workload json-1024 not in this run"),
+        c.missing[1].contains("workload json-1024 not in run 7"),
         "{}",
         c.missing[1]
     );
@@ -509,4 +511,249 @@ fn profile_ranks_with_reasons_noise_and_cost() {
         .as_deref()
         .unwrap()
         .contains("p99 < 20 ms"));
+}
+
+/// Node.js and Python contestants with idle figures on `idle-http` at 1,000 and 10,000; the
+/// Python one did not reach 10,000 when `python_reached` is false.
+fn idle_facts(python_reached: bool) -> Facts {
+    use super::facts::{IdleFacts, IdlePoint};
+    let mut f = facts(STACKS, &[]);
+    let point = |target: u32, pss_kib: f64, p99: f64, reached: bool| IdlePoint {
+        target,
+        held: reached.then_some(u64::from(target)),
+        refused: reached.then_some(0),
+        dropped: reached.then_some(0),
+        pss_per_1k_bytes: reached.then_some(pss_kib * 1024.0),
+        probe_p50_us: reached.then_some(p99 / 2.0),
+        probe_p99_us: reached.then_some(p99),
+        not_reached: (!reached).then(|| "the descriptor limit is 4096; raise it".to_string()),
+    };
+    for (name, pss, p99, top) in [
+        ("node-fastify", 2048.0, 1_000.0, true),
+        ("python-fastapi", 8192.0, 4_000.0, python_reached),
+    ] {
+        f.idle.push(IdleFacts {
+            workload: "idle-http".into(),
+            contestant: name.into(),
+            points: vec![point(1_000, pss, p99, true), point(10_000, pss, p99, top)],
+        });
+    }
+    f
+}
+
+#[test]
+fn idle_figures_are_compared_at_the_largest_count_with_what_was_held() {
+    let mut t = test(Measure::IdlePssPer1k, &["idle-http"], Expect::Better, 0.25);
+    t.favoured = Side::Contestants(vec!["node-fastify".into()]);
+    t.other = Side::Contestants(vec!["python-fastapi".into()]);
+    let c = judge_claim(&claim(vec![t.clone()]), &idle_facts(true), &pricing());
+    assert_eq!(c.outcome, Outcome::Supported, "{}", c.summary);
+    let row = &c.tests[0].rows[0];
+    assert_eq!(row.value, Some(2.0), "2 MiB per 1,000");
+    assert_eq!(row.run_id, Some(7));
+    assert!(
+        row.shown.contains(
+            "1,000: 1,000 held, 0 refused, 0 dropped, probe p99 1.0 ms; 10,000: 10,000 held"
+        ),
+        "{}",
+        row.shown
+    );
+
+    // Python did not reach 10,000: not compared at 1,000 instead, and the reason is given.
+    let c = judge_claim(&claim(vec![t]), &idle_facts(false), &pricing());
+    assert_eq!(c.outcome, Outcome::Inconclusive);
+    assert!(
+        c.missing[0].contains(
+            "python-fastapi: 10,000 idle connections not reached: the descriptor limit is 4096; raise it"
+        ),
+        "{:?}",
+        c.missing
+    );
+}
+
+#[test]
+fn websocket_figures_judge_echo_rate_room_latency_and_delivery() {
+    use super::facts::WsFacts;
+    use crate::store::RoomCounts;
+    let mut f = facts(STACKS, &[]);
+    for (name, rate, p99, delivered) in [
+        ("node-fastify", 20_000.0, 2_000.0, 1_000),
+        ("python-fastapi", 8_000.0, 9_000.0, 990),
+    ] {
+        for workload in ["ws-echo", "ws-room"] {
+            let room = (workload == "ws-room").then_some(RoomCounts {
+                publishers: 1,
+                subscribers: 10,
+                expected: 1_000,
+                delivered,
+                lost: 1_000 - delivered,
+                ..RoomCounts::default()
+            });
+            f.ws.push(WsFacts {
+                workload: workload.into(),
+                contestant: name.into(),
+                messages_per_s: Some(interval(rate, rate * 0.98, rate * 1.02)),
+                p50_us: Some(p99 / 3.0),
+                p99_us: Some(p99),
+                trials: 6,
+                engine_limited: None,
+                no_data: None,
+                messages_sent: 100,
+                room,
+            });
+        }
+    }
+    let mut delivered = test(
+        Measure::WsDelivered,
+        &["ws-room"],
+        Expect::Competitive,
+        0.001,
+    );
+    delivered.margin = 0.001;
+    let c = judge_claim(
+        &claim(vec![
+            test(Measure::WsMessages, &["ws-echo"], Expect::Better, 0.1),
+            test(Measure::WsP99, &["ws-room"], Expect::Better, 0.1),
+            delivered,
+        ]),
+        &f,
+        &pricing(),
+    );
+    let outcomes: Vec<Outcome> = c.tests.iter().map(|t| t.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Supported, Outcome::Supported, Outcome::Supported],
+        "{}",
+        c.summary
+    );
+    let python = c.tests[2]
+        .rows
+        .iter()
+        .find(|r| r.contestant == "python-fastapi")
+        .unwrap();
+    assert!(
+        python.shown.contains("990 of 1,000 delivered, 10 lost"),
+        "{}",
+        python.shown
+    );
+    // An echo has no fan-out to count.
+    let c = judge_claim(
+        &claim(vec![test(
+            Measure::WsDelivered,
+            &["ws-echo"],
+            Expect::Competitive,
+            0.001,
+        )]),
+        &f,
+        &pricing(),
+    );
+    assert!(
+        c.missing[0].contains("ws-echo is not a room (no fan-out counts)"),
+        "{:?}",
+        c.missing
+    );
+}
+
+#[test]
+fn scaling_is_read_at_the_most_workers_and_never_falls_back_to_one() {
+    use super::facts::{WorkerPoint, WorkerSweep};
+    let mut f = facts(STACKS, &[]);
+    let point = |workers: u32, rps: f64, efficiency: Option<f64>, why: Option<&str>| WorkerPoint {
+        workers,
+        workload: format!("compute.w{workers}"),
+        rps: Some(interval(rps, rps * 0.98, rps * 1.02)),
+        cores_used: Some(f64::from(workers) * 0.95),
+        pss_bytes: Some(50 << 20),
+        efficiency,
+        not_ranked: why.map(String::from),
+    };
+    for (name, two) in [
+        ("node-fastify", point(2, 1_900.0, Some(0.95), None)),
+        (
+            "python-fastapi",
+            point(
+                2,
+                180.0,
+                None,
+                Some("engine-limited: the load engine took 14%"),
+            ),
+        ),
+    ] {
+        f.worker_sweeps.push(WorkerSweep {
+            workload: "compute".into(),
+            contestant: name.into(),
+            deployment: None,
+            share_engine_cpus: true,
+            points: vec![point(1, 1_000.0, Some(1.0), None), two],
+        });
+    }
+    let t = test(
+        Measure::ScalingEfficiency,
+        &["compute"],
+        Expect::Better,
+        0.1,
+    );
+    let c = judge_claim(&claim(vec![t]), &f, &pricing());
+    // Python's 1-worker efficiency (1.0 by definition) does not stand in for the missing one.
+    assert_eq!(c.outcome, Outcome::Inconclusive, "{}", c.summary);
+    assert!(
+        c.missing[0].contains(
+            "python-fastapi: no figure at 2 workers: engine-limited: the load engine took 14%"
+        ),
+        "{:?}",
+        c.missing
+    );
+    let node = c.tests[0]
+        .rows
+        .iter()
+        .find(|r| r.contestant == "node-fastify")
+        .unwrap();
+    assert_eq!(node.value, Some(0.95));
+    assert!(
+        node.shown.contains(
+            "1,000 req/s at 1 worker (0.95 cores used), 1,900 req/s at 2 workers (1.90 cores used)"
+        ),
+        "{}",
+        node.shown
+    );
+}
+
+#[test]
+fn several_runs_each_test_in_the_run_of_its_suite() {
+    use super::judge::{judge_claim_in, pick_run};
+    // An older standard run and a compute run both hold `compute`; the test prefers its suite.
+    let mut standard = facts(STACKS, &[("compute", &[("node-fastify", 900.0)])]);
+    standard.suite = "standard".into();
+    let mut compute = facts(
+        STACKS,
+        &[(
+            "compute",
+            &[("node-fastify", 950.0), ("python-fastapi", 700.0)],
+        )],
+    );
+    compute.run_id = 9;
+    compute.suite = "compute".into();
+    let runs = [standard, compute];
+    let mut t = test(Measure::Throughput, &["compute"], Expect::Better, 0.1);
+    t.suite = Some("compute".into());
+    assert_eq!(pick_run(&runs, &t, "compute").unwrap().run_id, 9);
+    let c = judge_claim_in(&claim(vec![t.clone()]), &runs, &pricing());
+    assert_eq!(c.tests[0].run.as_ref().unwrap().id, 9);
+    assert!(c.tests[0].rows.iter().all(|r| r.run_id == Some(9)));
+    assert_eq!(c.outcome, Outcome::Supported, "{}", c.summary);
+    // Without a run of its suite, any run that holds the workload.
+    t.suite = Some("mine".into());
+    assert_eq!(pick_run(&runs, &t, "compute").unwrap().run_id, 7);
+    // None holds it: each contestant's reason, the runs searched, and the suite to run.
+    let mut t = test(Measure::IdleProbeP99, &["idle-http"], Expect::Better, 0.1);
+    t.suite = Some("scale".into());
+    let c = judge_claim_in(&claim(vec![t]), &runs, &pricing());
+    assert_eq!(
+        c.missing[0],
+        "idle_probe_p99 on idle-http for Node.js (workload idle-http not in run 7, for all 2) \
+         and Python (workload idle-http not in run 7, for all 2); no run judged has idle-http \
+         (runs 7 of suite standard, 9 of suite compute); it comes from the scale suite \
+         (`faceoff run --suite scale`)"
+    );
+    assert!(c.tests[0].run.is_none());
 }

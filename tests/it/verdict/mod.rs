@@ -4,6 +4,7 @@
 //! reports, checked in headless Chromium.
 
 mod fixture;
+mod runs;
 
 use std::path::Path;
 
@@ -165,8 +166,11 @@ fn own_claims_reach_each_outcome_on_a_stored_run() {
     assert_eq!(ws["outcome"], "inconclusive");
     let missing = ws["missing"][0].as_str().unwrap();
     assert!(
-        missing.contains("ws_messages on ws-echo for node-http (node-http: not measured)")
-            && missing.contains("WebSocket workloads"),
+        missing.contains(&format!(
+            "ws_messages on ws-echo for node-http (node-http: workload ws-echo not in run {run})"
+        )) && missing.contains(&format!(
+            "no run judged has ws-echo (run {run} of suite verdict-fixture)"
+        )) && missing.contains("a WebSocket workload (ws-echo, ws-room)"),
         "{missing}"
     );
     assert_eq!(
