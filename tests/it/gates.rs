@@ -91,8 +91,10 @@ fn gates_pass_fail_are_inconclusive_or_have_no_data_with_their_exit_codes() {
         .arg(gated_suite(&dir))
         .arg("--contestant")
         .arg(steady.dir())
+        .args(["--only", "steady"])
         .arg("--contestant")
         .arg(skipped.dir())
+        .args(["--only", "exotic"])
         .args(["--no-calibration", "--audit", "off"])
         .args([
             "--threshold",
@@ -201,6 +203,7 @@ fn gates_pass_fail_are_inconclusive_or_have_no_data_with_their_exit_codes() {
         .arg(gated_suite(&dir2))
         .arg("--contestant")
         .arg(steady.dir())
+        .args(["--only", "steady"])
         .args([
             "--no-calibration",
             "--audit",
@@ -249,6 +252,7 @@ fn bad_thresholds_are_refused_before_any_work() {
         .arg(gated_suite(&dir))
         .arg("--contestant")
         .arg(steady.dir())
+        .args(["--only", "steady"])
         .args(["--threshold", "*/ghost:p99 < 1s"])
         .output()
         .unwrap();
@@ -275,6 +279,7 @@ fn bad_thresholds_are_refused_before_any_work() {
         .arg(&suite)
         .arg("--contestant")
         .arg(steady.dir())
+        .args(["--only", "steady"])
         .output()
         .unwrap();
     let (code, _, stderr) = text(&out);
@@ -296,6 +301,7 @@ fn bad_thresholds_are_refused_before_any_work() {
         .arg(&suite)
         .arg("--contestant")
         .arg(steady.dir())
+        .args(["--only", "steady"])
         .output()
         .unwrap();
     let (code, _, stderr) = text(&out);

@@ -328,6 +328,7 @@ fn export_writes_a_stored_trials_histogram() {
         .arg(&suite)
         .arg("--contestant")
         .arg(tiny.dir())
+        .args(["--only", "tiny"])
         .arg("--no-calibration")
         .output()
         .unwrap();
