@@ -11,7 +11,8 @@
 //!   either interval is short of 95% confidence (too few trials);
 //! - figures without an interval: `r` must clear `t` by a further [`POINT_NOISE`] either way,
 //!   else inconclusive;
-//! - counts: exact, supported when `r >= t`, else refuted.
+//! - counts: exact, supported when `r >= t` (and, for an "is better" claim, `r > 1`: a tie is
+//!   not better), else refuted.
 //!
 //! A side named by stack stands for its best contestant on the measure; every contestant is
 //! listed, and when the spread between frameworks of one stack is larger than the gap between
@@ -545,7 +546,8 @@ pub(super) fn judge_test(
     let (ff, of) = (fig(fr), fig(or));
     let ratio = goodness_ratio(&ff, &of, measure.higher_is_better());
     let precision = measure.precision();
-    let (outcome, reading) = decide(ratio, threshold, precision, &ff, &of);
+    let strict = test.expect == Expect::Better;
+    let (outcome, reading) = decide(ratio, threshold, strict, precision, &ff, &of);
     let needs = match test.expect {
         Expect::Better => format!(
             "the claim needs the favoured side better by more than {}",
@@ -595,16 +597,22 @@ pub(super) fn goodness_ratio(f: &Figure, o: &Figure, higher_is_better: bool) -> 
 }
 
 /// The outcome of one comparison and a few words on how it was reached.
+///
+/// `strict` (an "is better" claim): exact counts that tie do not support it, even with a margin
+/// of 0 (an equal audit score does not make one side more secure).
 pub(super) fn decide(
     ratio: Ratio,
     threshold: f64,
+    strict: bool,
     precision: Precision,
     f: &Figure,
     o: &Figure,
 ) -> (Outcome, String) {
     match precision {
         Precision::Exact => {
-            if ratio.point >= threshold {
+            if strict && ratio.point <= 1.0 && ratio.point >= threshold {
+                (Outcome::Refuted, "a tie, not better (exact counts)".into())
+            } else if ratio.point >= threshold {
                 (Outcome::Supported, "met (exact counts)".into())
             } else {
                 (Outcome::Refuted, "not met (exact counts)".into())

@@ -291,8 +291,19 @@ fn exact_counts_and_cost_from_capacity() {
     let mut sec = test(Measure::AuditScore, &["audit"], Expect::Better, 0.0);
     sec.favoured = Side::Contestants(vec!["python-django".into()]);
     sec.other = Side::Contestants(vec!["node-express".into()]);
-    let c = judge_claim(&claim(vec![sec]), &f, &pricing());
+    let c = judge_claim(&claim(vec![sec.clone()]), &f, &pricing());
     assert_eq!(c.outcome, Outcome::Supported, "{}", c.summary);
+
+    // An equal score is a tie, and a tie does not make one side better, even at margin 0.
+    let mut tied = f.clone();
+    tied.audit[1].score = Some(70);
+    let c = judge_claim(&claim(vec![sec]), &tied, &pricing());
+    assert_eq!(c.outcome, Outcome::Refuted, "{}", c.summary);
+    assert!(
+        c.tests[0].why.contains("a tie, not better"),
+        "{}",
+        c.tests[0].why
+    );
 
     // Fewer packages is better: Node.js as the favoured side of "fewer" is refuted.
     let deps = test(Measure::Dependencies, &["audit"], Expect::Better, 0.0);
