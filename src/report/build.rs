@@ -100,12 +100,13 @@ impl ReportData {
             });
         }
         // The report raises variance warnings itself, once per workload; older runs also
-        // stored one per contestant (issue 8: each warning once, by one rule).
+        // stored one per contestant (issue 8: each warning once, by one rule). An idle step's
+        // fresh start is a record of method, not a warning.
         warnings.extend(
             detail
                 .events
                 .iter()
-                .filter(|e| e.kind != "high_variance")
+                .filter(|e| e.kind != "high_variance" && e.kind != crate::store::RESTART_EVENT)
                 .map(|e| ReportWarning {
                     kind: e.kind.clone(),
                     contestant: e.contestant.clone(),

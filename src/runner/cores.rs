@@ -128,53 +128,81 @@ pub fn redeploy(
             "{}: restarting {name} with WORKERS={} on CPUs {:?}",
             workload.name, wanted.workers, wanted.server_cpus
         ));
-        if let Some(guard) = entrants[i].guard.take() {
-            guard.stop();
-        }
-        let point = BringUpOptions {
-            workers: wanted.workers,
-            server_cpus: &wanted.server_cpus,
-            checks: Vec::new(),
-            ..opts.clone()
-        };
-        // The runner's thread sits on the load CPUs while it measures; a group is pinned
-        // within the CPUs of the thread that starts it, so it starts from all the run's CPUs.
-        let up = {
-            let mut all = config.server_cpus.clone();
-            all.extend(&config.load_cpus);
-            let _wide = super::isolation::PinnedThread::to(&all);
-            prepare::bring_up(&entrants[i].contestant, &point)
-        };
-        if let Some(guard) = up.guard {
-            entrants[i].guard = Some(guard);
-            launches[i] = wanted.clone();
-            kept.push(i);
-            continue;
-        }
-        if up.status == ContestantStatus::Interrupted {
-            continue;
-        }
-        let message = format!(
-            "did not come back up with WORKERS={} for {}: {}",
-            wanted.workers,
-            workload.name,
-            up.message.as_deref().unwrap_or("no reason given")
-        );
-        ui.notice(&format!("{name} {message} (the run goes on without it)"));
-        entrants[i].record.status = ContestantStatus::FailedStart;
-        entrants[i].record.note = message.clone();
-        store.put_contestant(run_id, &entrants[i].record)?;
-        event(
+        if relaunch(
             store,
             run_id,
-            Some(&name),
-            Some(&workload.name),
-            "failed_start",
-            &message,
-        )?;
+            workload,
+            &mut entrants[i],
+            &wanted,
+            opts,
+            config,
+            ui,
+        )? {
+            launches[i] = wanted.clone();
+            kept.push(i);
+        }
     }
     *racing = kept;
     Ok(())
+}
+
+/// Stops `entrant` and starts it again as `launch` says. Returns whether it is up; one that
+/// does not come back is recorded as failed to start (an interrupted start is not recorded).
+#[allow(clippy::too_many_arguments)]
+pub fn relaunch(
+    store: &Store,
+    run_id: i64,
+    workload: &Workload,
+    entrant: &mut Entrant,
+    launch: &Launch,
+    opts: &BringUpOptions<'_>,
+    config: &RunConfig,
+    ui: &dyn Ui,
+) -> anyhow::Result<bool> {
+    let name = entrant.name().to_string();
+    if let Some(guard) = entrant.guard.take() {
+        guard.stop();
+    }
+    let point = BringUpOptions {
+        workers: launch.workers,
+        server_cpus: &launch.server_cpus,
+        checks: Vec::new(),
+        ..opts.clone()
+    };
+    // The runner's thread sits on the load CPUs while it measures; a group is pinned
+    // within the CPUs of the thread that starts it, so it starts from all the run's CPUs.
+    let up = {
+        let mut all = config.server_cpus.clone();
+        all.extend(&config.load_cpus);
+        let _wide = super::isolation::PinnedThread::to(&all);
+        prepare::bring_up(&entrant.contestant, &point)
+    };
+    if let Some(guard) = up.guard {
+        entrant.guard = Some(guard);
+        return Ok(true);
+    }
+    if up.status == ContestantStatus::Interrupted {
+        return Ok(false);
+    }
+    let message = format!(
+        "did not come back up with WORKERS={} for {}: {}",
+        launch.workers,
+        workload.name,
+        up.message.as_deref().unwrap_or("no reason given")
+    );
+    ui.notice(&format!("{name} {message} (the run goes on without it)"));
+    entrant.record.status = ContestantStatus::FailedStart;
+    entrant.record.note = message.clone();
+    store.put_contestant(run_id, &entrant.record)?;
+    event(
+        store,
+        run_id,
+        Some(&name),
+        Some(&workload.name),
+        "failed_start",
+        &message,
+    )?;
+    Ok(false)
 }
 
 /// On CPUs shared with the load engine, the engine's own CPU time is no contamination: it is

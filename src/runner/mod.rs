@@ -204,6 +204,7 @@ pub fn run(
         )?;
         if scale::is_scale(workload) {
             let mut ctx = scale::Ctx::new(store, run_id, config, &interrupt, ui);
+            ctx.restart = Some((&opts, &launches));
             scale::run_workload(&mut ctx, workload, &mut entrants, &racing)?;
             continue;
         }

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::prepare::Entrant;
+use super::cores::{self, Launch};
+use super::prepare::{BringUpOptions, Entrant};
 use super::{check_alive, event, isolation, measure, order, trial, Measured, RunConfig, Ui};
 use crate::contestant::sampler::Sampler;
 use crate::load::idle::{IdleHold, IdlePlan, IdleProtocol, GIVE_UP_AFTER};
@@ -30,6 +31,9 @@ pub struct Ctx<'a> {
     pub interrupt: &'a Arc<AtomicBool>,
     /// Progress.
     pub ui: &'a dyn Ui,
+    /// How to start each entrant afresh (its bring-up options and current deployment), so
+    /// every idle step measures memory from a new process; `None` keeps them running.
+    pub restart: Option<(&'a BringUpOptions<'a>, &'a [Launch])>,
 }
 
 impl<'a> Ctx<'a> {
@@ -47,6 +51,7 @@ impl<'a> Ctx<'a> {
             config,
             interrupt,
             ui,
+            restart: None,
         }
     }
 
@@ -322,6 +327,44 @@ fn idle_step(
         retry,
     } = step;
     let name = entrants[i].name().to_string();
+    // Memory a server freed is seldom handed back to the system, so a server that held the
+    // previous step's (or try's) connections would hold these in memory it already has and
+    // show a fraction of their cost: each step starts from a fresh process, warmed up again.
+    if let Some((opts, launches)) = ctx.restart {
+        ctx.ui.phase(&format!(
+            "{}: restarting {name} before {count} idle connections",
+            workload.name
+        ));
+        let up = cores::relaunch(
+            ctx.store,
+            ctx.run_id,
+            workload,
+            &mut entrants[i],
+            &launches[i],
+            opts,
+            ctx.config,
+            ctx.ui,
+        )?;
+        if !up {
+            return Ok(false);
+        }
+        // Stored, so a reader of the run can tell each step's process was new; not a warning.
+        event(
+            ctx.store,
+            ctx.run_id,
+            Some(&name),
+            Some(&workload.name),
+            crate::store::RESTART_EVENT,
+            &format!(
+                "started afresh before {count} idle connections (round {round}, try {})",
+                retry + 1
+            ),
+        )?;
+        ctx.warm_up(workload, entrants, i);
+        if !entrants[i].in_race() {
+            return Ok(false);
+        }
+    }
     let guard = entrants[i].guard.as_ref().expect("in race");
     let (addr, pgid) = (guard.addr(), guard.pgid());
     let started_at = crate::store::now_rfc3339();

@@ -538,6 +538,10 @@ pub struct RunDetail {
     pub capacities: Vec<super::CapacityRecord>,
 }
 
+/// The kind of the event stored each time an idle step starts its contestant afresh (a record
+/// of method, which reports do not show as a warning).
+pub const RESTART_EVENT: &str = "restart";
+
 /// Something that happened during a run: a crash, a skip, a warning.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {

@@ -415,6 +415,21 @@ fn an_idle_websocket_run_stores_and_reports_its_figures() {
     // 2,000 upgraded connections cost axum memory well above the noise of its baseline.
     let per_1k = steps[1].1.pss_per_1k_bytes.expect("PSS sampled");
     assert!(per_1k > 0.0, "{per_1k} bytes per 1,000");
+    // Every try of a step starts from a fresh process (memory the previous step freed would
+    // otherwise hide the cost of these connections): one restart stored per try, disturbed
+    // ones included, and none of them shown as a warning.
+    let tries = run
+        .trials
+        .iter()
+        .filter(|t| t.workload == "idle-ws")
+        .count();
+    let restarts = run
+        .events
+        .iter()
+        .filter(|e| e.kind == faceoff::store::RESTART_EVENT)
+        .count();
+    assert_eq!(restarts, tries, "{:?}", run.events);
+    assert!(!stdout.contains("started afresh"), "{stdout}");
 
     // The terminal, the Markdown and the JSON name the protocol and show the figures.
     assert!(
