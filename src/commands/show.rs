@@ -1,6 +1,5 @@
 //! `faceoff show RUN`, `faceoff history` and `faceoff diff RUN_A RUN_B`: reading the store.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -72,7 +71,10 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let store = open_existing(args.db.as_ref())?;
     let a = store.run(args.run_a)?;
     let b = store.run(args.run_b)?;
-    let (sa, sb) = (throughputs(&a), throughputs(&b));
+    let (sa, sb) = (
+        crate::report::compare::throughputs(&a).cells,
+        crate::report::compare::throughputs(&b).cells,
+    );
     let mut shown = 0;
     let mut same = 0;
     let mut regressed = 0;
@@ -128,19 +130,6 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(crate::gate::EXIT_GATE_FAILED));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Throughput samples per (workload, contestant).
-fn throughputs(run: &RunDetail) -> BTreeMap<(String, String), Vec<f64>> {
-    let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    for t in &run.trials {
-        if t.metrics.counts() {
-            out.entry((t.workload.clone(), t.contestant.clone()))
-                .or_default()
-                .push(t.metrics.rps);
-        }
-    }
-    out
 }
 
 pub(super) fn open_existing(db: Option<&std::path::PathBuf>) -> anyhow::Result<Store> {

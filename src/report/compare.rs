@@ -219,12 +219,16 @@ impl ComparisonRow {
 
 /// Throughput samples of the counted trials per (workload, contestant), and the workloads in
 /// the order they ran.
-struct Samples {
-    cells: BTreeMap<(String, String), Vec<f64>>,
-    order: Vec<String>,
+/// A run's counted trials' throughput per (workload, contestant), and its workloads in order.
+pub struct Samples {
+    /// Requests per second of each counted trial.
+    pub cells: BTreeMap<(String, String), Vec<f64>>,
+    /// Workloads in the order the run measured them.
+    pub order: Vec<String>,
 }
 
-fn throughputs(run: &RunDetail) -> Samples {
+/// The throughput samples `faceoff diff` and `report --compare` compare (counted trials only).
+pub fn throughputs(run: &RunDetail) -> Samples {
     let mut cells: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for t in &run.trials {
