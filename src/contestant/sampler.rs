@@ -3,6 +3,11 @@
 //! memory is the sum of RSS and PSS (`/proc/<pid>/smaps_rollup`) over the group. It can also
 //! read the busy time of the server CPUs (`/proc/stat`) at its first and last sample, so the
 //! CPU that anything else used there over the same span is their difference (issue 8).
+//!
+//! A load's set-up (opening and warming its connections) comes before its measured window:
+//! [`Sampler::open_window`] starts the count afresh there, so CPU time, the server CPUs' busy
+//! time, wall time and mean memory cover the window (and the short drain after it) alone, as
+//! the requests they are divided by do. Peaks still cover the whole span.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +23,10 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 /// What a process group used while it was sampled.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Usage {
-    /// CPU time (user + system) used by the group between start and stop, in seconds.
+    /// CPU time (user + system) used by the group between start (or the window's opening, see
+    /// [`Sampler::open_window`]) and stop, in seconds.
     pub cpu_s: f64,
-    /// Wall time between start and stop, in seconds.
+    /// Wall time between start (or the window's opening) and stop, in seconds.
     pub wall_s: f64,
     /// Number of samples taken.
     pub samples: u32,
@@ -34,8 +40,8 @@ pub struct Usage {
     pub pss_peak_bytes: u64,
     /// Most processes seen in the group at once.
     pub processes_peak: u32,
-    /// CPU seconds the watched server CPUs were busy (anything on them) between the first and
-    /// last sample; `None` when no CPUs were watched or `/proc/stat` could not be read.
+    /// CPU seconds the watched server CPUs were busy (anything on them) over the same span as
+    /// `cpu_s`; `None` when no CPUs were watched or `/proc/stat` could not be read.
     pub server_busy_s: Option<f64>,
 }
 
@@ -53,6 +59,7 @@ pub struct CpuWatch {
 #[derive(Debug)]
 pub struct Sampler {
     stop: Arc<AtomicBool>,
+    window: Arc<AtomicBool>,
     handle: Option<JoinHandle<Usage>>,
 }
 
@@ -65,7 +72,8 @@ impl Sampler {
     /// Starts sampling process group `pgid` every `interval`, and the CPUs of `watch`.
     pub fn start_watching(pgid: i32, interval: Duration, watch: CpuWatch) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let window = Arc::new(AtomicBool::new(false));
+        let flags = (stop.clone(), window.clone());
         let handle = std::thread::Builder::new()
             .name("faceoff-sampler".into())
             .spawn(move || {
@@ -73,10 +81,25 @@ impl Sampler {
                     // Best effort: unpinned, the sampler still works, only less quietly.
                     let _ = crate::sys::pin_current_thread(&watch.sampler_cpus);
                 }
-                sample_loop(pgid, interval, &watch.server_cpus, &flag)
+                sample_loop(pgid, interval, &watch.server_cpus, &flags.0, &flags.1)
             })
             .ok();
-        Sampler { stop, handle }
+        Sampler {
+            stop,
+            window,
+            handle,
+        }
+    }
+
+    /// Starts the count afresh now, as the measured window opens: what the group and the
+    /// server CPUs used before (connection set-up) is left out of the totals. Only the first
+    /// call counts.
+    pub fn open_window(&self) {
+        if !self.window.swap(true, Ordering::Relaxed) {
+            if let Some(h) = &self.handle {
+                h.thread().unpark();
+            }
+        }
     }
 
     /// Stops sampling (after one last sample) and returns what the group used.
@@ -109,6 +132,15 @@ struct Totals {
 }
 
 impl Totals {
+    /// Forgets the CPU counted and the memory averaged so far (the peaks stay): the next
+    /// sample, taken as a first one, starts the count again.
+    fn restart(&mut self) {
+        self.cpu_ticks.clear();
+        self.samples = 0;
+        self.rss_sum = 0;
+        self.pss_sum = 0;
+    }
+
     fn sample(&mut self, pgid: i32, first: bool, page_bytes: u64) {
         let pids = member_pids(pgid);
         let (mut rss, mut pss) = (0u64, 0u64);
@@ -148,17 +180,33 @@ impl Totals {
     }
 }
 
-fn sample_loop(pgid: i32, interval: Duration, server_cpus: &[usize], stop: &AtomicBool) -> Usage {
+fn sample_loop(
+    pgid: i32,
+    interval: Duration,
+    server_cpus: &[usize],
+    stop: &AtomicBool,
+    window: &AtomicBool,
+) -> Usage {
     let ticks_per_s = crate::sys::ticks_per_s();
     // SAFETY: sysconf has no preconditions.
     let page_bytes = unsafe { libc::sysconf(libc::_SC_PAGESIZE).max(1) as u64 };
     let watched = || (!server_cpus.is_empty()).then(|| crate::sys::read_cpu_ticks(server_cpus));
-    let started = Instant::now();
+    let mut started = Instant::now();
     let mut totals = Totals::default();
-    let server_before = watched();
+    let mut server_before = watched();
+    let mut window_open = false;
     totals.sample(pgid, true, page_bytes);
     let mut next = started + interval;
     while !stop.load(Ordering::Relaxed) {
+        if !window_open && window.load(Ordering::Relaxed) {
+            window_open = true;
+            started = Instant::now();
+            server_before = watched();
+            totals.restart();
+            totals.sample(pgid, true, page_bytes);
+            next = started + interval;
+            continue;
+        }
         let now = Instant::now();
         if now < next {
             std::thread::park_timeout(next - now);
@@ -259,6 +307,46 @@ mod tests {
             Sampler::start(pgid, DEFAULT_INTERVAL).stop().server_busy_s,
             None
         );
+    }
+
+    /// Spins the calling thread until it has used `cpu` of CPU time (bounded by 30 s of wall
+    /// time, for a machine that gives it almost nothing).
+    fn spin_for(cpu: Duration) {
+        let before = crate::sys::thread_cpu_time();
+        let wall = Instant::now();
+        let mut x = 0u64;
+        while crate::sys::thread_cpu_time().saturating_sub(before) < cpu
+            && wall.elapsed() < Duration::from_secs(30)
+        {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+            }
+        }
+    }
+
+    #[test]
+    fn counts_from_the_opening_of_the_window() {
+        // SAFETY: getpgrp has no preconditions.
+        let pgid = unsafe { libc::getpgrp() };
+        let began = Instant::now();
+        let sampler = Sampler::start(pgid, Duration::from_millis(20));
+        // The set-up: 1 CPU-s before the window, which must not count.
+        spin_for(Duration::from_secs(1));
+        let before_window = began.elapsed();
+        sampler.open_window();
+        sampler.open_window(); // a second opening changes nothing
+        spin_for(Duration::from_millis(100));
+        let whole = began.elapsed();
+        let usage = sampler.stop();
+        // The window saw this thread's 0.1 CPU-s (and whatever the tests beside it used in
+        // that short span), not the second spent before it.
+        assert!(usage.cpu_s >= 0.05, "{usage:?}");
+        assert!(usage.cpu_s < 0.8, "{usage:?}");
+        assert!(
+            usage.wall_s < (whole - before_window).as_secs_f64() + 0.5,
+            "{usage:?}"
+        );
+        assert!(usage.samples >= 2, "{usage:?}");
     }
 
     #[test]

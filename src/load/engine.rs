@@ -24,7 +24,9 @@ struct WorkerResult {
 
 /// Runs `plan` to completion (or until `interrupt` is set) and returns what was recorded.
 ///
-/// `on_progress` is called from the calling thread about four times a second.
+/// `on_progress` is called from the calling thread once as the measured window opens (elapsed
+/// zero: every connection is open, and warm when the plan asks), then about twenty times a
+/// second.
 pub fn run(
     plan: &LoadPlan,
     interrupt: Arc<AtomicBool>,
@@ -79,6 +81,11 @@ pub fn run(
     }
     ready.wait();
     let start = *start_cell.get_or_init(Instant::now);
+    // The first call marks the window's opening: every connection is open (and warm) now.
+    on_progress(Snapshot {
+        elapsed: Duration::ZERO,
+        finished: 0,
+    });
 
     while !handles.iter().all(|h| h.is_finished()) {
         std::thread::sleep(Duration::from_millis(50));

@@ -222,7 +222,9 @@ pub(crate) struct WorkerResult {
 /// timeline, errors and engine CPU as for HTTP (`recorder.messages` counts echoes back or room
 /// deliveries), and the WebSocket figures in [`Recording::ws`].
 ///
-/// `on_progress` is called from the calling thread about twenty times a second.
+/// `on_progress` is called from the calling thread once as the measured window opens (elapsed
+/// zero: every connection is open, and warm when the plan asks), then about twenty times a
+/// second.
 pub fn run(
     plan: &WsPlan,
     interrupt: Arc<AtomicBool>,
@@ -288,6 +290,11 @@ pub fn run(
     }
     ready.wait();
     let start = *start_cell.get_or_init(Instant::now);
+    // The first call marks the window's opening: every connection is open (and warm) now.
+    on_progress(Snapshot {
+        elapsed: Duration::ZERO,
+        finished: 0,
+    });
     while !handles.iter().all(|h| h.is_finished()) {
         std::thread::sleep(Duration::from_millis(50));
         on_progress(Snapshot {
