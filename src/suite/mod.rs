@@ -162,7 +162,7 @@ impl LoadShape {
 }
 
 /// Expected time around each trial on a quiet machine, besides its length: the wait for quiet
-/// server CPUs (two 100 ms looks at least, about a second after a server that drains a queue)
+/// server CPUs (two 50 ms looks at least, about a second after a server that drains a queue)
 /// and the set-up of its window. An estimate for planning suites (see suites/standard.toml).
 pub const TRIAL_OVERHEAD: Duration = Duration::from_millis(450);
 /// Expected share of trials repeated because something disturbed them, on a quiet machine.
