@@ -126,7 +126,7 @@ impl Metric {
             return "unbounded".into();
         }
         match self {
-            Metric::Rps => format!("{} req/s", crate::report::format::group(v.round() as u64)),
+            Metric::Rps => format!("{} req/s", crate::units::group(v.round() as u64)),
             Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Max => {
                 if v >= 1e6 {
                     format!("{:.2} s", v / 1e6)

@@ -114,6 +114,10 @@ impl ReportData {
                     message: e.message.clone(),
                 }),
         );
+        // The machine's slow spells, once per workload (issue 8).
+        let workload_names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+        let machine_speed = super::speed::MachineSpeed::of(&detail.trials, &workload_names);
+        warnings.extend(machine_speed.iter().flat_map(|s| s.warnings()));
         // A warning stored once per trial says the same thing each time: show it once.
         let mut seen = std::collections::BTreeSet::new();
         warnings.retain(|w| {
@@ -155,6 +159,7 @@ impl ReportData {
                 })
                 .collect(),
             quiet_wait: quiet_wait(&detail.trials),
+            machine_speed: machine_speed.clone(),
             rows_within_10pct: ranked_estimates(&workloads)
                 .filter(|e| e.rel_half_width <= 0.10)
                 .count() as u32,
@@ -192,8 +197,16 @@ impl ReportData {
             gates,
         };
         // Issue 12: the claims and verdicts, from the figures above.
-        let answer = crate::verdict::Answer::of(&crate::verdict::Facts::from_report(&data));
-        (data.claims, data.verdicts) = (answer.claims, answer.verdicts);
+        match crate::verdict::Answer::of(&crate::verdict::Facts::from_report(&data)) {
+            Ok(answer) => (data.claims, data.verdicts) = (answer.claims, answer.verdicts),
+            // The figures stand without the verdicts: the report says why they are missing.
+            Err(e) => data.warnings.push(ReportWarning {
+                kind: "verdict".into(),
+                contestant: None,
+                workload: None,
+                message: format!("the claims and verdicts are left out: {e}"),
+            }),
+        }
         data
     }
 }

@@ -203,6 +203,13 @@ pub fn method_facts(m: &Method) -> Vec<(String, String)> {
         },
     ));
     facts.push((
+        "machine speed (a probe before each trial)".to_string(),
+        m.machine_speed
+            .as_ref()
+            .map(machine_speed)
+            .unwrap_or_else(|| NOT_RECORDED.to_string()),
+    ));
+    facts.push((
         "contaminated tries (each retried; a last try still contaminated counts, marked)"
             .to_string(),
         if m.contaminated.is_empty() {
@@ -321,4 +328,20 @@ mod tests {
         assert_eq!(trial_range(3, 3), "3");
         assert_eq!(trial_range(3, 10), "3–10");
     }
+}
+
+/// The machine-speed fact: how much slower than its fastest the machine ran, and when.
+fn machine_speed(s: &super::speed::MachineSpeed) -> String {
+    let mut text = format!(
+        "{:.2} ns per step at its fastest (10th percentile of {} probes), median {:.2}",
+        s.fastest_ns, s.probes, s.median_ns
+    );
+    if let Some(w) = s.slowest() {
+        text.push_str(&format!(
+            "; slowest during {}: {:.0}% slower",
+            w.workload,
+            w.slower * 100.0
+        ));
+    }
+    text
 }

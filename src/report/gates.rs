@@ -309,3 +309,31 @@ pub(super) fn markdown(out: &mut String, gates: &GateReport, esc: impl Fn(&str) 
          (fails the gate); *NO DATA*: no figure (fails the gate)."
     );
 }
+
+/// The gate section of the HTML page: the summary and one row of text per result (escaped by
+/// the template), with the badge class of its outcome.
+pub(super) fn html_context(gates: &GateReport) -> minijinja::Value {
+    let rows: Vec<minijinja::Value> = gates
+        .results
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                outcome => r.outcome.word(),
+                class => match r.outcome {
+                    Outcome::Pass => "good",
+                    Outcome::Inconclusive => "warn",
+                    Outcome::Fail | Outcome::NoData => "bad",
+                },
+                threshold => &r.threshold,
+                workload => r.workload.as_deref().unwrap_or("—"),
+                contestant => r.contestant.as_deref().unwrap_or("—"),
+                reason => &r.reason,
+            }
+        })
+        .collect();
+    minijinja::context! {
+        passed => gates.passed,
+        summary => gates.summary(),
+        rows => rows,
+    }
+}

@@ -73,6 +73,7 @@ impl Exporter for Html {
             audit_rows => Serde(super::audit::html_rows(&data.audit)),
             audit_depth => data.audit.depth.map(super::audit::depth_text),
             answer => super::answer::html_context(data),
+            gates => data.gates.as_ref().map(super::gates::html_context),
         })?;
         Ok(page.into_bytes())
     }

@@ -26,6 +26,7 @@ pub mod json;
 pub mod md;
 pub mod scale;
 mod scale_view;
+pub mod speed;
 pub mod svg;
 pub mod term;
 pub mod ws;
@@ -441,6 +442,9 @@ pub struct Method {
     pub contaminated: Vec<CellCount>,
     /// How long trials waited for the server CPUs to be quiet; `None` when not recorded.
     pub quiet_wait: Option<QuietWait>,
+    /// The machine's own speed over the run (a probe before each trial); `None` when not
+    /// recorded (runs stored before the probe).
+    pub machine_speed: Option<speed::MachineSpeed>,
     /// Ranked results with a throughput interval within ±10% of the median.
     pub rows_within_10pct: u32,
     /// Ranked results with a throughput interval.

@@ -16,13 +16,16 @@ use std::time::{Duration, Instant};
 use crate::contestant::sampler::groups_cpu_ticks;
 use crate::sys::{read_cpu_ticks, CpuTicks};
 
-/// Length of one look at the counters while waiting for quiet. `/proc` counts in 10 ms ticks,
-/// so a look holds ten ticks per CPU: short enough to start soon, long enough to mean something.
-pub const LOOK: Duration = Duration::from_millis(100);
+/// Length of one look at the counters while waiting for quiet. `/proc` counts in 10 ms units,
+/// so a look holds five per CPU and per process: one busy unit already makes it not quiet.
+/// Two looks of 100 ms cost the standard suite's 700 trials 0.1 s each over two of 50 ms
+/// (measured 2026-12-02: the wait averaged 0.27-0.49 s per workload), and a server still
+/// working through its queue is busy in every look, short or long.
+pub const LOOK: Duration = Duration::from_millis(50);
 /// Consecutive quiet looks needed before a trial starts.
 pub const QUIET_LOOKS: u32 = 2;
 /// Busy share of the server CPUs (and of one CPU, for each contestant group) below which a look
-/// is quiet. On a 100 ms look of one CPU it means no busy tick at all.
+/// is quiet. On a 50 ms look of one CPU it means no busy tick at all.
 pub const QUIET_BUSY_SHARE: f64 = 0.05;
 /// Longest wait for quiet before a trial starts anyway (marked not quiet): long enough for a
 /// server to finish the queue of its trial, short enough that a machine that is never quiet
@@ -122,6 +125,52 @@ pub fn wait_for_quiet(
     })
 }
 
+/// Steps of one pass of the speed probe: about half a millisecond on this machine.
+const PROBE_STEPS: u32 = 200_000;
+/// Passes of the speed probe; their median is its result, so a pass cut by a preemption or an
+/// interrupt does not decide it.
+const PROBE_PASSES: usize = 7;
+/// The probe's working set: 256 KiB, the size of a server's hot data that stays in the cache.
+const PROBE_WORDS: usize = 64 * 1024;
+
+/// How fast one server CPU runs a fixed piece of work right now, in nanoseconds per step
+/// (lower is faster): a pseudo-random read-modify-write walk over 256 KiB, timed by the wall
+/// clock on that CPU, the median of [`PROBE_PASSES`] passes (about 4 ms in all).
+///
+/// On a shared virtual machine the same CPU-second does more or less work from one minute to
+/// the next (a neighbour on the host's core or cache, the host's frequency), and no counter
+/// inside the machine shows it: steal time stays near zero while a CPU-bound contestant needs
+/// twice the CPU per request. Measured just before each trial's window, while the server CPUs
+/// are quiet, the probe records how fast the machine was then. `None` when the thread cannot
+/// be moved to `cpu`.
+pub fn speed_probe(cpu: usize) -> Option<f64> {
+    let _pinned = PinnedThread::to(&[cpu]);
+    if crate::sys::allowed_cpus() != [cpu] {
+        return None;
+    }
+    let mut words = vec![0u32; PROBE_WORDS];
+    let mut passes: Vec<f64> = (0..PROBE_PASSES)
+        .map(|pass| {
+            let started = Instant::now();
+            let mut x: u32 = 0x9E37_79B9 ^ pass as u32;
+            let mut acc: u32 = 0;
+            for _ in 0..PROBE_STEPS {
+                // xorshift32: a cheap pseudo-random index the hardware cannot prefetch.
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let i = x as usize & (PROBE_WORDS - 1);
+                acc = acc.wrapping_add(words[i]).rotate_left(5) ^ x;
+                words[i] = acc;
+            }
+            std::hint::black_box(acc);
+            started.elapsed().as_secs_f64() * 1e9 / f64::from(PROBE_STEPS)
+        })
+        .collect();
+    passes.sort_by(f64::total_cmp);
+    Some(passes[PROBE_PASSES / 2])
+}
+
 /// Pins the calling thread to some CPUs until dropped, then gives it back its former CPUs.
 /// The runner's own thread sits on the load CPUs while it measures, so that its reads of
 /// `/proc` do not count as load on the server CPUs.
@@ -177,6 +226,18 @@ mod tests {
         assert!(!is_contaminated(0.15, 1.0, 2));
         assert!(is_contaminated(0.25, 1.0, 2));
         assert!(is_contaminated(0.6, 5.0, 1));
+    }
+
+    #[test]
+    fn speed_probe_times_a_cpu_and_gives_the_thread_back() {
+        let before = crate::sys::allowed_cpus();
+        let cpu = *before.last().unwrap();
+        let ns = speed_probe(cpu).unwrap();
+        // A step is a few nanoseconds on any machine this runs on; far more means the probe
+        // measured something else (such as its own page faults).
+        assert!(ns > 0.05 && ns < 500.0, "{ns}");
+        assert_eq!(crate::sys::allowed_cpus(), before);
+        assert_eq!(speed_probe(9999), None);
     }
 
     #[test]

@@ -401,6 +401,8 @@ fn measure(
     if interrupt.load(Ordering::Relaxed) {
         return Ok(Measured::Nothing);
     }
+    // How fast the machine runs right now, on the quiet server CPU (about 4 ms).
+    let speed_ns_per_step = cpus.first().and_then(|&cpu| isolation::speed_probe(cpu));
     let guard = entrants[i].guard.as_ref().expect("in race");
     let plan = trial::load_plan(workload, guard.addr(), workload.trial, &config.load_cpus);
     let started_at = crate::store::now_rfc3339();
@@ -447,6 +449,7 @@ fn measure(
         quiet,
         server_cpus: cpus.len(),
         retry,
+        speed_ns_per_step,
     };
     let mut out = trial::record(
         &workload.name,

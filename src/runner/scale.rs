@@ -468,6 +468,8 @@ fn idle_step(
         quiet,
         server_cpus: ctx.config.server_cpus.len(),
         retry,
+        // Idle steps measure memory and a light probe, not speed: no speed probe.
+        speed_ns_per_step: None,
     };
     let mut out = trial::record(
         &workload.name,
@@ -571,6 +573,7 @@ fn not_reached(
         quiet: None,
         server_cpus: ctx.config.server_cpus.len(),
         retry: 0,
+        speed_ns_per_step: None,
     };
     let mut out = trial::record(
         &workload.name,

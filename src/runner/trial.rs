@@ -80,16 +80,15 @@ pub struct TrialOutcome {
 }
 
 /// Runs one trial of `plan` against the process group `pgid`, sampling it and the busy time of
-/// `server_cpus` throughout (the sampler's thread runs on the plan's load CPUs).
-// TODO(engine): once the engine opens and warms its connections before the window, sample
-// over the window alone rather than over the whole load.
+/// `server_cpus` over the measured window (from its opening, after the connections' set-up, to
+/// the load's end; the sampler's thread runs on the plan's load CPUs).
 pub fn run_trial(
     plan: &TrialPlan,
     pgid: i32,
     database_pgid: Option<i32>,
     server_cpus: &[usize],
     interrupt: Arc<AtomicBool>,
-    on_progress: impl FnMut(load::Snapshot),
+    mut on_progress: impl FnMut(load::Snapshot),
 ) -> Result<(Recording, Usage, Option<Usage>), load::Error> {
     let watch = CpuWatch {
         server_cpus: server_cpus.to_vec(),
@@ -105,7 +104,15 @@ pub fn run_trial(
         Sampler::start_watching(g, DEFAULT_INTERVAL, watch)
     });
     let sampler = Sampler::start_watching(pgid, DEFAULT_INTERVAL, watch);
-    let recording = plan.run(interrupt, on_progress);
+    // The engine's first snapshot comes as the window opens: CPU, busy time and wall time
+    // count from there, as the requests they are divided by do.
+    let recording = plan.run(interrupt, |snapshot| {
+        sampler.open_window();
+        if let Some(d) = &database {
+            d.open_window();
+        }
+        on_progress(snapshot)
+    });
     let usage = sampler.stop();
     let database = database.map(Sampler::stop);
     Ok((recording?, usage, database))
@@ -120,6 +127,8 @@ pub struct Isolation {
     pub server_cpus: usize,
     /// Earlier tries of this round for this contestant.
     pub retry: u32,
+    /// The speed probe just before the window (`None`: not measured).
+    pub speed_ns_per_step: Option<f64>,
 }
 
 /// What a trial's figures say about its own quality: isolation, contamination, busy
@@ -154,6 +163,7 @@ pub fn quality_of(
         unanswered_max_age_us: summary.unanswered_elapsed_us.as_ref().map(|p| p.max),
         busy_connections: summary.busy_connections,
         engine_limited,
+        speed_ns_per_step: isolation.speed_ns_per_step,
     }
 }
 
@@ -310,6 +320,7 @@ mod tests {
             }),
             server_cpus: 1,
             retry,
+            speed_ns_per_step: Some(2.5),
         }
     }
 

@@ -471,6 +471,11 @@ pub struct TrialQuality {
     /// Why the load engine, not the server, limited this trial; `None` when it did not.
     /// Such a figure is a lower bound of the server's capacity and is not ranked.
     pub engine_limited: Option<String>,
+    /// How fast the first server CPU ran a fixed piece of work just before the window, in
+    /// nanoseconds per step (lower is faster; see `runner::isolation::speed_probe`): the
+    /// machine's own speed at the time, which a shared virtual machine does not keep.
+    #[serde(default)]
+    pub speed_ns_per_step: Option<f64>,
 }
 
 /// One trial as stored.

@@ -13,25 +13,30 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Judges and ranks `facts` with the built-in files.
-    pub fn of(facts: &Facts) -> Answer {
-        // The built-in files are checked by unit tests (claims::tests, profile::tests).
-        let claims_file =
-            claims::load(claims::DEFAULT_CLAIMS).expect("the built-in claims file is valid");
-        let default_pricing =
-            cost::load(cost::DEFAULT_PRICING).expect("the built-in pricing file is valid");
+    /// Judges and ranks `facts` with the built-in files. An error names the file that could
+    /// not be read: inside the repository the built-in files are the developer's own copies
+    /// (see `bundled`), so an edit can break them; the unit tests (claims::tests,
+    /// profile::tests) check the committed ones.
+    pub fn of(facts: &Facts) -> Result<Answer, super::Error> {
+        let claims_file = claims::load(claims::DEFAULT_CLAIMS)?;
+        let default_pricing = cost::load(cost::DEFAULT_PRICING)?;
         let verdicts = FileKind::Profile
             .builtin_names()
             .into_iter()
             .map(|name| {
-                let p = profile::load(name).expect("the built-in profiles are valid");
-                let pricing = cost::load(&p.pricing).expect("built-in profiles name valid pricing");
-                profile::rank(&p, profile::Overrides::default(), facts, &pricing)
+                let p = profile::load(name)?;
+                let pricing = cost::load(&p.pricing)?;
+                Ok(profile::rank(
+                    &p,
+                    profile::Overrides::default(),
+                    facts,
+                    &pricing,
+                ))
             })
-            .collect();
-        Answer {
+            .collect::<Result<_, super::Error>>()?;
+        Ok(Answer {
             claims: judge::judge(&claims_file, facts, &default_pricing),
             verdicts,
-        }
+        })
     }
 }

@@ -5,7 +5,7 @@ use super::claims::{Measure, Precision, Side};
 use super::cost::{self, Pricing};
 use super::facts::Facts;
 use super::judge::*;
-use crate::report::format::group;
+use crate::units::group;
 
 /// The rows of one side: every contestant standing for it, with its figure or why not.
 pub(super) fn side_rows(

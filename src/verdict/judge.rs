@@ -25,7 +25,7 @@ use super::cost::Pricing;
 use super::facts::Facts;
 pub use super::figures::value_text;
 use super::figures::{best_row, find_crossovers, pct, ratio_text, show, side_missing, side_rows};
-use crate::report::format::group;
+use crate::units::group;
 
 /// Relative distance a figure without an interval must keep from the threshold to count
 /// (10%: about this machine's trial-to-trial spread of ±11% for one server, DESIGN.md).

@@ -510,4 +510,24 @@ mod tests {
             cost::load(&p.pricing).unwrap();
         }
     }
+
+    /// A profile ranks on the throughput and p99 of its workloads: every workload of every
+    /// built-in profile is measured by a built-in suite under that name.
+    #[test]
+    fn every_builtin_profile_names_workloads_a_builtin_suite_measures() {
+        let suites: Vec<crate::suite::Plan> = crate::suite::builtin_names()
+            .map(|n| crate::suite::builtin(n).unwrap())
+            .collect();
+        for name in FileKind::Profile.builtin_names() {
+            for w in &load(name).unwrap().workloads {
+                assert!(
+                    suites
+                        .iter()
+                        .any(|s| s.workloads.iter().any(|x| x.name == w.name)),
+                    "profile {name}: no built-in suite measures workload {}",
+                    w.name
+                );
+            }
+        }
+    }
 }

@@ -126,6 +126,12 @@ fn gates_pass_fail_are_inconclusive_or_have_no_data_with_their_exit_codes() {
     assert!(errors.is_empty(), "{errors:#?}");
     let md = std::fs::read_to_string(dir.join(&id).join("summary.md")).unwrap();
     assert!(md.contains("## Gates"), "{md}");
+    let html = std::fs::read_to_string(dir.join(&id).join("report.html")).unwrap();
+    assert!(
+        html.contains(r#"<section id="gates">"#) && html.contains("gates passed: 4 of 4 results"),
+        "the HTML report has the gates section"
+    );
+    assert!(html.contains("<code>healthz/steady:p50 &lt; 10s</code>"));
 
     // Fail: the whole interval misses the limit.
     let (code, stdout, stderr) = text(&stored(&dir, &["show", &id, "--threshold", "rps < 1"]));

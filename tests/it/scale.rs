@@ -286,6 +286,7 @@ fn trial_at(addr: SocketAddr, rate: f64) -> CapacityTrial {
         quiet: None,
         server_cpus: 1,
         retry: 0,
+        speed_ns_per_step: None,
     };
     let out = record(
         "capacity",

@@ -356,6 +356,7 @@ pub fn build(hostile: bool) -> Fixture {
                         busy_connections: Some(60.5),
                         engine_limited: (workload == "json" && s.name == "axum" && round == 2)
                             .then(|| "a load thread was on its CPU 93% of the time".to_string()),
+                        speed_ns_per_step: Some(2.5),
                     },
                     point: None,
                     cores: None,
