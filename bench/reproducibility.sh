@@ -108,6 +108,16 @@ if [ "$PART" = twice ] || [ "$PART" = all ]; then
   second=$(run_suite second "${ONLY_ARGS[@]}")
   medians "$first" >"$OUT/first.txt"
   medians "$second" >"$OUT/second.txt"
+  # The machine's own speed in each run (the probe before each trial, lower is faster): on a
+  # shared host a whole run can be slower, which no interval of one run can foresee.
+  python3 - "$first" "$second" <<'PY'
+import json, sys
+speeds = [json.load(open(p))["method"].get("machine_speed") for p in sys.argv[1:]]
+if all(speeds):
+    a, b = speeds
+    print(f"\nmachine speed probe, median ns per step: run 1 {a['median_ns']:.2f}, run 2 "
+          f"{b['median_ns']:.2f} ({100 * (b['median_ns'] / a['median_ns'] - 1):+.0f}%)")
+PY
   python3 - "$OUT/first.txt" "$OUT/second.txt" <<'PY'
 import sys, itertools
 def read(path):

@@ -68,59 +68,27 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
 /// Beyond this change of the machine's own speed between two runs, `diff` says so.
 const MACHINE_SPEED_NOTE: f64 = 0.10;
 
-/// What `diff` says when the machine itself ran at another speed in the two runs (the speed
-/// probe before each trial, issue 8): on a shared host a run can be 30-45% slower throughout
-/// with no change to any contestant. `None` when either run has no probe or the change is
-/// small.
+/// What `diff` says when the machine itself ran at another speed in the two runs (the median
+/// of the speed probe before each trial, issue 8): on a shared host a run can be 25-45% slower
+/// throughout with no change to any contestant. `None` when either run has no probe or the
+/// change is small. Per workload the probe strays too far to compare (see `report::speed`).
 fn machine_speed_note(a: &RunDetail, b: &RunDetail) -> Option<String> {
     use crate::report::speed::MachineSpeed;
-    let names = |d: &RunDetail| {
-        let mut names: Vec<String> = Vec::new();
-        for t in &d.trials {
-            if !names.contains(&t.workload) {
-                names.push(t.workload.clone());
-            }
-        }
-        names
-    };
-    let (na, nb) = (names(a), names(b));
-    let (ra, rb): (Vec<&str>, Vec<&str>) = (
-        na.iter().map(String::as_str).collect(),
-        nb.iter().map(String::as_str).collect(),
-    );
-    let sa = MachineSpeed::of(&a.trials, &ra)?;
-    let sb = MachineSpeed::of(&b.trials, &rb)?;
+    let sa = MachineSpeed::of(&a.trials, &[])?;
+    let sb = MachineSpeed::of(&b.trials, &[])?;
     // Lower is faster: a probe 20% longer is a machine 20% slower.
     let change = sb.median_ns / sa.median_ns - 1.0;
-    let per_workload: Vec<String> = sb
-        .workloads
-        .iter()
-        .filter_map(|wb| {
-            let wa = sa.workloads.iter().find(|w| w.workload == wb.workload)?;
-            let c = wb.median_ns / wa.median_ns - 1.0;
-            (c.abs() > MACHINE_SPEED_NOTE).then(|| format!("{} {:+.0}%", wb.workload, c * 100.0))
-        })
-        .collect();
-    if change.abs() <= MACHINE_SPEED_NOTE && per_workload.is_empty() {
-        return None;
-    }
-    let mut text = format!(
-        "  the machine itself ran {:.0}% {} in run {} than in run {} (median of the speed probe          before each trial)",
-        change.abs() * 100.0,
-        if change > 0.0 { "slower" } else { "faster" },
-        b.run.id,
-        a.run.id
-    );
-    if !per_workload.is_empty() {
-        text.push_str(&format!(
-            "; probe time per workload, run {} against run {}: {}",
+    (change.abs() > MACHINE_SPEED_NOTE).then(|| {
+        format!(
+            "  the machine itself ran {:.0}% {} in run {} than in run {} (median of the speed \
+             probe before each trial): a change of that size in every contestant may be the \
+             machine's, not theirs",
+            change.abs() * 100.0,
+            if change > 0.0 { "slower" } else { "faster" },
             b.run.id,
-            a.run.id,
-            per_workload.join(", ")
-        ));
-    }
-    text.push_str(": a change of that size in every contestant may be the machine's, not theirs");
-    Some(text)
+            a.run.id
+        )
+    })
 }
 
 /// Shows, per workload and contestant, the throughput changes between two runs that are

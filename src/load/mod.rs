@@ -104,7 +104,8 @@ pub struct Recording {
     pub recorder: Recorder,
     /// From the start until the last request finished (or the end of the duration).
     pub duration: Duration,
-    /// CPU time (user + system) the whole faceoff process used during the load.
+    /// CPU time (user + system) the whole faceoff process used from the window's opening (the
+    /// connections' set-up left out) to the end of the load.
     pub engine_cpu: Duration,
     /// Per worker, the fraction of the wall time it spent on a CPU (1.0 = saturated).
     pub worker_busy: Vec<f64>,

@@ -114,10 +114,9 @@ impl ReportData {
                     message: e.message.clone(),
                 }),
         );
-        // The machine's slow spells, once per workload (issue 8).
+        // The machine's own speed over the run (issue 8).
         let workload_names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
         let machine_speed = super::speed::MachineSpeed::of(&detail.trials, &workload_names);
-        warnings.extend(machine_speed.iter().flat_map(|s| s.warnings()));
         // A warning stored once per trial says the same thing each time: show it once.
         let mut seen = std::collections::BTreeSet::new();
         warnings.retain(|w| {

@@ -318,18 +318,6 @@ pub fn rows_within_10pct(m: &Method) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists() {
-        assert_eq!(cpus(&[0, 1]), "0,1");
-        assert_eq!(trial_range(3, 3), "3");
-        assert_eq!(trial_range(3, 10), "3–10");
-    }
-}
-
 /// The machine-speed fact: how much slower than its fastest the machine ran, and when.
 fn machine_speed(s: &super::speed::MachineSpeed) -> String {
     let mut text = format!(
@@ -344,4 +332,16 @@ fn machine_speed(s: &super::speed::MachineSpeed) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists() {
+        assert_eq!(cpus(&[0, 1]), "0,1");
+        assert_eq!(trial_range(3, 3), "3");
+        assert_eq!(trial_range(3, 10), "3–10");
+    }
 }

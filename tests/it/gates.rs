@@ -325,7 +325,9 @@ fn bad_thresholds_are_refused_before_any_work() {
 // ---- diff ----------------------------------------------------------------------------------
 
 /// Stores a complete run of one contestant on workload `json` with these trial throughputs.
-fn store_run(store: &Store, rps: &[f64]) -> i64 {
+/// Stores a finished run of workload `json` for contestant `a` with one trial per figure of
+/// `rps`, each with the machine-speed probe `probe`.
+fn store_run(store: &Store, rps: &[f64], probe: Option<f64>) -> i64 {
     let suite = "[[workload]]\nname = 'json'\n[[workload.request]]\npath = '/json'\n";
     let plan = faceoff::suite::parse_plan(suite, Path::new("diff.toml")).unwrap();
     let settings = RunSettings::new(&plan, vec!["a".into()], vec![1], vec![0], 1, false);
@@ -386,6 +388,7 @@ fn store_run(store: &Store, rps: &[f64]) -> i64 {
             quality: TrialQuality {
                 connections: Some(64),
                 warm_connections: Some(64),
+                speed_ns_per_step: probe,
                 ..Default::default()
             },
         };
@@ -415,9 +418,9 @@ fn diff_fails_on_a_regression_outside_the_noise_and_checks_the_noise() {
     let dir = tempdir();
     let store = Store::open(&dir.join("faceoff.db")).unwrap();
     let spread = [1.0, 1.01, 0.99, 1.005, 0.995, 1.0];
-    let before = store_run(&store, &spread.map(|s| 1000.0 * s));
-    let slower = store_run(&store, &spread.map(|s| 800.0 * s));
-    let same = store_run(&store, &spread.map(|s| 1001.0 * s));
+    let before = store_run(&store, &spread.map(|s| 1000.0 * s), Some(1.6));
+    let slower = store_run(&store, &spread.map(|s| 800.0 * s), Some(1.6));
+    let same = store_run(&store, &spread.map(|s| 1001.0 * s), None);
     let (a, b, c) = (before.to_string(), slower.to_string(), same.to_string());
 
     let (code, stdout, stderr) = text(&stored(&dir, &["diff", &a, &b, "--fail-on-regression"]));
@@ -427,9 +430,24 @@ fn diff_fails_on_a_regression_outside_the_noise_and_checks_the_noise() {
         stderr.contains("1 pair(s) regressed outside the noise"),
         "{stderr}"
     );
+    // The machine ran at the same speed in both: nothing said about it.
+    assert!(!stdout.contains("the machine itself"), "{stdout}");
     // Without the flag a regression is reported, not a failure.
     let (code, stdout, _) = text(&stored(&dir, &["diff", &a, &b]));
     assert_eq!(code, Some(0), "{stdout}");
+    // The same drop on a machine that ran 25% slower says so, and still counts as a regression.
+    let slow_machine = store_run(&store, &spread.map(|s| 800.0 * s), Some(2.0)).to_string();
+    let (code, stdout, _) = text(&stored(
+        &dir,
+        &["diff", &a, &slow_machine, "--fail-on-regression"],
+    ));
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "the machine itself ran 25% slower in run {slow_machine} than in run {a}"
+        )),
+        "{stdout}"
+    );
     // Within the noise, and an improvement, pass.
     let (code, stdout, _) = text(&stored(&dir, &["diff", &a, &c, "--fail-on-regression"]));
     assert_eq!(code, Some(0), "{stdout}");

@@ -196,6 +196,11 @@ fn quick_suite_end_to_end_then_interrupted() {
             q.quiet_wait_s.is_some() && q.foreign_cpu_s.is_some(),
             "{q:?}"
         );
+        // The machine's speed, probed on the quiet server CPU before the window.
+        assert!(
+            q.speed_ns_per_step.is_some_and(|ns| ns > 0.0 && ns < 500.0),
+            "{q:?}"
+        );
         if t.workload == "ws-room" {
             // A room's connections are its publishers and subscribers, and Little's law speaks
             // of round trips, not broadcasts (its busy connections are null).
@@ -217,6 +222,12 @@ fn quick_suite_end_to_end_then_interrupted() {
     assert_eq!(noise.trials, 5, "{noise:?}");
     assert!(noise.rel_spread >= 0.0, "{noise:?}");
     assert!(stderr.contains("machine noise"), "{stderr}");
+    // The report reads the probes back: their median and each workload's speed.
+    let report = faceoff::report::ReportData::from_run(&run);
+    let speed = report.method.machine_speed.as_ref().expect("machine speed");
+    assert_eq!(speed.probes as usize, run.trials.len(), "{speed:?}");
+    assert_eq!(speed.workloads.len(), plan.workloads.len(), "{speed:?}");
+    assert!(speed.fastest_ns > 0.0 && speed.fastest_ns <= speed.median_ns);
     // Once measured, each was audited (issue 11): the quick audit, stored and read back.
     let audited: Vec<(String, Option<String>)> = store
         .audits(run.run.id)
