@@ -324,7 +324,8 @@ fn machine_speed(s: &super::speed::MachineSpeed) -> String {
         "{:.2} ns per step at its fastest (10th percentile of {} probes), median {:.2}",
         s.fastest_ns, s.probes, s.median_ns
     );
-    if let Some(w) = s.slowest() {
+    // Named only when it ran measurably slower (rounds to 1% or more).
+    if let Some(w) = s.slowest().filter(|w| w.slower >= 0.005) {
         text.push_str(&format!(
             "; slowest during {}: {:.0}% slower",
             w.workload,

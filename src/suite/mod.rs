@@ -163,8 +163,9 @@ impl LoadShape {
 
 /// Expected time around each trial on a quiet machine, besides its length: the wait for quiet
 /// server CPUs (two 50 ms looks at least, about a second after a server that drains a queue)
-/// and the set-up of its window. An estimate for planning suites (see suites/standard.toml).
-pub const TRIAL_OVERHEAD: Duration = Duration::from_millis(450);
+/// and the set-up of its window. An estimate for planning suites (see suites/standard.toml):
+/// measured 0.15-0.35 s on a quiet 2-CPU machine with 50 ms looks (2026-12-02).
+pub const TRIAL_OVERHEAD: Duration = Duration::from_millis(350);
 /// Expected share of trials repeated because something disturbed them, on a quiet machine.
 pub const RETRY_SHARE: f64 = 0.05;
 

@@ -131,7 +131,12 @@ fn gates_pass_fail_are_inconclusive_or_have_no_data_with_their_exit_codes() {
         html.contains(r#"<section id="gates">"#) && html.contains("gates passed: 4 of 4 results"),
         "the HTML report has the gates section"
     );
-    assert!(html.contains("<code>healthz/steady:p50 &lt; 10s</code>"));
+    let section = &html[html.find(r#"<section id="gates">"#).unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains("<code>healthz&#x2f;steady:p50 &lt; 10s</code>"),
+        "{section}"
+    );
 
     // Fail: the whole interval misses the limit.
     let (code, stdout, stderr) = text(&stored(&dir, &["show", &id, "--threshold", "rps < 1"]));
