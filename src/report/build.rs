@@ -9,16 +9,12 @@ use serde_json::Value;
 
 use super::{
     CellCount, ContestantInfo, ContestantResult, CurvePoint, Estimate, Headline, Method, QuietWait,
-    ReportData, ReportWarning, RunInfo, StackCell, StackRow, StackView, Standing, Verdict,
-    VerifyCheck, Who, WorkloadMethod, WorkloadReport, CONFIDENCE, CURVE_PERCENTILES,
-    DEFAULT_TARGET_CI_REL, SCHEMA_VERSION,
+    ReportData, ReportWarning, RunInfo, Standing, Verdict, VerifyCheck, Who, WorkloadMethod,
+    WorkloadReport, CONFIDENCE, CURVE_PERCENTILES, DEFAULT_TARGET_CI_REL, SCHEMA_VERSION,
 };
 use crate::stats::{self, Interval};
 use crate::store::{ContestantRecord, RunDetail, TrialRecord};
 use crate::warnings::{Warning, SATURATED_BUSY};
-
-/// The stacks of the reference contestants, shown first in this order.
-const REFERENCE_STACKS: [&str; 3] = ["Node.js", "Python", "Rust"];
 
 impl ReportData {
     /// Computes a report from everything stored about one run. Never fails: a part that cannot
@@ -184,7 +180,7 @@ impl ReportData {
             headline: workloads.iter().map(headline).collect(),
             cores: super::cores::sweeps(detail, &workloads),
             comparison: None,
-            stacks: stack_view(&contestants, &workloads),
+            stacks: super::stacks::view(&contestants, &workloads),
             workloads,
             contestants,
             warnings,
@@ -274,7 +270,7 @@ fn estimate(interval: Interval) -> Estimate {
     }
 }
 
-fn interval_of(e: &Estimate) -> Interval {
+pub(super) fn interval_of(e: &Estimate) -> Interval {
     Interval {
         point: e.median,
         lo: e.lo,
@@ -637,75 +633,6 @@ fn headline(w: &WorkloadReport) -> Headline {
     }
 }
 
-/// The reference stacks first (when present), then other labels alphabetically.
-fn stack_order(contestants: &[ContestantInfo]) -> Vec<String> {
-    let mut stacks: Vec<String> = REFERENCE_STACKS
-        .iter()
-        .filter(|s| contestants.iter().any(|c| c.stack == **s))
-        .map(|s| s.to_string())
-        .collect();
-    let mut others: Vec<String> = contestants
-        .iter()
-        .map(|c| c.stack.clone())
-        .filter(|s| !REFERENCE_STACKS.contains(&s.as_str()))
-        .collect();
-    others.sort();
-    others.dedup();
-    stacks.extend(others);
-    stacks
-}
-
-fn stack_view(contestants: &[ContestantInfo], workloads: &[WorkloadReport]) -> StackView {
-    let stacks = stack_order(contestants);
-    let rows = workloads
-        .iter()
-        .map(|w| {
-            // Results are in rank order, so the first ranked one of each stack is its best;
-            // lower bounds and results without figures are not a stack's figure.
-            let best: Vec<Option<(&ContestantResult, Estimate)>> = stacks
-                .iter()
-                .map(|s| {
-                    w.results
-                        .iter()
-                        .filter(|r| r.rank.is_some())
-                        .find(|r| &r.stack == s)
-                        .and_then(|r| Some((r, r.rps?)))
-                })
-                .collect();
-            let leader = best.iter().flatten().min_by_key(|(r, _)| r.rank).copied();
-            let cells = best
-                .into_iter()
-                .map(|cell| {
-                    cell.map(|(r, rps)| {
-                        let is_leader = leader.is_some_and(|(l, _)| l.rank == r.rank);
-                        StackCell {
-                            contestant: Who {
-                                name: r.name.clone(),
-                                display_name: r.display_name.clone(),
-                                stack: r.stack.clone(),
-                            },
-                            rps,
-                            p99_us: r.p99_us,
-                            cpu_ms_per_1k: r.cpu_ms_per_1k,
-                            pss_mean_bytes: r.pss_mean_bytes,
-                            leader: is_leader,
-                            within_noise_of_leader: !is_leader
-                                && leader.is_some_and(|(_, l)| {
-                                    stats::overlaps(&interval_of(&rps), &interval_of(&l))
-                                }),
-                        }
-                    })
-                })
-                .collect();
-            StackRow {
-                workload: w.name.clone(),
-                cells,
-            }
-        })
-        .collect();
-    StackView { stacks, rows }
-}
-
 fn contestant_info(c: &ContestantRecord) -> ContestantInfo {
     let versions = match &c.versions {
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
@@ -773,30 +700,4 @@ fn reproduce(detail: &RunDetail) -> String {
         ));
     }
     line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reference_stacks_come_first() {
-        let info = |stack: &str| ContestantInfo {
-            name: stack.into(),
-            display_name: stack.into(),
-            stack: stack.into(),
-            language: String::new(),
-            framework: String::new(),
-            status: crate::store::ContestantStatus::Measured,
-            versions: BTreeMap::new(),
-            verify: Vec::new(),
-            verify_passed: 0,
-            verify_failed: 0,
-            note: String::new(),
-            runtime: None,
-            deployment: None,
-        };
-        let order = stack_order(&[info("Go"), info("Rust"), info("Node.js"), info("Elixir")]);
-        assert_eq!(order, ["Node.js", "Rust", "Elixir", "Go"]);
-    }
 }

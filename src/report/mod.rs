@@ -27,6 +27,7 @@ pub mod md;
 pub mod scale;
 mod scale_view;
 pub mod speed;
+mod stacks;
 pub mod svg;
 pub mod term;
 pub mod ws;
