@@ -13,6 +13,7 @@ pub mod environment;
 pub mod isolation;
 pub mod order;
 pub mod prepare;
+mod rounds;
 pub mod scale;
 pub mod trial;
 pub mod ws;
@@ -28,7 +29,6 @@ use anyhow::Context;
 use crate::cancel::Cancel;
 use crate::contestant::Contestant;
 use crate::database::{DatabaseKind, Postgres};
-use crate::stats;
 use crate::store::{ContestantStatus, Event, RunStatus, Store};
 use crate::suite::{Plan, Workload};
 use crate::warnings::rate_not_reached;
@@ -165,140 +165,43 @@ pub fn run(
         calibrate_noise(store, run_id, plan, &entrants, config, &interrupt, ui)?;
     }
 
-    for workload in &plan.workloads {
+    for block in rounds::blocks(&plan.workloads, config) {
         if interrupt.load(Ordering::Relaxed) {
             break;
         }
-        if let Some(note) = ws::left_out(workload, config.workers) {
-            ui.notice(&note);
-            event(store, run_id, None, Some(&workload.name), "skip", &note)?;
-            continue;
-        }
-        // Those up, less any that does not declare an endpoint this workload needs.
-        let mut racing: Vec<usize> = Vec::new();
-        for i in (0..entrants.len()).filter(|&i| entrants[i].in_race()) {
-            let missing = undeclared_endpoints(&entrants[i], workload);
-            if missing.is_empty() {
-                racing.push(i);
-                continue;
-            }
-            let note = format!(
-                "left out of {}: its manifest does not declare {}",
-                workload.name,
-                missing.join(", ")
-            );
-            ui.notice(&format!("{}: {note}", entrants[i].name()));
-            let name = Some(entrants[i].name());
-            event(store, run_id, name, Some(&workload.name), "skip", &note)?;
-        }
-        cores::redeploy(
-            store,
-            run_id,
-            workload,
-            &mut entrants,
-            &mut racing,
-            &mut launches,
-            &opts,
-            config,
-            ui,
-        )?;
-        if scale::is_scale(workload) {
-            let mut ctx = scale::Ctx::new(store, run_id, config, &interrupt, ui);
-            ctx.restart = Some((&opts, &launches));
-            scale::run_workload(&mut ctx, workload, &mut entrants, &racing)?;
-            continue;
-        }
-        let mut samples: BTreeMap<usize, Vec<f64>> = racing
-            .iter()
-            .map(|&i| {
-                (
-                    i,
-                    done.rps
-                        .get(&(workload.name.clone(), entrants[i].name().to_string()))
-                        .cloned()
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
-        let converged = |samples: &BTreeMap<usize, Vec<f64>>, entrants: &[Entrant]| {
-            samples
-                .iter()
-                .filter(|(i, _)| entrants[**i].in_race())
-                .all(|(_, s)| {
-                    stats::should_stop(
-                        s,
-                        workload.target_ci_rel,
-                        workload.min_rounds,
-                        workload.max_rounds,
-                    )
-                    .is_stop()
-                })
-        };
-        if converged(&samples, &entrants) {
-            continue;
-        }
-
-        // Warm-up: every contestant, not recorded, in the order of "round 0".
-        for k in order::round_order(config.order_seed, &workload.name, 0, racing.len()) {
-            let i = racing[k];
+        let mut sweeps = Vec::with_capacity(block.len());
+        for workload in block {
             if interrupt.load(Ordering::Relaxed) {
                 break;
             }
-            ui.phase(&format!(
-                "{}: warming up {}",
-                workload.name,
-                entrants[i].name()
-            ));
-            let Some(guard) = entrants[i].guard.as_ref() else {
+            let racing = enter_workload(
+                store,
+                run_id,
+                workload,
+                &mut entrants,
+                &mut launches,
+                &opts,
+                config,
+                ui,
+            )?;
+            let Some(racing) = racing else { continue };
+            if scale::is_scale(workload) {
+                let mut ctx = scale::Ctx::new(store, run_id, config, &interrupt, ui);
+                ctx.restart = Some((&opts, &launches));
+                scale::run_workload(&mut ctx, workload, &mut entrants, &racing)?;
                 continue;
-            };
-            let plan = trial::load_plan(workload, guard.addr(), workload.warmup, &config.load_cpus);
-            let _ = plan.run(interrupt.clone(), |_| {});
-            check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
-        }
-
-        let first_round = samples.values().map(Vec::len).min().unwrap_or(0) as u32 + 1;
-        for round in first_round..=workload.max_rounds as u32 {
-            for k in order::round_order(config.order_seed, &workload.name, round, racing.len()) {
-                let i = racing[k];
-                if interrupt.load(Ordering::Relaxed) {
-                    break;
-                }
-                if !entrants[i].in_race() || samples[&i].len() >= round as usize {
-                    continue;
-                }
-                let name = entrants[i].name().to_string();
-                let key = (workload.name.clone(), name.clone(), round);
-                let first_retry = done.tries.get(&key).copied().unwrap_or(0);
-                ui.phase(&format!("{}: round {round}", workload.name));
-                for retry in first_retry..=isolation::MAX_RETRIES.max(first_retry) {
-                    let measured = measure(
-                        store,
-                        run_id,
-                        workload,
-                        &mut entrants,
-                        i,
-                        round,
-                        retry,
-                        config,
-                        &interrupt,
-                        ui,
-                        None,
-                    )?;
-                    match measured {
-                        Measured::Counted(metrics) => {
-                            samples.get_mut(&i).expect("racing").push(metrics.rps);
-                            break;
-                        }
-                        Measured::Contaminated => continue,
-                        Measured::Nothing => break,
-                    }
-                }
             }
-            if interrupt.load(Ordering::Relaxed) || converged(&samples, &entrants) {
-                break;
-            }
+            sweeps.push(rounds::Sweep::new(workload, racing, &done, &entrants));
         }
+        let ctx = rounds::Ctx {
+            store,
+            run_id,
+            config,
+            interrupt: &interrupt,
+            ui,
+            done: &done,
+        };
+        rounds::run_block(&ctx, &mut sweeps, &mut entrants)?;
         // A workload that ends at max_rounds wider than its target is reported once, by
         // the report (`warnings::Warning::HighVariance`), not here (issue 8).
     }
@@ -320,6 +223,56 @@ pub fn run(
     };
     store.finish_run(run_id, status)?;
     Ok(RunEnd { run_id, status })
+}
+
+/// Readies `workload` for its rounds: the contestants in the race that serve every endpoint it
+/// needs (the others are left out with a note), restarted if it asks for another deployment
+/// ([`cores::redeploy`]). `None` when the workload is left out altogether.
+#[allow(clippy::too_many_arguments)]
+fn enter_workload(
+    store: &Store,
+    run_id: i64,
+    workload: &Workload,
+    entrants: &mut [Entrant],
+    launches: &mut [cores::Launch],
+    opts: &BringUpOptions<'_>,
+    config: &RunConfig,
+    ui: &dyn Ui,
+) -> anyhow::Result<Option<Vec<usize>>> {
+    if let Some(note) = ws::left_out(workload, config.workers) {
+        ui.notice(&note);
+        event(store, run_id, None, Some(&workload.name), "skip", &note)?;
+        return Ok(None);
+    }
+    // Those up, less any that does not declare an endpoint this workload needs.
+    let mut racing: Vec<usize> = Vec::new();
+    for i in (0..entrants.len()).filter(|&i| entrants[i].in_race()) {
+        let missing = undeclared_endpoints(&entrants[i], workload);
+        if missing.is_empty() {
+            racing.push(i);
+            continue;
+        }
+        let note = format!(
+            "left out of {}: its manifest does not declare {}",
+            workload.name,
+            missing.join(", ")
+        );
+        ui.notice(&format!("{}: {note}", entrants[i].name()));
+        let name = Some(entrants[i].name());
+        event(store, run_id, name, Some(&workload.name), "skip", &note)?;
+    }
+    cores::redeploy(
+        store,
+        run_id,
+        workload,
+        entrants,
+        &mut racing,
+        launches,
+        opts,
+        config,
+        ui,
+    )?;
+    Ok(Some(racing))
 }
 
 /// Load every contestant gets once, after it starts and before anything is measured: runtimes

@@ -393,16 +393,22 @@ fn bad_run_input_is_one_line() {
 
 /// A suite of one workload on `/` with short trials and exactly `rounds` rounds.
 fn short_suite(dir: &Path, trial: &str, rounds: u32) -> PathBuf {
+    short_suite_of(dir, trial, rounds, &["root"])
+}
+
+/// [`short_suite`] with a workload of each name, all alike.
+fn short_suite_of(dir: &Path, trial: &str, rounds: u32, workloads: &[&str]) -> PathBuf {
     let path = dir.join("short.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "name = 'short'\n[defaults]\nwarmup = '200ms'\ntrial = '{trial}'\nmin_rounds = {rounds}\n\
-             max_rounds = {rounds}\ntarget_ci = 0.03\ntimeout = '5s'\n\
-             [[workload]]\nname = 'root'\nconnections = 8\n[[workload.request]]\npath = '/'\n"
-        ),
-    )
-    .unwrap();
+    let mut text = format!(
+        "name = 'short'\n[defaults]\nwarmup = '200ms'\ntrial = '{trial}'\nmin_rounds = {rounds}\n\
+         max_rounds = {rounds}\ntarget_ci = 0.03\ntimeout = '5s'\n"
+    );
+    for name in workloads {
+        text += &format!(
+            "[[workload]]\nname = '{name}'\nconnections = 8\n[[workload.request]]\npath = '/'\n"
+        );
+    }
+    std::fs::write(&path, text).unwrap();
     path
 }
 
@@ -599,7 +605,7 @@ fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
     let rounds = 4;
     let mut child = run_in(&dir)
         .arg("--suite")
-        .arg(short_suite(&dir, "300ms", rounds))
+        .arg(short_suite_of(&dir, "300ms", rounds, &["root", "again"]))
         .arg("--contestant")
         .arg(steady.dir())
         .arg("--only")
@@ -623,7 +629,8 @@ fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
             .flatten()
             .and_then(|s| s.latest_run().ok().flatten().map(|id| (s, id)))
             .map_or(0, |(s, id)| s.run(id).map_or(0, |r| r.trials.len()));
-        if stored >= 2 {
+        // Past round 1 of both workloads: the interrupt falls in the middle of their turns.
+        if stored >= 5 {
             break;
         }
         assert!(
@@ -648,16 +655,66 @@ fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
     let store = Store::open(&db).unwrap();
     let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
     assert_eq!(run.run.status, RunStatus::Complete);
-    for name in ["steady", "other"] {
+    for (workload, name) in [
+        ("root", "steady"),
+        ("root", "other"),
+        ("again", "steady"),
+        ("again", "other"),
+    ] {
         let mut counted: Vec<u32> = run
             .trials
             .iter()
-            .filter(|t| t.contestant == name && !t.metrics.quality.superseded)
+            .filter(|t| {
+                t.workload == workload && t.contestant == name && !t.metrics.quality.superseded
+            })
             .map(|t| t.round)
             .collect();
         counted.sort();
-        assert_eq!(counted, (1..=rounds).collect::<Vec<_>>(), "{name}");
+        assert_eq!(
+            counted,
+            (1..=rounds).collect::<Vec<_>>(),
+            "{workload} {name}"
+        );
     }
+    no_process_left(&dir);
+}
+
+#[test]
+fn rounds_take_turns_across_workloads() {
+    let _cpu = server_cpu();
+    let dir = tempdir();
+    let a = crate::common::TempContestant::new("a", "exec node server.js", "");
+    let b = crate::common::TempContestant::new("b", "exec node server.js", "");
+    let rounds = 3;
+    let mut cmd = run_in(&dir);
+    cmd.arg("--suite")
+        .arg(short_suite_of(&dir, "200ms", rounds, &["root", "again"]));
+    for c in [&a, &b] {
+        cmd.arg("--contestant")
+            .arg(c.dir())
+            .arg("--only")
+            .arg(crate::common::name_of(c.dir()));
+    }
+    let out = cmd.arg("--no-calibration").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::open(&dir.join("faceoff.db")).unwrap();
+    let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
+    // In the order they ran: round 1 of both workloads, then round 2 of both, ...
+    let mut turns: Vec<(u32, &str)> = run
+        .trials
+        .iter()
+        .filter(|t| !t.metrics.quality.superseded)
+        .map(|t| (t.round, t.workload.as_str()))
+        .collect();
+    turns.dedup();
+    let want: Vec<(u32, &str)> = (1..=rounds)
+        .flat_map(|r| [(r, "root"), (r, "again")])
+        .collect();
+    assert_eq!(turns, want);
     no_process_left(&dir);
 }
 
