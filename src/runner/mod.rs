@@ -1,7 +1,7 @@
 //! The trial loop of `faceoff run`: every contestant up together, a short calibration of this
 //! machine's noise, then rounds of one trial per contestant in a shuffled order (so machine
 //! drift, and a neighbour's leftover work, hit all alike), taking turns across the workloads
-//! (see [`rounds`]), until every contestant's confidence interval is narrow enough; each
+//! (see `rounds.rs`), until every contestant's confidence interval is narrow enough; each
 //! workload's contestants are warmed up before its first round. Before each trial the server CPUs
 //! must be quiet; a trial that something else disturbed is stored, not counted, and tried again
 //! (see [`isolation`]). Each trial is written to the store the moment it ends.
