@@ -316,6 +316,33 @@ fn warm_up_at_start(
     }
 }
 
+/// Runs `workload`'s warm-up (its load for its `warmup`, nothing recorded) against entrant `i`,
+/// then checks that it is still up ([`check_alive`]).
+#[allow(clippy::too_many_arguments)]
+fn warm_up_entrant(
+    store: &Store,
+    run_id: i64,
+    workload: &Workload,
+    entrants: &mut [Entrant],
+    i: usize,
+    config: &RunConfig,
+    interrupt: &Arc<AtomicBool>,
+    ui: &dyn Ui,
+) -> anyhow::Result<()> {
+    let Some(guard) = entrants[i].guard.as_ref() else {
+        return Ok(());
+    };
+    ui.phase(&format!(
+        "{}: warming up {}",
+        workload.name,
+        entrants[i].name()
+    ));
+    let plan = trial::load_plan(workload, guard.addr(), workload.warmup, &config.load_cpus);
+    let _ = plan.run(interrupt.clone(), |_| {});
+    check_alive(store, run_id, &mut entrants[i], Some(&workload.name), ui)?;
+    Ok(())
+}
+
 /// What one try of a round gave.
 enum Measured {
     /// A trial that counts, with its figures.

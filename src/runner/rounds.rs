@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::prepare::Entrant;
-use super::{check_alive, cores, isolation, measure, order, scale, trial, Done, Measured};
+use super::{cores, isolation, measure, order, scale, warm_up_entrant, Done, Measured};
 use super::{RunConfig, Ui};
 use crate::stats;
 use crate::store::Store;
@@ -144,26 +144,14 @@ fn warm_up(ctx: &Ctx, sweep: &Sweep, entrants: &mut [Entrant]) -> anyhow::Result
         if ctx.interrupt.load(Ordering::Relaxed) {
             break;
         }
-        ctx.ui.phase(&format!(
-            "{}: warming up {}",
-            workload.name,
-            entrants[i].name()
-        ));
-        let Some(guard) = entrants[i].guard.as_ref() else {
-            continue;
-        };
-        let plan = trial::load_plan(
-            workload,
-            guard.addr(),
-            workload.warmup,
-            &ctx.config.load_cpus,
-        );
-        let _ = plan.run(ctx.interrupt.clone(), |_| {});
-        check_alive(
+        warm_up_entrant(
             ctx.store,
             ctx.run_id,
-            &mut entrants[i],
-            Some(&workload.name),
+            workload,
+            entrants,
+            i,
+            ctx.config,
+            ctx.interrupt,
             ctx.ui,
         )?;
     }

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use super::cores::{self, Launch};
 use super::prepare::{BringUpOptions, Entrant};
-use super::{check_alive, event, isolation, measure, order, trial, Measured, RunConfig, Ui};
+use super::{
+    check_alive, event, isolation, measure, order, trial, warm_up_entrant, Measured, RunConfig, Ui,
+};
 use crate::contestant::sampler::Sampler;
 use crate::load::idle::{IdleHold, IdlePlan, IdleProtocol, GIVE_UP_AFTER};
 use crate::load::{Pacing, Recorder, Recording};
@@ -105,26 +107,14 @@ impl<'a> Ctx<'a> {
 
     /// Runs `workload`'s warm-up (closed loop at its shape's connections) against entrant `i`.
     pub(super) fn warm_up(&self, workload: &Workload, entrants: &mut [Entrant], i: usize) {
-        let Some(guard) = entrants[i].guard.as_ref() else {
-            return;
-        };
-        self.ui.phase(&format!(
-            "{}: warming up {}",
-            workload.name,
-            entrants[i].name()
-        ));
-        let plan = trial::load_plan(
-            workload,
-            guard.addr(),
-            workload.warmup,
-            &self.config.load_cpus,
-        );
-        let _ = plan.run(self.interrupt.clone(), |_| {});
-        let _ = check_alive(
+        let _ = warm_up_entrant(
             self.store,
             self.run_id,
-            &mut entrants[i],
-            Some(&workload.name),
+            workload,
+            entrants,
+            i,
+            self.config,
+            self.interrupt,
             self.ui,
         );
     }
