@@ -20,6 +20,23 @@ fn run_in(dir: &Path) -> Command {
 }
 
 /// Processes whose environment names `dir` (every contestant gets a DB_PATH under it).
+/// `faceoff run` in `dir` on `suite`, measuring exactly these contestants.
+fn run_contestants(
+    dir: &Path,
+    suite: &Path,
+    contestants: &[&crate::common::TempContestant],
+) -> Command {
+    let mut cmd = run_in(dir);
+    cmd.arg("--suite").arg(suite);
+    for c in contestants {
+        cmd.arg("--contestant")
+            .arg(c.dir())
+            .arg("--only")
+            .arg(crate::common::name_of(c.dir()));
+    }
+    cmd
+}
+
 fn processes_using(dir: &Path) -> Vec<i32> {
     let needle = dir.to_string_lossy().into_owned();
     let mut found = Vec::new();
@@ -503,15 +520,8 @@ fn the_order_is_shuffled_recorded_and_reproducible_from_the_seed() {
     );
     let suite = short_suite(&dir, "300ms", rounds);
     for _ in 0..2 {
-        let mut cmd = run_in(&dir);
-        cmd.arg("--suite").arg(&suite);
-        for c in &contestants {
-            cmd.arg("--contestant")
-                .arg(c.dir())
-                .arg("--only")
-                .arg(crate::common::name_of(c.dir()));
-        }
-        let out = cmd
+        let all: Vec<_> = contestants.iter().collect();
+        let out = run_contestants(&dir, &suite, &all)
             .args(["--seed", &seed.to_string(), "--no-calibration"])
             .output()
             .unwrap();
@@ -603,17 +613,8 @@ fn an_interrupted_run_resumes_with_its_seed_and_every_round_counted_once() {
     let steady = crate::common::TempContestant::new("steady", "exec node server.js", "");
     let other = crate::common::TempContestant::new("other", "exec node server.js", "");
     let rounds = 4;
-    let mut child = run_in(&dir)
-        .arg("--suite")
-        .arg(short_suite_of(&dir, "300ms", rounds, &["root", "again"]))
-        .arg("--contestant")
-        .arg(steady.dir())
-        .arg("--only")
-        .arg(crate::common::name_of(steady.dir()))
-        .arg("--contestant")
-        .arg(other.dir())
-        .arg("--only")
-        .arg(crate::common::name_of(other.dir()))
+    let suite = short_suite_of(&dir, "300ms", rounds, &["root", "again"]);
+    let mut child = run_contestants(&dir, &suite, &[&steady, &other])
         .args(["--seed", "5", "--no-calibration"])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("first.log")).unwrap())
@@ -686,16 +687,11 @@ fn rounds_take_turns_across_workloads() {
     let a = crate::common::TempContestant::new("a", "exec node server.js", "");
     let b = crate::common::TempContestant::new("b", "exec node server.js", "");
     let rounds = 3;
-    let mut cmd = run_in(&dir);
-    cmd.arg("--suite")
-        .arg(short_suite_of(&dir, "200ms", rounds, &["root", "again"]));
-    for c in [&a, &b] {
-        cmd.arg("--contestant")
-            .arg(c.dir())
-            .arg("--only")
-            .arg(crate::common::name_of(c.dir()));
-    }
-    let out = cmd.arg("--no-calibration").output().unwrap();
+    let suite = short_suite_of(&dir, "200ms", rounds, &["root", "again"]);
+    let out = run_contestants(&dir, &suite, &[&a, &b])
+        .arg("--no-calibration")
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
