@@ -3,8 +3,11 @@
 #
 # (a) alone vs together: every contestant's median on the `json` and `io` workloads of the quick
 #     suite in a full run (all contestants up, interleaved trials) against the same contestant
-#     run alone right after. A trial contaminated by another contestant's leftover work shows up
-#     as a ratio well below 1.
+#     run alone. The runs alone are bracketed by two full runs, one before and one after, and
+#     each is compared with the geometric mean of the two: a host whose speed drifts steadily
+#     over the half hour moves both sides alike. A trial contaminated by another contestant's
+#     leftover work shows up as a ratio well below 1; the two full runs' own ratio says how far
+#     the host moved meanwhile.
 # (b) twice: the quick suite run twice in a row. Prints the share of medians of each run that fall
 #     inside the other run's interval (the intervals' own coverage is the bar), and the pairs
 #     that one run ordered with 95% confidence (intervals apart) and the other ordered the other
@@ -69,37 +72,46 @@ PY
 }
 
 if [ "$PART" = alone ] || [ "$PART" = all ]; then
-  together=$(run_suite together "${ONLY_ARGS[@]}" --workload json --workload io)
-  medians "$together" >"$OUT/together.txt"
+  before=$(run_suite together-before "${ONLY_ARGS[@]}" --workload json --workload io)
+  medians "$before" >"$OUT/together-before.txt"
   : >"$OUT/alone.txt"
   for name in $NAMES; do
     alone=$(run_suite "alone-$name" --only "$name" --workload json --workload io)
     medians "$alone" >>"$OUT/alone.txt"
   done
-  python3 - "$OUT/together.txt" "$OUT/alone.txt" <<'PY'
-import sys
+  after=$(run_suite together-after "${ONLY_ARGS[@]}" --workload json --workload io)
+  medians "$after" >"$OUT/together-after.txt"
+  python3 - "$OUT/together-before.txt" "$OUT/together-after.txt" "$OUT/alone.txt" <<'PY'
+import math, sys
 def read(path):
     out = {}
     for line in open(path):
         w, c, med, lo, hi = line.split()
         out[(w, c)] = float(med)
     return out
-together, alone = read(sys.argv[1]), read(sys.argv[2])
-print("\n(a) median together / median alone (target: within 10%, i.e. 0.90 to 1.10)")
-print(f"{'workload':10} {'contestant':24} {'together':>10} {'alone':>10} {'ratio':>7}")
-ratios = []
-keys = sorted(k for k in together if k in alone)
+before, after, alone = (read(p) for p in sys.argv[1:])
+print("\n(a) median together / median alone (target: within 10%, i.e. 0.90 to 1.10);")
+print("    together: the geometric mean of the full runs before and after the runs alone")
+print(f"{'workload':10} {'contestant':24} {'before':>9} {'after':>9} {'alone':>9} {'ratio':>7}")
+ratios, drift = [], []
+keys = sorted(k for k in before if k in after and k in alone)
 for k in keys:
-    t, a = together[k], alone[k]
+    b, f, a = before[k], after[k], alone[k]
+    t = math.sqrt(b * f)
     ratio = t / a if a else float("nan")
     ratios.append(ratio)
-    print(f"{k[0]:10} {k[1]:24} {t:10.0f} {a:10.0f} {ratio:7.3f}")
-missing = sorted(set(together) ^ set(alone))
+    drift.append(f / b if b else float("nan"))
+    print(f"{k[0]:10} {k[1]:24} {b:9.0f} {f:9.0f} {a:9.0f} {ratio:7.3f}")
+missing = sorted((set(before) | set(after) | set(alone)) - set(keys))
 if missing:
-    print("not measured in both:", ", ".join("/".join(k) for k in missing))
+    print("not measured in all three runs:", ", ".join("/".join(k) for k in missing))
 within = sum(abs(r - 1) <= 0.10 for r in ratios)
 worst = max(ratios, key=lambda r: abs(r - 1), default=float("nan"))
 print(f"within 10%: {within} of {len(keys)}; furthest ratio from 1: {worst:.3f}")
+if drift:
+    drift.sort()
+    print(f"full run after / full run before, median over rows: {drift[len(drift) // 2]:.3f}"
+          f" (range {drift[0]:.3f} to {drift[-1]:.3f}): how far the host moved meanwhile")
 PY
 fi
 
@@ -138,6 +150,11 @@ for k in keys:
 total = 2 * len(keys)
 print(f"medians inside the other run's interval: {inside} of {total}"
       f" ({100.0 * inside / max(total, 1):.0f}%; target 75% quick, 90% standard)")
+for i, run in enumerate(runs, 1):
+    narrow = sum(med > 0 and hi - med <= 0.10 * med and med - lo <= 0.10 * med
+                 for med, lo, hi in run.values())
+    print(f"run {i}: rows with an interval within +/-10% of the median: {narrow} of {len(run)}"
+          f" ({100.0 * narrow / max(len(run), 1):.0f}%)")
 apart, reversed_pairs = 0, []
 workloads = sorted({w for w, _ in keys})
 for w in workloads:
