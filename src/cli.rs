@@ -378,7 +378,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FRACTION")]
     pub target_ci: Option<f64>,
 
-    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB].
+    /// Results database [default: faceoff-results/faceoff.db; env FACEOFF_DB]. Each run's
+    /// reports and logs go beside it: `<folder>/<run id>` for faceoff.db, `<folder>/<name>-<run
+    /// id>` for any other name.
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
@@ -540,7 +542,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Folder for the report files [default: <folder of the database>/<run id>].
+    /// Folder for the report files [default: the run's folder beside the database, as `run` writes].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 

@@ -1,6 +1,6 @@
 //! Settings precedence in one place: command line > environment > suite file > defaults.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::RunArgs;
 use crate::suite::Plan;
@@ -25,6 +25,17 @@ pub fn db_path(cli: Option<&PathBuf>) -> PathBuf {
     cli.cloned()
         .or_else(|| std::env::var_os(ENV_DB).map(PathBuf::from))
         .unwrap_or_else(|| results_dir().join("faceoff.db"))
+}
+
+/// The folder of one run's reports, logs and data: `<folder of the database>/<run id>` for a
+/// database named `faceoff.db` (`faceoff-results/7` by default), `<folder>/<name>-<run id>` for
+/// any other name, so two databases in one folder never share a run's folder.
+pub fn run_dir(db: &Path, run_id: i64) -> PathBuf {
+    let folder = db.parent().unwrap_or_else(|| Path::new(""));
+    match db.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) if stem != "faceoff" => folder.join(format!("{stem}-{run_id}")),
+        _ => folder.join(run_id.to_string()),
+    }
 }
 
 /// Applies the command line's overrides of the suite's trial settings, and checks them.
@@ -73,4 +84,21 @@ pub fn apply_overrides(plan: &mut Plan, args: &RunArgs) -> anyhow::Result<()> {
         plan.workloads.retain(|w| args.workload.contains(&w.name));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_folder_is_named_after_its_database() {
+        let at = |db: &str| run_dir(Path::new(db), 7);
+        assert_eq!(
+            at("faceoff-results/faceoff.db"),
+            Path::new("faceoff-results/7")
+        );
+        assert_eq!(at("/tmp/x/a.db"), Path::new("/tmp/x/a-7"));
+        assert_eq!(at("/tmp/x/b.sqlite"), Path::new("/tmp/x/b-7"));
+        assert_eq!(at("faceoff.db"), Path::new("7"));
+    }
 }

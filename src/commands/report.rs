@@ -43,7 +43,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             )
         })?,
     };
-    let out = args.out.unwrap_or_else(|| default_out_dir(&db, run_id));
+    let out = args
+        .out
+        .unwrap_or_else(|| crate::settings::run_dir(&db, run_id));
     let mut data = ReportData::from_run_gated(&store.run(run_id)?, &args.thresholds);
     if let Some(baseline) = args.compare {
         let before = store.run(baseline)?;
@@ -60,13 +62,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     drop(stdout);
     Ok(super::show::gate_exit(&data))
-}
-
-/// `<directory of the database>/<run id>`: `faceoff-results/7` for the default database.
-pub fn default_out_dir(db: &Path, run_id: i64) -> PathBuf {
-    db.parent()
-        .unwrap_or_else(|| Path::new(""))
-        .join(run_id.to_string())
 }
 
 /// Renders run `run_id` of `store` into `out` (created if needed), with its gates and `extra`

@@ -40,7 +40,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(planned) => start(&store, planned)?,
         None => resume(&store, args.resume.as_deref().unwrap_or("latest"), &args)?,
     };
-    let postgres = open_database(&store, run_id, &args, &stored, &plan, &cancel)?;
+    let run_dir = settings::run_dir(&db, run_id);
+    let postgres = open_database(&store, run_id, &run_dir, &args, &stored, &plan, &cancel)?;
     let contestants = stored
         .contestant_dirs
         .iter()
@@ -51,7 +52,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         load_cpus: stored.load_cpus.clone(),
         workers: stored.workers,
         cache: contestant::cache_dir(),
-        results_dir: settings::results_dir(),
+        run_dir,
         full_contract: stored.full_contract,
         // Runs stored before the order was shuffled resume with seed 0.
         order_seed: stored.order_seed.unwrap_or(0),
@@ -61,14 +62,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let ui = TermUi::new();
     ui.notice(&format!(
-        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; order seed {} (--seed); results in {}",
+        "run {run_id}: suite '{}', {} workloads, {} contestants; server on CPU {:?}, load engine on CPU {:?}; order seed {} (--seed); results in {}, reports and logs in {}",
         plan.name,
         plan.workloads.len(),
         contestants.len(),
         config.server_cpus,
         config.load_cpus,
         config.order_seed,
-        db.display()
+        db.display(),
+        config.run_dir.display()
     ));
     let end = match runner::run(&store, run_id, &plan, contestants, &config, &cancel, &ui) {
         Ok(end) => end,
@@ -83,7 +85,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     drop(config);
     let interrupted = end.status == RunStatus::Interrupted;
     let shown = super::show::print_run(&store, end.run_id, &[])?;
-    let out = super::report::default_out_dir(&db, end.run_id);
+    let out = settings::run_dir(&db, end.run_id);
     match super::report::write_report(&store, end.run_id, &out, &[]) {
         Ok((_, files)) => {
             for path in [&files.html, &files.markdown, &files.json] {
@@ -223,6 +225,7 @@ fn plan_run(args: &RunArgs) -> anyhow::Result<PlannedRun> {
 fn open_database(
     store: &Store,
     run_id: i64,
+    run_dir: &Path,
     args: &RunArgs,
     stored: &RunSettings,
     plan: &Plan,
@@ -244,9 +247,7 @@ fn open_database(
         }
         flags.database = Some(DatabaseKind::Postgres);
     }
-    let log = settings::results_dir()
-        .join(run_id.to_string())
-        .join("logs/postgres.log");
+    let log = run_dir.join("logs/postgres.log");
     // Every contestant is up at once, each with the run's workers or a sweep point's.
     let need = crate::database::ConnectionNeed {
         contestants: stored.contestant_dirs.len() as u32,

@@ -46,8 +46,9 @@ pub struct RunConfig {
     pub workers: u32,
     /// Install cache root.
     pub cache: PathBuf,
-    /// Folder for this tool's results (`faceoff-results`).
-    pub results_dir: PathBuf,
+    /// This run's folder ([`crate::settings::run_dir`]): contestants' logs and data go under it,
+    /// beside the reports.
+    pub run_dir: PathBuf,
     /// Check the full API contract (reference suites) rather than only `/healthz`.
     pub full_contract: bool,
     /// Seed of the order of contestants within each round ([`order::round_order`]).
@@ -101,7 +102,7 @@ pub fn run(
     ui: &dyn Ui,
 ) -> anyhow::Result<RunEnd> {
     let interrupt = cancel.flag();
-    let run_dir = config.results_dir.join(run_id.to_string());
+    let run_dir = &config.run_dir;
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("could not create '{}'", run_dir.display()))?;
     let done = done_trials(store, run_id)?;

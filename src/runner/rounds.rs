@@ -216,7 +216,7 @@ mod tests {
             load_cpus: vec![0],
             workers: 1,
             cache: "cache".into(),
-            results_dir: "results".into(),
+            run_dir: "results/1".into(),
             full_contract: true,
             order_seed: 1,
             calibrate: false,

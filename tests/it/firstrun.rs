@@ -150,13 +150,16 @@ fn a_new_node_contestant_is_measured_end_to_end() {
             "--audit",
             "off",
         ])
+        // A database of another name: the run's reports and its logs share one folder beside
+        // it, named after it, whatever the results folder says.
+        .arg("--db")
+        .arg(root.path().join("mine.db"))
         .env("FACEOFF_RESULTS_DIR", &results)
-        .env("FACEOFF_DB", results.join("faceoff.db"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let store = faceoff::store::Store::open(&results.join("faceoff.db")).unwrap();
+    let store = faceoff::store::Store::open(&root.path().join("mine.db")).unwrap();
     let run = store.run(store.latest_run().unwrap().unwrap()).unwrap();
     let workloads: std::collections::BTreeSet<&str> =
         run.trials.iter().map(|t| t.workload.as_str()).collect();
@@ -169,7 +172,12 @@ fn a_new_node_contestant_is_measured_end_to_end() {
         run.trials.iter().all(|t| t.contestant == "my-node-app"),
         "only the user's contestant ran"
     );
-    let report =
-        std::fs::read_to_string(results.join(run.run.id.to_string()).join("summary.md")).unwrap();
+    let run_dir = root.path().join(format!("mine-{}", run.run.id));
+    let report = std::fs::read_to_string(run_dir.join("summary.md")).unwrap();
     assert!(report.contains("docs/report-guide.md"), "{report}");
+    assert!(run_dir.join("logs/my-node-app.log").is_file(), "{stderr}");
+    assert!(
+        !results.exists(),
+        "nothing is written to the unused results folder"
+    );
 }
