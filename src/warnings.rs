@@ -158,6 +158,9 @@ pub enum Warning {
         oldest_us: Option<u64>,
         /// Trials without a single response.
         silent_trials: usize,
+        /// Of those, the trials whose server spent at least half a CPU on the window: it was
+        /// working, every request taking longer than the window.
+        busy_silent: usize,
         /// Trials stored.
         trials: usize,
     },
@@ -271,6 +274,7 @@ impl fmt::Display for Warning {
                 requests,
                 oldest_us,
                 silent_trials,
+                busy_silent,
                 trials,
             } => {
                 write!(
@@ -286,10 +290,20 @@ impl fmt::Display for Warning {
                         "; {silent_trials} of {trials} trials got no response at all"
                     )?;
                 }
-                write!(
-                    f,
-                    ": the server stopped answering. Its log in the run's results folder says why."
-                )
+                if *silent_trials > 0 && busy_silent == silent_trials {
+                    write!(
+                        f,
+                        ": the server was busy in those windows (at least half a CPU) but \
+                         finished no request, so at this many connections each took longer \
+                         than a trial. Longer trials (`--trial`) or fewer connections measure \
+                         it; its log in the run's folder shows any failure."
+                    )
+                } else {
+                    write!(
+                        f,
+                        ": the server stopped answering. Its log in the run's folder says why."
+                    )
+                }
             }
         }
     }

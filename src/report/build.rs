@@ -323,6 +323,18 @@ fn summarize(
             !m.quality.superseded && !m.crashed && m.requests == 0
         })
         .count() as u32;
+    // A silent trial whose server spent at least half a CPU on the window was working, not
+    // stopped: every request it held took longer than the window.
+    let busy_silent = all
+        .iter()
+        .filter(|t| {
+            let m = &t.metrics;
+            !m.quality.superseded
+                && !m.crashed
+                && m.requests == 0
+                && m.server_cpu_s >= 0.5 * m.duration_s
+        })
+        .count();
     let unanswered: u64 = all.iter().map(|t| t.metrics.quality.unanswered).sum();
     let unanswered_max_age_us = all
         .iter()
@@ -384,6 +396,7 @@ fn summarize(
                 requests: unanswered,
                 oldest_us: unanswered_max_age_us,
                 silent_trials: silent_trials as usize,
+                busy_silent,
                 trials: all.len(),
             }
             .to_string(),

@@ -187,6 +187,20 @@ fn broken_results_show_as_missing_with_their_reason() {
         "{}",
         unanswered[0].message
     );
+    // Idle and silent on json: stopped. Busy and silent on db: every request outlasted the
+    // window, which is not the same fault and gets other advice.
+    let on = |workload: &str| {
+        let w = unanswered
+            .iter()
+            .find(|w| w.workload.as_deref() == Some(workload));
+        w.map(|w| w.message.clone()).unwrap_or_default()
+    };
+    assert!(on("json").contains("stopped answering"), "{}", on("json"));
+    assert!(
+        on("db").contains("busy") && !on("db").contains("stopped answering"),
+        "{}",
+        on("db")
+    );
 
     for (format, text) in [
         ("term", render(&Term, &data)),
