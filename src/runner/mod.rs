@@ -103,7 +103,7 @@ pub fn run(
 ) -> anyhow::Result<RunEnd> {
     let interrupt = cancel.flag();
     let run_dir = &config.run_dir;
-    std::fs::create_dir_all(&run_dir)
+    std::fs::create_dir_all(run_dir)
         .with_context(|| format!("could not create '{}'", run_dir.display()))?;
     let done = done_trials(store, run_id)?;
     // Contestants inherit this process's descriptor limit: raise it (soft to hard) before any
