@@ -4,8 +4,10 @@
 # (a) alone vs together: every contestant's median on the `json` and `io` workloads of the quick
 #     suite in a full run (all contestants up, interleaved trials) against the same contestant
 #     run alone. The runs alone are bracketed by two full runs, one before and one after, and
-#     each is compared with the geometric mean of the two: a host whose speed drifts steadily
-#     over the half hour moves both sides alike. A trial contaminated by another contestant's
+#     each contestant runs alone twice, in one order and then the reverse; both sides are
+#     geometric means of two runs placed symmetrically in time, so a host whose speed drifts
+#     steadily moves both alike, and a slow spell during one pass alone costs a contestant at
+#     most one of its two runs alone. A trial contaminated by another contestant's
 #     leftover work shows up as a ratio well below 1; the two full runs' own ratio says how far
 #     the host moved meanwhile.
 # (b) twice: the quick suite run twice in a row. Prints the share of medians of each run that fall
@@ -74,14 +76,23 @@ PY
 if [ "$PART" = alone ] || [ "$PART" = all ]; then
   before=$(run_suite together-before "${ONLY_ARGS[@]}" --workload json --workload io)
   medians "$before" >"$OUT/together-before.txt"
-  : >"$OUT/alone.txt"
+  # Each contestant alone twice, in one order and then the reverse, so its two runs alone sit
+  # symmetrically between the two full runs: a slow spell of the host during one pass costs
+  # each contestant at most one of its two runs alone.
+  : >"$OUT/alone-1.txt"
+  : >"$OUT/alone-2.txt"
   for name in $NAMES; do
-    alone=$(run_suite "alone-$name" --only "$name" --workload json --workload io)
-    medians "$alone" >>"$OUT/alone.txt"
+    alone=$(run_suite "alone-1-$name" --only "$name" --workload json --workload io)
+    medians "$alone" >>"$OUT/alone-1.txt"
+  done
+  for name in $(printf '%s\n' $NAMES | tac); do
+    alone=$(run_suite "alone-2-$name" --only "$name" --workload json --workload io)
+    medians "$alone" >>"$OUT/alone-2.txt"
   done
   after=$(run_suite together-after "${ONLY_ARGS[@]}" --workload json --workload io)
   medians "$after" >"$OUT/together-after.txt"
-  python3 - "$OUT/together-before.txt" "$OUT/together-after.txt" "$OUT/alone.txt" <<'PY'
+  python3 - "$OUT/together-before.txt" "$OUT/together-after.txt" "$OUT/alone-1.txt" \
+    "$OUT/alone-2.txt" <<'PY'
 import math, sys
 def read(path):
     out = {}
@@ -89,22 +100,25 @@ def read(path):
         w, c, med, lo, hi = line.split()
         out[(w, c)] = float(med)
     return out
-before, after, alone = (read(p) for p in sys.argv[1:])
+before, after, alone1, alone2 = (read(p) for p in sys.argv[1:])
 print("\n(a) median together / median alone (target: within 10%, i.e. 0.90 to 1.10);")
-print("    together: the geometric mean of the full runs before and after the runs alone")
-print(f"{'workload':10} {'contestant':24} {'before':>9} {'after':>9} {'alone':>9} {'ratio':>7}")
-ratios, drift = [], []
-keys = sorted(k for k in before if k in after and k in alone)
+print("    together: the geometric mean of the full runs before and after;")
+print("    alone: the geometric mean of the two runs alone (one pass in each order)")
+print(f"{'workload':10} {'contestant':24} {'before':>9} {'after':>9} {'alone 1':>9}"
+      f" {'alone 2':>9} {'ratio':>7}")
+ratios, drift, spread = [], [], []
+keys = sorted(k for k in before if k in after and k in alone1 and k in alone2)
 for k in keys:
-    b, f, a = before[k], after[k], alone[k]
-    t = math.sqrt(b * f)
+    b, f, a1, a2 = before[k], after[k], alone1[k], alone2[k]
+    t, a = math.sqrt(b * f), math.sqrt(a1 * a2)
     ratio = t / a if a else float("nan")
     ratios.append(ratio)
     drift.append(f / b if b else float("nan"))
-    print(f"{k[0]:10} {k[1]:24} {b:9.0f} {f:9.0f} {a:9.0f} {ratio:7.3f}")
-missing = sorted((set(before) | set(after) | set(alone)) - set(keys))
+    spread.append(a2 / a1 if a1 else float("nan"))
+    print(f"{k[0]:10} {k[1]:24} {b:9.0f} {f:9.0f} {a1:9.0f} {a2:9.0f} {ratio:7.3f}")
+missing = sorted((set(before) | set(after) | set(alone1) | set(alone2)) - set(keys))
 if missing:
-    print("not measured in all three runs:", ", ".join("/".join(k) for k in missing))
+    print("not measured in all four runs:", ", ".join("/".join(k) for k in missing))
 within = sum(abs(r - 1) <= 0.10 for r in ratios)
 worst = max(ratios, key=lambda r: abs(r - 1), default=float("nan"))
 print(f"within 10%: {within} of {len(keys)}; furthest ratio from 1: {worst:.3f}")
@@ -112,6 +126,12 @@ if drift:
     drift.sort()
     print(f"full run after / full run before, median over rows: {drift[len(drift) // 2]:.3f}"
           f" (range {drift[0]:.3f} to {drift[-1]:.3f}): how far the host moved meanwhile")
+    # The same two ratios, full run to full run and alone to alone, with nothing else
+    # changed: the share within 10% is this machine's ceiling for the target above.
+    same = sum(abs(r - 1) <= 0.10 for r in drift)
+    alike = sum(abs(r - 1) <= 0.10 for r in spread)
+    print(f"same conditions twice, within 10%: full runs {same} of {len(drift)}, runs alone"
+          f" {alike} of {len(spread)}")
 PY
 fi
 
