@@ -387,7 +387,8 @@ fn summarize(
     // A request in flight when the window closes is normal; one that has waited far longer
     // than any answer took means the server stopped answering.
     let stalled = unanswered_max_age_us.is_some_and(|age| age >= (10 * p99_max).max(1_000_000));
-    if silent_trials > 0 || (unanswered > 0 && stalled) {
+    let unanswered_fault = silent_trials > 0 || (unanswered > 0 && stalled);
+    if unanswered_fault {
         warnings.push(ReportWarning {
             kind: "unanswered".into(),
             contestant: Some(who.name.clone()),
@@ -495,6 +496,7 @@ fn summarize(
         errors_by_kind,
         unanswered,
         unanswered_max_age_us,
+        unanswered_fault,
         engine_busiest,
         crashed: crashed_trials > 0,
         ws: super::ws::summarize(&trials),

@@ -266,12 +266,15 @@ pub fn trials(r: &ContestantResult) -> String {
     }
 }
 
-/// Requests left unanswered when windows closed: `0`, `64 (≥ 10,000 ms)`.
+/// Requests left unanswered when windows closed: `0`; `384 in flight` for the requests a closed
+/// loop always has under way at the close; `64 (≥ 10,000 ms)` when they point to a fault (a
+/// warning says which), with how long the oldest had waited.
 pub fn unanswered(r: &ContestantResult) -> String {
     match r.unanswered_max_age_us {
-        Some(age) if r.unanswered > 0 => {
+        Some(age) if r.unanswered > 0 && r.unanswered_fault => {
             format!("{} (≥ {} ms)", group(r.unanswered), group(age / 1000))
         }
+        _ if r.unanswered > 0 => format!("{} in flight", group(r.unanswered)),
         _ => group(r.unanswered),
     }
 }

@@ -298,6 +298,10 @@ pub struct ContestantResult {
     pub unanswered: u64,
     /// The longest any of those had waited (µs): a lower bound of its latency.
     pub unanswered_max_age_us: Option<u64>,
+    /// The unanswered requests point to a fault: a trial got no response at all, or one waited
+    /// far longer than any answer took. Otherwise they are the requests a closed loop always
+    /// has under way when its window closes (one per busy connection).
+    pub unanswered_fault: bool,
     /// Busiest load thread's share of time on a CPU, highest over trials.
     pub engine_busiest: f64,
     /// The contestant died during at least one trial.

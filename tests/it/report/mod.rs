@@ -219,6 +219,9 @@ fn broken_results_show_as_missing_with_their_reason() {
                 text.contains("192 (≥ 10,000 ms)"),
                 "{format} lacks unanswered"
             );
+            // The healthy contestants' closed loops had requests under way at each close:
+            // shown as such, without a wait that would read as a fault.
+            assert!(text.contains("0 in flight"), "{format} lacks in flight");
         }
     }
     // The command writes every file for such a run too.
