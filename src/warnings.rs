@@ -48,8 +48,8 @@ pub enum EngineLimit {
 
 /// The one rule deciding whether the engine, not the server, limited a load: a saturated
 /// load thread, one that was runnable (on its CPU, or waiting for it behind other work) as
-/// much of the time, or (closed loop, at least [`MIN_JUDGED_S`], few connection failures) fewer
-/// than [`MIN_BUSY_SHARE`] of the connections busy by Little's law. `None`: the server was
+/// much of the time, or (closed loop, at least `MIN_JUDGED_S` (1 s), few connection failures) fewer
+/// than `MIN_BUSY_SHARE` (80%) of the connections busy by Little's law. `None`: the server was
 /// the limit, as far as faceoff can tell.
 pub fn engine_limit(s: &Summary) -> Option<EngineLimit> {
     if s.engine_busiest_thread >= SATURATED_BUSY {
@@ -423,7 +423,7 @@ pub fn engine_warnings(s: &Summary) -> Vec<Warning> {
 }
 
 /// Constant rate only: the rate asked for was not delivered (under 95% of it over a window of
-/// at least [`MIN_JUDGED_S`]).
+/// at least `MIN_JUDGED_S` (1 s)).
 pub fn rate_not_reached(s: &Summary) -> Option<Warning> {
     let target = s.target_rate_per_s?;
     if s.duration_s < MIN_JUDGED_S || s.rps >= 0.95 * target {

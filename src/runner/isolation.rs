@@ -135,7 +135,7 @@ const PROBE_WORDS: usize = 64 * 1024;
 
 /// How fast one server CPU runs a fixed piece of work right now, in nanoseconds per step
 /// (lower is faster): a pseudo-random read-modify-write walk over 256 KiB, timed by the wall
-/// clock on that CPU, the median of [`PROBE_PASSES`] passes (about 4 ms in all).
+/// clock on that CPU, the median of `PROBE_PASSES` (7) passes (about 4 ms in all).
 ///
 /// On a shared virtual machine the same CPU-second does more or less work from one minute to
 /// the next (a neighbour on the host's core or cache, the host's frequency), and no counter
