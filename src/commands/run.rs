@@ -52,7 +52,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         load_cpus: stored.load_cpus.clone(),
         workers: stored.workers,
         cache: contestant::cache_dir(),
-        run_dir,
+        run_dir: run_dir.clone(),
         full_contract: stored.full_contract,
         // Runs stored before the order was shuffled resume with seed 0.
         order_seed: stored.order_seed.unwrap_or(0),
@@ -85,8 +85,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     drop(config);
     let interrupted = end.status == RunStatus::Interrupted;
     let shown = super::show::print_run(&store, end.run_id, &[])?;
-    let out = settings::run_dir(&db, end.run_id);
-    match super::report::write_report(&store, end.run_id, &out, &[]) {
+    match super::report::write_report(&store, end.run_id, &run_dir, &[]) {
         Ok((_, files)) => {
             for path in [&files.html, &files.markdown, &files.json] {
                 println!("wrote {}", path.display());

@@ -316,24 +316,20 @@ fn summarize(
         .filter(|t| t.metrics.quality.contaminated)
         .count() as u32;
     let crashed_trials = all.iter().filter(|t| t.metrics.crashed).count() as u32;
-    let silent_trials = all
+    let silent: Vec<&TrialRecord> = all
         .iter()
+        .copied()
         .filter(|t| {
             let m = &t.metrics;
             !m.quality.superseded && !m.crashed && m.requests == 0
         })
-        .count() as u32;
+        .collect();
+    let silent_trials = silent.len() as u32;
     // A silent trial whose server spent at least half a CPU on the window was working, not
     // stopped: every request it held took longer than the window.
-    let busy_silent = all
+    let busy_silent = silent
         .iter()
-        .filter(|t| {
-            let m = &t.metrics;
-            !m.quality.superseded
-                && !m.crashed
-                && m.requests == 0
-                && m.server_cpu_s >= 0.5 * m.duration_s
-        })
+        .filter(|t| t.metrics.server_cpu_s >= 0.5 * t.metrics.duration_s)
         .count();
     let unanswered: u64 = all.iter().map(|t| t.metrics.quality.unanswered).sum();
     let unanswered_max_age_us = all
