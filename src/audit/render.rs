@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::deps::Advisories;
 use super::{AuditStatus, ContestantAudit, FindingKind};
+use crate::report::term::clean;
 
 /// The columns of the summary table.
 pub const COLUMNS: [&str; 8] = [
@@ -114,13 +115,6 @@ pub fn advisories_line(a: &ContestantAudit) -> String {
         Advisories::Checked { source, list } => format!("{} known ({source})", list.len()),
         Advisories::NotChecked { reason } => format!("not checked: {reason}"),
     }
-}
-
-/// Replaces control characters, so a name cannot move the cursor or recolour the terminal.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 /// The terminal table and findings.

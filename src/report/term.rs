@@ -174,10 +174,16 @@ pub(super) fn headline_text(h: &Headline) -> String {
     text
 }
 
-/// Replaces control characters (escape sequences, newlines) with a visible stand-in.
-pub(super) fn clean(s: &str) -> String {
+/// Makes text from a contestant safe for one terminal line: line breaks and tabs become
+/// spaces, other control characters (escape sequences) a visible stand-in, so a name or a log
+/// line cannot move the cursor or recolour the terminal.
+pub(crate) fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { '�' } else { c })
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
         .collect()
 }
 
@@ -219,7 +225,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_characters_are_replaced() {
-        assert_eq!(clean("a\u{1b}[31mb\nc"), "a�[31mb�c");
+    fn control_characters_are_replaced_and_line_breaks_become_spaces() {
+        assert_eq!(clean("a\u{1b}[31mb\nc"), "a�[31mb c");
+        assert_eq!(clean("log:\r\n\tline"), "log:   line");
     }
 }
